@@ -1,0 +1,12 @@
+"""skdl: scikit-learn estimators whose models are Keras networks."""
+
+import os
+
+# TensorFlow's C++ start-up chatter (oneDNN notices) drowns a search's output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+
+from .mlp import MLPClassifierTF, MLPRegressorTF  # noqa: E402
+
+__all__ = ["MLPClassifierTF", "MLPRegressorTF", "__version__"]

@@ -1,0 +1,137 @@
+"""Names users write -> Keras activations, optimizers and per-sample losses.
+
+Every table here is a plain dictionary so that a parameter's valid values are
+the table's keys: the estimators' constraints and error messages read them.
+"""
+
+def _ops():
+    from keras import ops
+
+    return ops
+
+#: scikit-learn's activation names plus the ones Keras users tune.
+ACTIVATIONS = {
+    "identity": "linear",
+    "logistic": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "selu": "selu",
+    "elu": "elu",
+    "leaky_relu": "leaky_relu",
+    "gelu": "gelu",
+    "softplus": "softplus",
+}
+
+STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw", "nadam")
+SOLVERS = STOCHASTIC_SOLVERS + ("lbfgs",)
+
+KERNEL_INITIALIZERS = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "random_normal",
+    "random_uniform",
+    "orthogonal",
+)
+
+
+def make_optimizer(solver, *, momentum, nesterovs_momentum, beta_1, beta_2, epsilon,
+                   weight_decay):
+    """A Keras optimizer for ``solver``; its learning rate is set per fit.
+
+    The learning rate starts at a placeholder value: the engine assigns the
+    estimator's ``learning_rate_init`` to the optimizer's learning-rate
+    variable before training, so one optimizer serves fits that differ only in
+    their learning rate.
+    """
+    import keras
+
+    common = {"learning_rate": 1e-3, "weight_decay": weight_decay}
+    if solver == "sgd":
+        return keras.optimizers.SGD(momentum=momentum, nesterov=nesterovs_momentum, **common)
+    if solver == "rmsprop":
+        return keras.optimizers.RMSprop(epsilon=epsilon, **common)
+    if solver == "adagrad":
+        return keras.optimizers.Adagrad(epsilon=epsilon, **common)
+    kind = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+            "nadam": keras.optimizers.Nadam, "lbfgs": keras.optimizers.Adam}[solver]
+    if kind is keras.optimizers.AdamW and weight_decay is None:
+        common["weight_decay"] = 0.004
+    return kind(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **common)
+
+
+def _softmax_cross_entropy(y, z):
+    ops = _ops()
+    return ops.sparse_categorical_crossentropy(y, z, from_logits=True)
+
+
+def _sigmoid_cross_entropy(y, z):
+    ops = _ops()
+    return ops.mean(ops.binary_crossentropy(y, z, from_logits=True), axis=-1)
+
+
+def _softmax_squared_error(y, z):
+    ops = _ops()
+    onehot = ops.one_hot(y, ops.shape(z)[-1], dtype=z.dtype)
+    return 0.5 * ops.mean(ops.square(onehot - ops.softmax(z)), axis=-1)
+
+
+def _sigmoid_squared_error(y, z):
+    ops = _ops()
+    return 0.5 * ops.mean(ops.square(y - ops.sigmoid(z)), axis=-1)
+
+
+def _squared_error(y, p):
+    ops = _ops()
+    return 0.5 * ops.mean(ops.square(y - p), axis=-1)
+
+
+def _absolute_error(y, p):
+    ops = _ops()
+    return ops.mean(ops.abs(y - p), axis=-1)
+
+
+def _huber(y, p, delta=1.0):
+    ops = _ops()
+    error = ops.abs(y - p)
+    quadratic = ops.minimum(error, delta)
+    return ops.mean(0.5 * ops.square(quadratic) + delta * (error - quadratic), axis=-1)
+
+
+def _poisson(y, z):
+    ops = _ops()
+    # Half Poisson deviance with a log link: the network outputs z = log(mean).
+    y_log_y = ops.where(y > 0, y * ops.log(ops.maximum(y, 1e-30)), 0.0)
+    return ops.sum(y_log_y - y * z - y + ops.exp(z), axis=-1)
+
+
+#: (task, loss name) -> per-sample loss of (target, network output).
+#: Classifier outputs are logits; "multiclass" targets are integer codes.
+LOSSES = {
+    ("multiclass", "log_loss"): _softmax_cross_entropy,
+    ("multiclass", "squared_error"): _softmax_squared_error,
+    ("binary", "log_loss"): _sigmoid_cross_entropy,
+    ("binary", "squared_error"): _sigmoid_squared_error,
+    ("multilabel", "log_loss"): _sigmoid_cross_entropy,
+    ("multilabel", "squared_error"): _sigmoid_squared_error,
+    ("regression", "squared_error"): _squared_error,
+    ("regression", "absolute_error"): _absolute_error,
+    ("regression", "huber"): _huber,
+    ("regression", "poisson"): _poisson,
+}
+
+CLASSIFIER_LOSSES = ("log_loss", "squared_error")
+REGRESSOR_LOSSES = ("squared_error", "absolute_error", "huber", "poisson")
+REGRESSOR_OUTPUT_ACTIVATIONS = ("identity", "relu", "softplus", "logistic", "tanh")
+
+#: How predictions are read from the network's output, by task.
+OUTPUT_LINKS = {
+    "multiclass": lambda z: _ops().softmax(z),
+    "binary": lambda z: _ops().sigmoid(z),
+    "multilabel": lambda z: _ops().sigmoid(z),
+    "exp": lambda z: _ops().exp(z),
+    "identity": lambda z: z,
+}

@@ -1,0 +1,23 @@
+"""scikit-learn's own estimator checks, the full generated list for each estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdl import MLPClassifierTF, MLPRegressorTF
+
+#: Each entry says why the check cannot pass; nothing else is skipped.
+EXPECTED_FAILED_CHECKS = {
+    "MLPClassifierTF": {},
+    "MLPRegressorTF": {},
+}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(
+    [MLPClassifierTF(max_iter=100), MLPRegressorTF(max_iter=100)],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
