@@ -7,6 +7,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-from .mlp import MLPClassifierTF, MLPRegressorTF  # noqa: E402
+from .mlp import MLPClassifier, MLPClassifierTF, MLPRegressor, MLPRegressorTF  # noqa: E402
 
-__all__ = ["MLPClassifierTF", "MLPRegressorTF", "__version__"]
+__all__ = ["MLPClassifierTF", "MLPRegressorTF", "MLPClassifier", "MLPRegressor", "__version__"]

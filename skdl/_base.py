@@ -218,7 +218,7 @@ class BaseMLP(BaseEstimator):
             program.set_weights(self._weights)
             program.owner = self._weights_token
 
-    def _split_validation(self, X, Y, W, codes, validation_data, seed, first):
+    def _split_validation(self, X, Y, W, codes, validation_data, seed):
         """Return (train arrays, validation arrays or None)."""
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -259,13 +259,13 @@ class BaseMLP(BaseEstimator):
             raise ValueError(
                 "warm_start and partial_fit need the same network and targets as the previous "
                 "fit; change warm_start=False (or call fit) to start over.")
+        self._network_spec, self._training_spec = network, training
         if keep:
             seed = self._seed
         else:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         (X, Y, W), validation = self._split_validation(X, Y, W, codes if not keep else None,
-                                                       validation_data, seed, not keep)
-        self._network_spec, self._training_spec = network, training
+                                                       validation_data, seed)
 
         with self._borrow() as program:
             program.owner = None

@@ -480,3 +480,32 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+class MLPClassifier(MLPClassifierTF):
+    """:class:`MLPClassifierTF` under scikit-learn's class name.
+
+    ``make_pipeline`` names a step after its class, so a script whose grid
+    says ``"mlpclassifier__alpha"`` keeps working when its import changes
+    from ``sklearn.neural_network`` to ``skdl``.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skdl import MLPClassifier
+    >>> make_pipeline(StandardScaler(), MLPClassifier()).steps[-1][0]
+    'mlpclassifier'
+    """
+
+
+class MLPRegressor(MLPRegressorTF):
+    """:class:`MLPRegressorTF` under scikit-learn's class name (see :class:`MLPClassifier`).
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skdl import MLPRegressor
+    >>> make_pipeline(MLPRegressor()).steps[-1][0]
+    'mlpregressor'
+    """

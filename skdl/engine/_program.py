@@ -55,7 +55,7 @@ class Program:
         self.model.optimizer = self.optimizer
         lr_path = self.optimizer._learning_rate.path
         self._slots = [v for v in self.optimizer.variables if v.path != lr_path]
-        self._slot_initial = [keras.ops.convert_to_numpy(v.value) for v in self._slots]
+        self._slot_initial = [np.array(v.numpy()) for v in self._slots]
         self.alpha = keras.Variable(0.0, dtype="float32", trainable=False, name="alpha")
         self.l1 = keras.Variable(0.0, dtype="float32", trainable=False, name="l1")
         self._seed_states = [layer.seed_generator.state for layer in self.model.layers
@@ -71,7 +71,7 @@ class Program:
             variable.assign(value)
 
     def get_weights(self):
-        return [np.array(keras.ops.convert_to_numpy(v.value)) for v in self.model.weights]
+        return [np.array(v.numpy()) for v in self.model.weights]
 
     def reset_optimizer(self, state=None):
         """Zero the slots and iteration count (or load ``state``); the learning rate is left alone."""
@@ -79,7 +79,7 @@ class Program:
             variable.assign(value)
 
     def get_optimizer_state(self):
-        return [np.array(keras.ops.convert_to_numpy(v.value)) for v in self._slots]
+        return [np.array(v.numpy()) for v in self._slots]
 
     def set_hyperparameters(self, *, learning_rate, alpha, l1):
         self.optimizer.learning_rate = float(learning_rate)

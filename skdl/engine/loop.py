@@ -79,8 +79,7 @@ def _check_finite(loss, epoch):
 def run_stochastic(program, train, n_train, *, validation=None, score_validation=None,
                    max_iter, batch_size, shuffle, seed, schedule, tol, n_iter_no_change,
                    early_stopping, callbacks=None, verbose=False, t0=0, n_iter0=0,
-                   incremental=False, learning_rate_name="validation_score",
-                   metric_name=None):
+                   incremental=False, metric_name=None):
     """Train ``program`` epoch by epoch; returns an :class:`Outcome`.
 
     ``validation`` is a placed data handle and ``score_validation`` a function
@@ -174,13 +173,15 @@ def run_lbfgs(program, train, n_train, *, max_iter, max_fun, tol, verbose=False)
         program.set_weights(unpack(flat))
         loss, grads = program.value_and_grad(train)
         loss_curve.append(loss)
+        if verbose:
+            print(f"Evaluation {len(loss_curve)}, loss = {loss:.8f}")
         return loss, np.concatenate([g.ravel() for g in grads]).astype("float64")
 
     start = program.get_weights()
     x0 = np.concatenate([start[p].ravel() for p in positions]).astype("float64")
     result = scipy.optimize.minimize(
         fun, x0, method="L-BFGS-B", jac=True,
-        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol, "iprint": 1 if verbose else -1})
+        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol})
     _check_finite(result.fun, result.nit)
     program.set_weights(unpack(result.x))
     if result.status != 0:

@@ -1,0 +1,184 @@
+"""Training behaviour: validation, early stopping, schedules, callbacks, persistence, reuse."""
+
+import pickle
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+from sklearn.preprocessing import StandardScaler
+
+from skdl import MLPClassifierTF, MLPRegressorTF
+from skdl.engine import cache_info, clear_cache
+from skdl.engine.loop import DivergenceError
+
+IRIS_X, IRIS_Y = load_iris(return_X_y=True)
+IRIS_XS = StandardScaler().fit_transform(IRIS_X)
+DIGITS_X, DIGITS_Y = load_digits(return_X_y=True)
+DIGITS_XS = StandardScaler().fit_transform(DIGITS_X)[:600]
+DIGITS_Y = DIGITS_Y[:600]
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.logs, self.events, self.learning_rates = [], [], []
+
+    def on_train_begin(self, logs=None):
+        self.events.append("begin")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs.append(dict(logs))
+        self.learning_rates.append(float(self.model.optimizer.learning_rate.numpy()))
+
+    def on_train_end(self, logs=None):
+        self.events.append("end")
+
+
+def test_early_stopping_restores_the_best_epoch():
+    clf = MLPClassifierTF((32,), early_stopping=True, n_iter_no_change=3, max_iter=200,
+                          learning_rate_init=0.05, random_state=0).fit(DIGITS_XS, DIGITS_Y)
+    assert clf.n_iter_ < 200
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    # The restored weights score what the best epoch scored on the same split.
+    from sklearn.model_selection import train_test_split
+
+    seed = clf._seed
+    _, X_val, _, y_val = train_test_split(DIGITS_XS, DIGITS_Y, test_size=0.1, random_state=seed,
+                                          stratify=DIGITS_Y)
+    assert clf.score(X_val, y_val) == pytest.approx(clf.best_validation_score_)
+
+
+def test_validation_data_replaces_the_internal_split():
+    X_tr, y_tr, X_val, y_val = DIGITS_XS[:400], DIGITS_Y[:400], DIGITS_XS[400:], DIGITS_Y[400:]
+    clf = MLPClassifierTF((32,), max_iter=8, random_state=0).fit(X_tr, y_tr, validation_data=(X_val, y_val))
+    assert len(clf.validation_scores_) == 8
+    assert clf.validation_scores_[-1] == pytest.approx(clf.score(X_val, y_val))
+    assert clf.t_ == 8 * 400  # every training sample used: no internal split
+    assert {"loss", "val_loss", "val_score", "val_accuracy"} <= set(clf.history_)
+
+
+def test_callbacks_receive_the_usual_logs_every_epoch():
+    recorder = Recorder()
+    clf = MLPRegressorTF(hidden_layer_sizes=(8,), max_iter=4, callbacks=[recorder], early_stopping=True,
+                         random_state=0).fit(DIGITS_XS, DIGITS_Y.astype(float))
+    assert recorder.events == ["begin", "end"]
+    assert len(recorder.logs) == clf.n_iter_ == 4
+    assert {"loss", "val_loss", "val_score", "val_r2"} <= set(recorder.logs[0])
+    assert [log["loss"] for log in recorder.logs] == pytest.approx(clf.loss_curve_)
+
+
+def test_keras_early_stopping_callback_stops_training():
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    clf = MLPClassifierTF((8,), max_iter=50, callbacks=[stopper], random_state=0).fit(IRIS_XS, IRIS_Y)
+    assert clf.n_iter_ == 2  # the first epoch sets the baseline, the second fails to beat it
+
+
+def test_model_checkpoint_and_tensorboard_write_files(tmp_path):
+    path = tmp_path / "best.keras"
+    checkpoint = keras.callbacks.ModelCheckpoint(str(path), monitor="val_loss", save_best_only=True)
+    board = keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
+    MLPClassifierTF((8,), max_iter=3, callbacks=[checkpoint, board], early_stopping=True,
+                    random_state=0).fit(DIGITS_XS, DIGITS_Y)
+    assert path.exists()
+    restored = keras.models.load_model(path)
+    assert restored.output_shape == (None, 10)
+    assert any((tmp_path / "logs").rglob("*tfevents*"))
+
+
+def test_callbacks_param_is_not_mutated_by_fit():
+    recorder = Recorder()
+    clf = MLPClassifierTF((8,), max_iter=2, callbacks=[recorder], random_state=0)
+    params_before = clf.get_params()
+    clf.fit(IRIS_XS, IRIS_Y)
+    assert clf.get_params()["callbacks"] is params_before["callbacks"]
+
+
+def test_invscaling_and_adaptive_schedules_change_the_sgd_learning_rate():
+    rec = Recorder()
+    MLPClassifierTF((8,), solver="sgd", learning_rate="invscaling", learning_rate_init=0.5, power_t=0.5,
+                    max_iter=3, callbacks=[rec], random_state=0).fit(IRIS_XS, IRIS_Y)
+    np.testing.assert_allclose(rec.learning_rates, [0.5 / (150 * k + 1) ** 0.5 for k in (1, 2, 3)], rtol=1e-5)
+    rec = Recorder()
+    MLPClassifierTF((8,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.1, tol=10.0,
+                    n_iter_no_change=1, max_iter=6, callbacks=[rec], random_state=0).fit(IRIS_XS, IRIS_Y)
+    assert rec.learning_rates[0] == pytest.approx(0.1)
+    assert min(rec.learning_rates) == pytest.approx(0.1 / 5 ** 2, rel=1e-5)
+
+
+def test_training_loss_plateau_stops_when_sklearn_does():
+    from sklearn.neural_network import MLPClassifier
+
+    params = dict(hidden_layer_sizes=(8,), tol=10.0, n_iter_no_change=2, max_iter=100, random_state=0)
+    ours = MLPClassifierTF(**params).fit(IRIS_XS, IRIS_Y)
+    theirs = MLPClassifier(**params).fit(IRIS_XS, IRIS_Y)
+    assert ours.n_iter_ == theirs.n_iter_ == 4
+
+
+def test_divergence_raises_and_keeps_the_previous_model():
+    clf = MLPRegressorTF(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(IRIS_XS, IRIS_X[:, 0])
+    before = clf.predict(IRIS_XS)
+    clf.set_params(solver="sgd", learning_rate_init=1e8, max_iter=20)
+    with pytest.raises(DivergenceError, match="diverged.*epoch"):
+        clf.fit(IRIS_X * 1e6, IRIS_X[:, 0] * 1e6)
+    np.testing.assert_array_equal(clf.predict(IRIS_XS), before)
+    assert clf.n_iter_ == 3
+
+
+def test_same_shape_fits_in_turn_and_interleaved_match_fits_alone():
+    def make(seed):
+        return MLPClassifierTF((16,), max_iter=5, random_state=seed)
+
+    alone = []
+    for seed in (1, 2):
+        clear_cache()
+        alone.append(make(seed).fit(IRIS_XS, IRIS_Y).predict_proba(IRIS_XS))
+    a, b = make(1), make(2)
+    a.fit(IRIS_XS, IRIS_Y)
+    b.fit(IRIS_XS, IRIS_Y)  # reuses the program a trained with
+    np.testing.assert_array_equal(a.predict_proba(IRIS_XS), alone[0])
+    np.testing.assert_array_equal(b.predict_proba(IRIS_XS), alone[1])
+    # Interleaved partial fits: each estimator keeps its own weights and optimizer state.
+    c, d = make(1), make(2)
+    for _ in range(5):
+        c.partial_fit(IRIS_XS, IRIS_Y, classes=[0, 1, 2])
+        d.partial_fit(IRIS_XS, IRIS_Y, classes=[0, 1, 2])
+    e = make(1)
+    for _ in range(5):
+        e.partial_fit(IRIS_XS, IRIS_Y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(c.predict_proba(IRIS_XS), e.predict_proba(IRIS_XS))
+
+
+def test_program_cache_stays_bounded_over_300_fits():
+    clear_cache()
+    built_before = cache_info()["built"]
+    for i in range(300):
+        # 24 distinct shapes first (more than the cache keeps), then 4 shapes over and over.
+        width = 2 + (i % 24 if i < 48 else i % 4)
+        MLPClassifierTF((width,), max_iter=1, batch_size=150, random_state=i).fit(IRIS_XS, IRIS_Y)
+        assert cache_info()["idle"] <= cache_info()["max_idle"]
+    # 48 builds for the cycling phase at most, then the 4 shapes stay cached.
+    assert cache_info()["built"] - built_before <= 48 + 4
+    clear_cache()
+    built_before = cache_info()["built"]
+    for i in range(20):
+        MLPClassifierTF((5,), max_iter=1, random_state=i).fit(IRIS_XS, IRIS_Y)
+    assert cache_info()["built"] - built_before == 1
+
+
+def test_pickle_round_trip_in_a_fresh_process(tmp_path):
+    clf = MLPClassifierTF((16,), max_iter=20, batch_normalization=True, random_state=0).fit(IRIS_XS, IRIS_Y)
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", IRIS_XS)
+    code = (
+        "import pickle, numpy as np, sys;"
+        f"clf = pickle.loads(open({str(path)!r}, 'rb').read());"
+        f"np.save({str(tmp_path / 'p.npy')!r}, clf.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(IRIS_XS))
