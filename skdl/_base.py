@@ -193,7 +193,8 @@ class BaseMLP(BaseEstimator):
         network = NetworkSpec(
             n_features=n_features, hidden_layer_sizes=sizes, activation=self.activation,
             n_outputs=n_outputs, output_activation=inner_activation, dropout=float(self.dropout),
-            batch_normalization=bool(self.batch_normalization), wide_and_deep=bool(self.wide_and_deep))
+            batch_normalization=bool(self.batch_normalization), wide_and_deep=bool(self.wide_and_deep),
+            kernel_initializer=self.kernel_initializer)
         training = TrainingSpec(
             task=task, loss=loss, solver=self.solver, momentum=float(self.momentum),
             nesterovs_momentum=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
@@ -269,14 +270,10 @@ class BaseMLP(BaseEstimator):
 
         with self._borrow() as program:
             program.owner = None
-            if keep:
-                program.set_weights(self._weights)
-            else:
-                program.set_weights(program.initial_weights(self.kernel_initializer, seed))
-            program.reset_optimizer(self._optimizer_state if incremental and keep else None)
-            program.reseed(seed + (self.n_iter_ if keep else 0))
-            program.set_hyperparameters(learning_rate=self.learning_rate_init,
-                                        alpha=self.alpha, l1=self.l1)
+            program.start(seed + (self.n_iter_ if keep else 0),
+                          weights=self._weights if keep else None,
+                          optimizer_state=self._optimizer_state if incremental and keep else None,
+                          learning_rate=self.learning_rate_init, alpha=self.alpha, l1=self.l1)
             train = program.place(X, Y, W)
             if self.solver == "lbfgs":
                 outcome = run_lbfgs(program, train, X.shape[0], max_iter=self.max_iter,

@@ -24,6 +24,7 @@ class NetworkSpec:
     dropout: float = 0.0
     batch_normalization: bool = False
     wide_and_deep: bool = False
+    kernel_initializer: str = "glorot_uniform"
 
 
 def build_network(spec):
@@ -60,7 +61,12 @@ def dense_layers(model):
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
-def initial_weights(model, kernel_initializer, seed):
+def kernel_initializer(name, seed):
+    """The Keras initializer ``name`` seeded with ``seed`` (an int or a ``SeedGenerator``)."""
+    return type(keras.initializers.get(name))(seed=seed)
+
+
+def initial_weights(model, kernel_initializer_name, seed):
     """Fresh values for ``model.weights``, drawn reproducibly from ``seed``.
 
     Kernels come from ``kernel_initializer`` (a Keras initializer name), biases
@@ -69,8 +75,7 @@ def initial_weights(model, kernel_initializer, seed):
     values = []
     for index, layer in enumerate(model.layers):
         if isinstance(layer, keras.layers.Dense):
-            init = keras.initializers.get({"class_name": kernel_initializer,
-                                           "config": {"seed": int(seed) + index}})
+            init = kernel_initializer(kernel_initializer_name, int(seed) + index)
             values.append(np.asarray(keras.ops.convert_to_numpy(init(layer.kernel.shape)), "float32"))
             values.append(np.zeros(layer.bias.shape, "float32"))
         elif isinstance(layer, keras.layers.BatchNormalization):

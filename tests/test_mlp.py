@@ -250,7 +250,7 @@ def test_clone_gives_an_unfitted_copy_with_the_same_params():
 
 
 def test_partial_fit_continues_training():
-    clf = MLPClassifierTF((16,), learning_rate_init=0.02, random_state=0)
+    clf = MLPClassifierTF((16,), learning_rate_init=0.02, batch_size=16, random_state=0)
     clf.partial_fit(IRIS_XS[:50], IRIS_Y[:50], classes=[0, 1, 2])
     assert list(clf.classes_) == [0, 1, 2]
     losses = []

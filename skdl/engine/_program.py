@@ -63,8 +63,18 @@ class Program:
         self.owner = None  # identifies whose weights the variables hold now
 
     # -- state, written once for every backend through Keras variables ------
-    def initial_weights(self, kernel_initializer, seed):
-        return initial_weights(self.model, kernel_initializer, seed)
+    def start(self, seed, *, learning_rate, alpha, l1, weights=None, optimizer_state=None):
+        """Prepare a fit: weights (fresh from ``seed`` unless given), optimizer, dropout streams.
+
+        Backends may override this with a single compiled call; the result
+        must be the same as running these steps one by one.
+        """
+        if weights is None:
+            weights = initial_weights(self.model, self.network_spec.kernel_initializer, seed)
+        self.set_weights(weights)
+        self.reset_optimizer(optimizer_state)
+        self.reseed(seed)
+        self.set_hyperparameters(learning_rate=learning_rate, alpha=alpha, l1=l1)
 
     def set_weights(self, weights):
         for variable, value in zip(self.model.weights, weights):

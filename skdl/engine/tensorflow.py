@@ -1,14 +1,18 @@
 """The TensorFlow program: one ``tf.function`` call trains a whole epoch.
 
-The epoch is a graph-side loop over minibatches (shuffled with a stateless
-seed), so Python is entered once per epoch rather than once per batch, and
-the traced graphs are reused by every fit that borrows this program.
+The epoch shuffles the placed data once (a stateless seed per epoch), then a
+graph-side loop runs every minibatch, so Python is entered once per epoch, not
+once per batch. Preparing a fit (fresh weights, optimizer slots, dropout
+streams, learning rate) is one more call. The traced functions are reused by
+every fit that borrows this program.
 """
 
 from contextlib import nullcontext
 
+import keras
 import tensorflow as tf
 
+from .._network import dense_layers, kernel_initializer
 from ._links import output_link, per_sample_loss
 from ._program import Program
 
@@ -16,11 +20,15 @@ from ._program import Program
 class TensorFlowProgram(Program):
     def __init__(self, network_spec, training_spec, device=None):
         self.device = None if device is None else f"/{device[0].upper()}:{device[1]}"
-        with tf.device(device) if device else nullcontext():
+        with self._on_device():
             super().__init__(network_spec, training_spec)
-        self._compile()
+            self._compile_training()
+            self._compile_state()
 
-    def _compile(self):
+    def _on_device(self):
+        return tf.device(self.device) if self.device else nullcontext()
+
+    def _compile_training(self):
         model, optimizer = self.model, self.optimizer
         trainable = model.trainable_variables
         loss_fn, link = per_sample_loss(self.training_spec), output_link(self.training_spec)
@@ -33,11 +41,10 @@ class TensorFlowProgram(Program):
         w_spec = tf.TensorSpec([None], tf.float32)
 
         def weighted_loss(x, y, w, training):
-            per_sample = loss_fn(y, model(x, training=training))
-            total = tf.reduce_sum(per_sample * w)
+            """Sum of weighted per-sample losses, and the weight it is a sum over."""
+            total = tf.reduce_sum(loss_fn(y, model(x, training=training)) * w)
             weight = tf.reduce_sum(w)
-            weight = tf.where(weight > 0, weight, tf.cast(tf.shape(w)[0], tf.float32))
-            return total, weight
+            return total, tf.where(weight > 0, weight, tf.cast(tf.shape(w)[0], tf.float32))
 
         @tf.function(input_signature=[x_spec, y_spec, w_spec, tf.TensorSpec([2], tf.int32),
                                       tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.bool)])
@@ -46,17 +53,19 @@ class TensorFlowProgram(Program):
             order = tf.range(n)
             order = tf.cond(shuffle, lambda: tf.random.experimental.stateless_shuffle(order, seed),
                             lambda: order)
+            x, y, w = tf.gather(x, order), tf.gather(y, order), tf.gather(w, order)
             n_batches = (n + batch_size - 1) // batch_size
-            epoch_loss, epoch_weight = tf.constant(0.0), tf.constant(0.0)
-            for i in tf.range(n_batches):
-                index = order[i * batch_size:tf.minimum((i + 1) * batch_size, n)]
+
+            def step(i, epoch_loss, epoch_weight):
+                start, stop = i * batch_size, tf.minimum((i + 1) * batch_size, n)
                 with tf.GradientTape() as tape:
-                    total, weight = weighted_loss(tf.gather(x, index), tf.gather(y, index),
-                                                  tf.gather(w, index), True)
+                    total, weight = weighted_loss(x[start:stop], y[start:stop], w[start:stop], True)
                     loss = (total + self.penalty()) / weight
                 optimizer.apply(tape.gradient(loss, trainable), trainable)
-                epoch_loss += loss * weight
-                epoch_weight += weight
+                return i + 1, epoch_loss + loss * weight, epoch_weight + weight
+
+            _, epoch_loss, epoch_weight = tf.while_loop(
+                lambda i, *_: i < n_batches, step, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
             return epoch_loss / epoch_weight
 
         @tf.function(input_signature=[x_spec, y_spec, w_spec])
@@ -75,26 +84,85 @@ class TensorFlowProgram(Program):
                 loss = (total + self.penalty()) / weight
             return loss, tape.gradient(loss, trainable)
 
+        # Traced on first use: evaluate and value_and_grad serve only some fits.
         self._train_epoch, self._evaluate = train_epoch, evaluate
         self._predict, self._value_and_grad = predict, value_and_grad
 
+    def _compile_state(self):
+        """One call to start a fresh fit, one to load given weights or optimizer slots."""
+        model = self.model
+        generators = [keras.random.SeedGenerator(0) for _ in dense_layers(model)]
+        initializers = [kernel_initializer(self.network_spec.kernel_initializer, g) for g in generators]
+        slot_initial = [tf.constant(value) for value in self._slot_initial]
+        scalar = tf.TensorSpec([], tf.float32)
+
+        def seeded(state, seed, k):
+            state.assign(tf.cast(tf.stack([seed, k]), state.dtype))
+
+        @tf.function(input_signature=[tf.TensorSpec([], tf.int32), scalar, scalar, scalar])
+        def fresh(seed, learning_rate, alpha, l1):
+            for k, (layer, generator, init) in enumerate(zip(dense_layers(model), generators, initializers)):
+                seeded(generator.state, seed, k)
+                layer.kernel.assign(init(layer.kernel.shape))
+                layer.bias.assign(tf.zeros_like(layer.bias))
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    for variable, value in ((layer.gamma, 1.0), (layer.beta, 0.0),
+                                            (layer.moving_mean, 0.0), (layer.moving_variance, 1.0)):
+                        variable.assign(tf.fill(tf.shape(variable), value))
+            for variable, value in zip(self._slots, slot_initial):
+                variable.assign(value)
+            for k, state in enumerate(self._seed_states):
+                seeded(state, seed, k)
+            self.optimizer._learning_rate.assign(learning_rate)
+            self.alpha.assign(alpha)
+            self.l1.assign(l1)
+
+        def assigner(variables):
+            @tf.function(input_signature=[tf.TensorSpec(v.shape, v.dtype) for v in variables])
+            def assign(*values):
+                for variable, value in zip(variables, values):
+                    variable.assign(value)
+            return assign
+
+        self._fresh = fresh
+        self._assign_weights = assigner(model.weights)
+        self._assign_slots = assigner(self._slots)
+
+    # -- state ------------------------------------------------------------------
+    def start(self, seed, *, learning_rate, alpha, l1, weights=None, optimizer_state=None):
+        if weights is not None or optimizer_state is not None:
+            return super().start(seed, learning_rate=learning_rate, alpha=alpha, l1=l1,
+                                 weights=weights, optimizer_state=optimizer_state)
+        self._fresh(tf.constant(seed % (2**31 - 1), tf.int32), tf.constant(learning_rate, tf.float32),
+                    tf.constant(alpha, tf.float32), tf.constant(l1, tf.float32))
+
+    def set_weights(self, weights):
+        self._assign_weights(*weights)
+
+    def reset_optimizer(self, state=None):
+        self._assign_slots(*(state if state is not None else self._slot_initial))
+
+    # -- data and compiled calls ---------------------------------------------
     def place(self, X, y=None, sample_weight=None):
         """Copy arrays onto the program's device once; returns a data handle."""
-        with tf.device(self.device) if self.device else nullcontext():
+        with self._on_device():
             return tuple(None if a is None else tf.constant(a) for a in (X, y, sample_weight))
 
     def train_epoch(self, data, seed, batch_size, shuffle):
-        seed = tf.constant(seed, tf.int32)
-        return float(self._train_epoch(*data, seed, tf.constant(batch_size, tf.int32),
-                                       tf.constant(bool(shuffle))))
+        with self._on_device():
+            return float(self._train_epoch(*data, tf.constant(seed, tf.int32),
+                                           tf.constant(batch_size, tf.int32), tf.constant(bool(shuffle))))
 
     def evaluate(self, data):
-        return float(self._evaluate(*data))
+        with self._on_device():
+            return float(self._evaluate(*data))
 
     def _predict_chunk(self, X):
-        return self._predict(tf.constant(X)).numpy()
+        with self._on_device():
+            return self._predict(tf.constant(X)).numpy()
 
     def value_and_grad(self, data):
-        loss, grads = self._value_and_grad(*data)
+        with self._on_device():
+            loss, grads = self._value_and_grad(*data)
         return float(loss), [g.numpy() for g in grads]
-

@@ -1,0 +1,80 @@
+"""scikit-learn's MLP and skdl's with the same parameters, on breast_cancer and diabetes.
+
+Prints one table: test score and fit time of each, and skdl's time as a ratio
+of scikit-learn's, measured in the same run on the same split.
+
+    python benchmarks/sklearn_side_by_side.py [--repeats 3]
+"""
+
+import argparse
+import platform
+import time
+import warnings
+from datetime import datetime
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skdl
+
+CASES = [
+    ("breast_cancer", load_breast_cancer, MLPClassifier, skdl.MLPClassifierTF,
+     dict(hidden_layer_sizes=(64,), max_iter=200, random_state=0)),
+    ("breast_cancer lbfgs", load_breast_cancer, MLPClassifier, skdl.MLPClassifierTF,
+     dict(hidden_layer_sizes=(64,), solver="lbfgs", max_iter=200, random_state=0)),
+    ("diabetes", load_diabetes, MLPRegressor, skdl.MLPRegressorTF,
+     dict(hidden_layer_sizes=(64, 64), learning_rate_init=0.01, max_iter=300, random_state=0)),
+    ("diabetes sgd", load_diabetes, MLPRegressor, skdl.MLPRegressorTF,
+     dict(hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.01, max_iter=300, random_state=0)),
+]
+
+
+def timed_fit(estimator, X, y, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        times.append(time.perf_counter() - start)
+    return min(times), estimator
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="fits per estimator; the best time counts")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    import keras
+    import sklearn
+
+    print(f"{datetime.now():%Y-%m-%d %H:%M}, {platform.processor() or platform.machine()}, "
+          f"scikit-learn {sklearn.__version__}, keras {keras.__version__} ({keras.backend.backend()}), "
+          f"skdl {skdl.__version__}; best of {args.repeats} fits, first skdl fit of a shape excluded\n")
+    print("| dataset | params | sklearn score | skdl score | sklearn fit s | skdl fit s | skdl / sklearn |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, load, theirs, ours, params in CASES:
+        X, y = load(return_X_y=True)
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
+        if theirs is MLPRegressor:
+            scale = y_tr.std()
+            y_tr, y_te = y_tr / scale, y_te / scale
+        results = []
+        for cls in (theirs, ours):
+            pipe = make_pipeline(StandardScaler(), cls(**params))
+            if cls is ours:
+                pipe.fit(X_tr, y_tr)  # trace the program once, as a search would
+            seconds, fitted = timed_fit(pipe, X_tr, y_tr, args.repeats)
+            results.append((fitted.score(X_te, y_te), seconds))
+        shown = ", ".join(f"{k}={v}" for k, v in params.items() if k != "random_state")
+        (s_score, s_time), (o_score, o_time) = results
+        print(f"| {name} | {shown} | {s_score:.3f} | {o_score:.3f} | {s_time:.2f} | {o_time:.2f} | "
+              f"{o_time / s_time:.2f} |")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
