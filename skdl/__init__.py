@@ -4,6 +4,9 @@ import os
 
 # TensorFlow's C++ start-up chatter (oneDNN notices) drowns a search's output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Several processes (n_jobs, Ray workers) share one GPU: take memory as needed.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 __version__ = "0.1.0"
 

@@ -296,8 +296,7 @@ class BaseMLP(BaseEstimator):
                     verbose=self.verbose, t0=self.t_ if keep else 0,
                     n_iter0=self.n_iter_ if incremental and keep else 0,
                     incremental=incremental, metric_name=self._metric_name)
-            weights = program.get_weights()
-            optimizer_state = program.get_optimizer_state()
+            weights, optimizer_state = program.get_state()
             token = object()
             program.owner = token
         self._record(outcome, weights, optimizer_state, token, seed, out_activation, keep)

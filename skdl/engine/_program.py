@@ -88,6 +88,10 @@ class Program:
         for variable, value in zip(self._slots, state if state is not None else self._slot_initial):
             variable.assign(value)
 
+    def get_state(self):
+        """``(weights, optimizer slots)`` as NumPy arrays."""
+        return self.get_weights(), self.get_optimizer_state()
+
     def get_optimizer_state(self):
         return [np.array(v.numpy()) for v in self._slots]
 

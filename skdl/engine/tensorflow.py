@@ -125,7 +125,11 @@ class TensorFlowProgram(Program):
                     variable.assign(value)
             return assign
 
-        self._fresh = fresh
+        @tf.function(input_signature=[])
+        def snapshot():
+            return [tf.identity(v) for v in model.weights], [tf.identity(v) for v in self._slots]
+
+        self._fresh, self._snapshot = fresh, snapshot
         self._assign_weights = assigner(model.weights)
         self._assign_slots = assigner(self._slots)
 
@@ -139,6 +143,13 @@ class TensorFlowProgram(Program):
 
     def set_weights(self, weights):
         self._assign_weights(*weights)
+
+    def get_weights(self):
+        return [w.numpy() for w in self._snapshot()[0]]
+
+    def get_state(self):
+        weights, slots = self._snapshot()
+        return [w.numpy() for w in weights], [s.numpy() for s in slots]
 
     def reset_optimizer(self, state=None):
         self._assign_slots(*(state if state is not None else self._slot_initial))

@@ -1,0 +1,105 @@
+"""The engine's programs: starting fits, resetting state, lending from the cache."""
+
+import threading
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+
+from skdl import MLPClassifierTF
+from skdl._network import NetworkSpec
+from skdl.engine import TrainingSpec, borrow_program, cache_info, clear_cache
+
+SPEC = NetworkSpec(n_features=4, hidden_layer_sizes=(8,), activation="relu", n_outputs=3)
+ADAM = TrainingSpec("multiclass", "log_loss", "adam")
+X, Y = load_iris(return_X_y=True)
+X = StandardScaler().fit_transform(X).astype("float32")
+Y = Y.astype("int32")
+W = np.ones(len(X), "float32")
+
+
+def _train_once(program, seed=0, learning_rate=0.01):
+    program.start(seed, learning_rate=learning_rate, alpha=0.0, l1=0.0)
+    return program.train_epoch(program.place(X, Y, W), (seed, 0), 32, True)
+
+
+def test_start_draws_weights_from_the_seed_alone():
+    with borrow_program(SPEC, ADAM) as program:
+        program.start(7, learning_rate=0.01, alpha=0.0, l1=0.0)
+        first = program.get_weights()
+        program.train_epoch(program.place(X, Y, W), (7, 0), 32, True)
+        program.start(7, learning_rate=0.01, alpha=0.0, l1=0.0)
+        again = program.get_weights()
+        program.start(8, learning_rate=0.01, alpha=0.0, l1=0.0)
+        other = program.get_weights()
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], other[0])
+    assert np.all(first[1] == 0)  # biases start at zero
+
+
+def test_starting_a_fit_resets_the_optimizer_but_not_the_learning_rate():
+    with borrow_program(SPEC, ADAM) as program:
+        loss_a = _train_once(program, learning_rate=0.05)
+        slots = program.get_optimizer_state()
+        assert any(np.any(s != 0) for s in slots)
+        loss_b = _train_once(program, learning_rate=0.05)
+        assert loss_a == loss_b  # the second fit did not inherit Adam's moments
+        assert float(program.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
+        assert int(program.optimizer.iterations.numpy()) == 5  # 150 samples / 32 per batch
+
+
+def test_learning_rate_is_a_variable_shared_by_fits_with_different_rates():
+    clear_cache()
+    built = cache_info()["built"]
+    fast = MLPClassifierTF((8,), learning_rate_init=0.1, max_iter=5, random_state=0).fit(X, Y)
+    slow = MLPClassifierTF((8,), learning_rate_init=1e-5, max_iter=5, random_state=0).fit(X, Y)
+    assert cache_info()["built"] - built == 1
+    assert fast.loss_ < slow.loss_ - 0.1
+
+
+def test_two_threads_borrowing_the_same_shape_get_two_programs():
+    clear_cache()
+    inside, release, seen = threading.Barrier(3), threading.Event(), []
+
+    def borrow():
+        with borrow_program(SPEC, ADAM) as program:
+            seen.append(id(program))
+            inside.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=borrow) for _ in range(2)]
+    for t in threads:
+        t.start()
+    inside.wait()  # both threads hold a program now
+    release.set()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 2
+    assert cache_info()["idle"] == 2
+
+
+def test_threads_fitting_at_once_get_the_results_they_get_alone():
+    def fit(seed):
+        return MLPClassifierTF((8,), max_iter=5, random_state=seed).fit(X, Y).predict_proba(X)
+
+    alone = {seed: fit(seed) for seed in range(4)}
+    together = {}
+
+    def run(seed):
+        together[seed] = fit(seed)
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for seed in range(4):
+        np.testing.assert_array_equal(together[seed], alone[seed])
+
+
+def test_cpu_device_trains_and_predicts():
+    clf = MLPClassifierTF((8,), max_iter=5, device="cpu", random_state=0).fit(X, Y)
+    ref = MLPClassifierTF((8,), max_iter=5, random_state=0).fit(X, Y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-5)
