@@ -11,5 +11,7 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 __version__ = "0.1.0"
 
 from .mlp import MLPClassifier, MLPClassifierTF, MLPRegressor, MLPRegressorTF  # noqa: E402
+from .perceptron import Perceptron  # noqa: E402
 
-__all__ = ["MLPClassifierTF", "MLPRegressorTF", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["MLPClassifierTF", "MLPRegressorTF", "MLPClassifier", "MLPRegressor", "Perceptron",
+           "__version__"]

@@ -75,6 +75,7 @@ class BaseMLP(BaseEstimator):
         "weight_decay": [NONE, Interval(Real, 0, None, "left")],
         "callbacks": [NONE, Satisfies(_is_callback_list, "None or a list of keras.callbacks.Callback")],
         "device": [Satisfies(_is_device, "one of 'auto', 'cpu', 'gpu' or 'gpu:N'")],
+        "jit_compile": [BOOLEAN],
     }
 
     # --- what subclasses define -------------------------------------------
@@ -200,7 +201,7 @@ class BaseMLP(BaseEstimator):
             nesterovs_momentum=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
             beta_2=float(self.beta_2), epsilon=float(self.epsilon),
             weight_decay=None if self.weight_decay is None else float(self.weight_decay),
-            l2_penalty=self.alpha > 0, l1_penalty=self.l1 > 0)
+            l2_penalty=self.alpha > 0, l1_penalty=self.l1 > 0, jit_compile=bool(self.jit_compile))
         return network, training, out_activation
 
     def _device(self):

@@ -86,7 +86,11 @@ _COMMON_PARAMETERS_DOC = """
         ``val_loss``, ``val_score`` (and ``val_accuracy`` / ``val_r2``);
         setting ``model.stop_training`` stops training.
     device : {"auto", "cpu", "gpu", "gpu:N"}, default="auto"
-        Where the network trains and predicts."""
+        Where the network trains and predicts.
+    jit_compile : bool, default=False
+        Compile each epoch with XLA (TensorFlow backend; JAX always compiles).
+        Epochs run 2-3x faster on a CPU, but compiling costs about a second
+        per network shape: worth it for long fits, not for short searches."""
 
 _COMMON_ATTRIBUTES_DOC = """
     loss_ : float
@@ -176,7 +180,7 @@ class MLPClassifierTF(ClassifierMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="log_loss", dropout=0.0, batch_normalization=False, l1=0.0,
                  kernel_initializer="glorot_uniform", wide_and_deep=False, weight_decay=None,
-                 class_weight=None, callbacks=None, device="auto"):
+                 class_weight=None, callbacks=None, device="auto", jit_compile=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -210,6 +214,7 @@ class MLPClassifierTF(ClassifierMixin, BaseMLP):
         self.class_weight = class_weight
         self.callbacks = callbacks
         self.device = device
+        self.jit_compile = jit_compile
 
     def _prepare_targets(self, y, *, first, classes=None):
         y = np.asarray(y)
@@ -384,7 +389,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  output_activation="identity", dropout=0.0, batch_normalization=False, l1=0.0,
                  kernel_initializer="glorot_uniform", wide_and_deep=False, weight_decay=None,
-                 callbacks=None, device="auto"):
+                 callbacks=None, device="auto", jit_compile=False):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -418,6 +423,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         self.weight_decay = weight_decay
         self.callbacks = callbacks
         self.device = device
+        self.jit_compile = jit_compile
 
     def _prepare_targets(self, y, *, first, classes=None):
         y = np.asarray(y, dtype=np.float64)

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
@@ -34,6 +35,22 @@ def _unchanged_on_error(estimator):
         vars(estimator).clear()
         vars(estimator).update(before)
         raise
+
+
+def _rows(X):
+    """Each sample as (columns, values): all columns of a dense row, the stored ones of CSR."""
+    if not scipy.sparse.issparse(X):
+        return [(slice(None), x) for x in X]
+    if not X.has_canonical_format:  # duplicate entries would collide in w[columns] += ...
+        X = X.copy()
+        X.sum_duplicates()
+    return [(X.indices[a:b], X.data[a:b]) for a, b in zip(X.indptr[:-1], X.indptr[1:])]
+
+
+def _dot(w, columns, x):
+    """``w . x`` summed left to right, as sklearn's Cython loop does (``np.dot`` may not)."""
+    products = w[columns] * x
+    return np.add.accumulate(products)[-1] if products.size else 0.0
 
 
 def _initial_weights(n_classes, n_features, coef_init, intercept_init):
@@ -81,10 +98,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         Maximum number of passes over the training data (epochs) in
         :meth:`fit`; :meth:`partial_fit` always makes one.
     tol : float or None, default=1e-3
-        Training stops when an epoch's mean loss is not below the best mean
-        loss so far minus ``tol`` for ``n_iter_no_change`` epochs in a row
-        (with ``early_stopping``, when the validation accuracy is not above
-        the best accuracy plus ``tol``). None: always run ``max_iter`` epochs.
+        Training stops when an epoch's mean loss (unweighted, plus the
+        penalty) is above the best mean loss so far minus ``tol`` for
+        ``n_iter_no_change`` epochs in a row; with ``early_stopping``, when
+        the validation accuracy is below the best one plus ``tol``. With
+        ``tol=0`` an unchanged loss is no stall, so a separated training set
+        runs all ``max_iter`` epochs. None: always run ``max_iter`` epochs.
     shuffle : bool, default=True
         Whether to shuffle the training data before each epoch.
     verbose : int, default=0
@@ -154,10 +173,13 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     The loop and the stopping rule replicate scikit-learn's ``_plain_sgd``
     operation for operation, which makes ``shuffle=False`` results identical.
-    Shuffled orders come from NumPy's generator rather than scikit-learn's, and
-    penalties are applied to the weights directly rather than through a
-    running scale factor, so those results agree only approximately. Data are
-    dense and computed in float64.
+    Shuffled orders come from NumPy's generator rather than scikit-learn's, so
+    shuffled fits differ. Penalties are applied to the weights directly rather
+    than through a running scale factor, which agrees to rounding error.
+    Everything is computed in float64, also for float32 input (scikit-learn
+    keeps float32). On sparse ``X``, as in scikit-learn, updates touch only a
+    sample's stored entries and intercept updates are damped by a factor of
+    0.01.
 
     Examples
     --------
@@ -185,7 +207,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         "shuffle": [BOOLEAN],
         "verbose": [Interval(Integral, 0, None, "left"), BOOLEAN],
         "eta0": [Interval(Real, 0, None, "neither")],
-        "n_jobs": [Interval(Integral, None, None, "neither"), NONE],
+        "n_jobs": [InstanceOf(Integral, "an int"), NONE],
         "random_state": [Interval(Integral, 0, 2**32 - 1, "both"),
                          InstanceOf(np.random.RandomState, "a numpy RandomState"), NONE],
         "early_stopping": [BOOLEAN],
@@ -237,7 +259,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
             Class labels; at least two classes.
@@ -256,7 +278,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         with _unchanged_on_error(self):
-            X, y = validate_data(self, X, y, dtype=np.float64)
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
             check_classification_targets(y)
             classes = np.unique(y)
             if self.warm_start and hasattr(self, "coef_"):
@@ -278,7 +300,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A batch of training data.
         y : array-like of shape (n_samples,)
             Its class labels, all of them among ``classes``.
@@ -304,7 +326,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 "sklearn.utils.class_weight.compute_class_weight('balanced', "
                 "classes=classes, y=y) on a large enough sample of the targets.")
         with _unchanged_on_error(self):
-            X, y = validate_data(self, X, y, dtype=np.float64, reset=first_call)
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64,
+                                 reset=first_call)
             check_classification_targets(y)
             classes = self._partial_fit_classes(classes, first_call)
             unseen = np.setdiff1d(y, classes)
@@ -323,11 +346,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X):
-        """Signed distances to the hyperplanes, scaled by the weights' norm.
+        """Confidence scores ``X @ coef_.T + intercept_``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -337,7 +360,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             otherwise the highest column wins.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -346,7 +369,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -360,8 +383,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = True
-        tags.classifier_tags.poor_score = False
+        tags.input_tags.sparse = True
         return tags
 
     # --- training ---------------------------------------------------------
@@ -400,8 +422,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         for k, (positive, pos_weight, neg_weight, rng) in enumerate(problems):
             y_pm = np.where(y == positive, 1.0, -1.0)
             weight = np.where(y_pm > 0, pos_weight, neg_weight) * sample_weight
-            coef[k], intercept[k], n_iter_k = self._epochs(
-                X, y_pm, coef[k], intercept[k], weight, held_out, max_iter, rng)
+            with np.errstate(over="ignore", invalid="ignore"):  # _epochs reports overflow itself
+                coef[k], intercept[k], n_iter_k = self._epochs(
+                    X, y_pm, coef[k], intercept[k], weight, sample_weight, held_out, max_iter, rng)
             n_iter = max(n_iter, n_iter_k)
         return coef, intercept, n_iter
 
@@ -423,50 +446,58 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         held_out[val] = True
         return held_out
 
-    def _epochs(self, X, y, w, b, weight, held_out, max_iter, rng):
+    def _epochs(self, X, y, w, b, weight, sample_weight, held_out, max_iter, rng):
         """Run Rosenblatt's rule on labels ``y`` in {-1, +1}, as sklearn's ``_plain_sgd``.
 
+        ``weight`` scales each sample's updates (class weight times sample
+        weight); the held-out accuracy is weighted by ``sample_weight`` alone.
         Returns the final weights, intercept and number of epochs.
         """
         eta, alpha = self.eta0, self.alpha
         l1_ratio = {None: 0.0, "l2": 0.0, "l1": 1.0}.get(self.penalty, self.l1_ratio)
         decay = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
         shrink, q = 0.0, np.zeros_like(w)  # truncated-gradient L1 state (Tsuruoka et al., 2009)
-        w, train = w.copy(), np.flatnonzero(~held_out)
-        X_val, y_val, weight_val = X[held_out], y[held_out], weight[held_out] 
+        w, rows, train = w.copy(), _rows(X), np.flatnonzero(~held_out)
+        intercept_decay = 0.01 if scipy.sparse.issparse(X) else 1.0  # as sklearn's make_dataset
+        X_val, y_val, weight_val = X[held_out], y[held_out], sample_weight[held_out]
+        # The penalty term of the objective uses sklearn's running norms, which
+        # an update refreshes and the decay scales but the L1 truncation leaves stale.
+        sq_norm, l1_norm = w @ w, np.abs(w).sum()
         best, no_improvement = (-np.inf if self.early_stopping else np.inf), 0
         for epoch in range(1, max_iter + 1):
-            loss = objective = 0.0
+            objective = 0.0
             for i in rng.permutation(train) if self.shuffle else train:
-                x = X[i]
-                # sklearn adds the products left to right; np.dot may not.
-                margin = y[i] * (np.add.accumulate(w * x)[-1] + b)
-                loss += max(0.0, -margin)
+                columns, x = rows[i]
+                margin = y[i] * (_dot(w, columns, x) + b)
                 objective += max(0.0, -margin)
                 if self.penalty is not None:
-                    objective += alpha * ((1.0 - l1_ratio) * 0.5 * (w @ w)
-                                          + l1_ratio * np.abs(w).sum())
+                    objective += alpha * ((1.0 - l1_ratio) * 0.5 * sq_norm
+                                          + l1_ratio * l1_norm)
                 update = eta * y[i] * weight[i] if margin <= 0 else 0.0
                 if self.penalty in ("l2", "elasticnet"):
                     w *= decay
+                    sq_norm, l1_norm = sq_norm * decay**2, l1_norm * decay
                 if update != 0.0:
-                    w += update * x
+                    w[columns] += update * x
+                    touched = w[columns]  # sklearn's norms then sum over the sample's columns
+                    sq_norm, l1_norm = touched @ touched, np.abs(touched).sum()
                     if self.fit_intercept:
-                        b += update
+                        b += update * intercept_decay
                 if self.penalty in ("l1", "elasticnet"):
                     shrink += l1_ratio * eta * alpha
-                    before = w.copy()
-                    w = np.where(before > 0, np.maximum(0.0, w - (shrink + q)),
-                                 np.where(before < 0, np.minimum(0.0, w + (shrink - q)), w))
-                    q += w - before
+                    z, q_ = w[columns].copy(), q[columns]
+                    w[columns] = np.where(z > 0, np.maximum(0.0, z - (shrink + q_)),
+                                          np.where(z < 0, np.minimum(0.0, z + (shrink - q_)), z))
+                    q[columns] += w[columns] - z
             if not (np.isfinite(b) and np.isfinite(w).all()):
                 raise ValueError(f"Floating-point under-/overflow occurred at epoch #{epoch}. "
                                  "Scaling input data with StandardScaler or MinMaxScaler "
                                  "might help.")
+            objective /= len(train)
             if self.verbose:
                 print(f"-- Epoch {epoch}\nNorm: {np.linalg.norm(w):.2f}, "
                       f"NNZs: {np.count_nonzero(w)}, Bias: {b:.6f}, "
-                      f"Avg. loss: {loss / len(train):.6f}")
+                      f"Objective: {objective:.6f}")
             if self.early_stopping:
                 scores = (X_val @ w[None, :].T + b).ravel()
                 score = accuracy_score(y_val, np.where(scores > 0, 1.0, -1.0),
@@ -474,7 +505,6 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 stalled = self.tol is not None and score < best + self.tol
                 best = max(best, score)
             else:
-                objective /= len(train)
                 stalled = self.tol is not None and objective > best - self.tol
                 best = min(best, objective)
             no_improvement = no_improvement + 1 if stalled else 0

@@ -103,3 +103,12 @@ def test_cpu_device_trains_and_predicts():
     clf = MLPClassifierTF((8,), max_iter=5, device="cpu", random_state=0).fit(X, Y)
     ref = MLPClassifierTF((8,), max_iter=5, random_state=0).fit(X, Y)
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-5)
+
+
+def test_xla_epochs_learn_like_the_graph_loop():
+    plain = MLPClassifierTF((8,), max_iter=20, learning_rate_init=0.02, random_state=0).fit(X, Y)
+    xla = MLPClassifierTF((8,), max_iter=20, learning_rate_init=0.02, jit_compile=True,
+                          random_state=0).fit(X, Y)
+    # Same seeds and batches; only the compiler differs.
+    np.testing.assert_allclose(xla.loss_curve_, plain.loss_curve_, rtol=1e-3)
+    assert xla.score(X, Y) == plain.score(X, Y)

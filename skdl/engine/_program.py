@@ -32,6 +32,7 @@ class TrainingSpec:
     weight_decay: float | None = None
     l2_penalty: bool = True
     l1_penalty: bool = False
+    jit_compile: bool = False
 
 
 class Program:

@@ -85,6 +85,41 @@ class TensorFlowProgram(Program):
             return loss, tape.gradient(loss, trainable)
 
         # Traced on first use: evaluate and value_and_grad serve only some fits.
+        @tf.function(jit_compile=True)
+        def run_batches(xb, yb, wb, n_batches):
+            """XLA: the first ``n_batches`` minibatches of a padded (buckets, batch_size, ...) epoch."""
+            def step(i, epoch_loss, epoch_weight):
+                with tf.GradientTape() as tape:
+                    total, weight = weighted_loss(xb[i], yb[i], wb[i], True)
+                    loss = (total + self.penalty()) / weight
+                optimizer.apply(tape.gradient(loss, trainable), trainable)
+                return i + 1, epoch_loss + loss * weight, epoch_weight + weight
+
+            _, epoch_loss, epoch_weight = tf.while_loop(
+                lambda i, *_: i < n_batches, step, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
+            return epoch_loss / epoch_weight
+
+        @tf.function(input_signature=[x_spec, y_spec, w_spec, tf.TensorSpec([2], tf.int32),
+                                      tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.bool)])
+        def train_epoch_xla(x, y, w, seed, batch_size, shuffle):
+            n = tf.shape(x)[0]
+            n_batches = (n + batch_size - 1) // batch_size
+            # XLA compiles per shape: round the batch count up to a power of two so
+            # that folds of nearby sizes share one compilation; the loop stops at
+            # n_batches and padded rows carry zero weight.
+            buckets = tf.cast(2 ** tf.math.ceil(tf.math.log(tf.cast(n_batches, tf.float32)) / tf.math.log(2.0)), tf.int32)
+            order = tf.range(n)
+            order = tf.cond(shuffle, lambda: tf.random.experimental.stateless_shuffle(order, seed),
+                            lambda: order)
+            pad = buckets * batch_size - n
+            order = tf.concat([order, tf.zeros([pad], tf.int32)], 0)
+            w = tf.concat([tf.gather(w, order[:n]), tf.zeros([pad])], 0)
+            batched = lambda a: tf.reshape(tf.gather(a, order),  # noqa: E731
+                                           tf.concat([[buckets, batch_size], tf.shape(a)[1:]], 0))
+            return run_batches(batched(x), batched(y), tf.reshape(w, [buckets, batch_size]), n_batches)
+
+        if self.training_spec.jit_compile:
+            train_epoch = train_epoch_xla
         self._train_epoch, self._evaluate = train_epoch, evaluate
         self._predict, self._value_and_grad = predict, value_and_grad
 
