@@ -182,3 +182,16 @@ def test_pickle_round_trip_in_a_fresh_process(tmp_path):
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(IRIS_XS))
+
+
+def test_a_fitted_estimator_with_callbacks_pickles_and_clones():
+    from sklearn.base import clone
+
+    clf = MLPClassifierTF((8,), max_iter=2, callbacks=[Recorder(), keras.callbacks.EarlyStopping("loss")],
+                          random_state=0).fit(IRIS_XS, IRIS_Y)
+    plain = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(IRIS_XS, IRIS_Y)
+    # The callbacks hold no reference to the (shared) Keras network after fit.
+    assert len(pickle.dumps(clf)) < len(pickle.dumps(plain)) + 2000
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(IRIS_XS), clf.predict(IRIS_XS))
+    assert len(clone(clf).get_params()["callbacks"]) == 2

@@ -142,6 +142,10 @@ def run_stochastic(program, train, n_train, *, validation=None, score_validation
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and "
                           "the optimization hasn't converged yet.", ConvergenceWarning)
     callback_list.on_train_end()
+    for callback in callbacks or []:
+        # The network belongs to a shared program: don't let the estimator's
+        # parameters (and so its pickles and clones) keep a reference to it.
+        callback.set_model(None)
     if early_stopping and best_weights is not None:
         program.set_weights(best_weights)
     return Outcome(
