@@ -7,6 +7,7 @@ streams, learning rate) is one more call. The traced functions are reused by
 every fit that borrows this program.
 """
 
+import os
 from contextlib import nullcontext
 
 import keras
@@ -15,6 +16,25 @@ import tensorflow as tf
 from .._network import dense_layers, kernel_initializer
 from ._links import output_link, per_sample_loss
 from ._program import Program
+
+
+def _share_cores_with_sibling_workers():
+    """Size TensorFlow's thread pools to this process's share of the cores.
+
+    joblib's process workers (``n_jobs``) and Ray tasks set ``OMP_NUM_THREADS``
+    to the cores each may use; TensorFlow ignores it and would start one thread
+    per core in every worker, oversubscribing the machine.
+    """
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(share))
+            tf.config.threading.set_inter_op_parallelism_threads(int(share))
+        except RuntimeError:  # the runtime already started; its pools stay as they are
+            pass
+
+
+_share_cores_with_sibling_workers()
 
 
 class TensorFlowProgram(Program):
