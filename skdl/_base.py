@@ -245,8 +245,6 @@ class BaseMLP(BaseEstimator):
         return (X, Y, W), (X_val, Y_val, W_val)
 
     def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None):
-        from .engine.loop import Schedule, run_lbfgs, run_stochastic
-
         self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -275,33 +273,38 @@ class BaseMLP(BaseEstimator):
                           weights=self._weights if keep else None,
                           optimizer_state=self._optimizer_state if incremental and keep else None,
                           learning_rate=self.learning_rate_init, alpha=self.alpha, l1=self.l1)
-            train = program.place(X, Y, W)
-            if self.solver == "lbfgs":
-                outcome = run_lbfgs(program, train, X.shape[0], max_iter=self.max_iter,
-                                    max_fun=self.max_fun, tol=self.tol, verbose=self.verbose)
-            else:
-                placed_val = program.place(*validation) if validation is not None else None
-                score_validation = None
-                if validation is not None:
-                    def score_validation():
-                        return self._validation_score(program.predict(validation[0]),
-                                                      validation[1], validation[2])
-                schedule = Schedule(self.learning_rate, self.learning_rate_init, self.power_t,
-                                    applies=self.solver == "sgd")
-                outcome = run_stochastic(
-                    program, train, X.shape[0], validation=placed_val,
-                    score_validation=score_validation, max_iter=1 if incremental else self.max_iter,
-                    batch_size=self._batch_size(X.shape[0]), shuffle=self.shuffle, seed=seed,
-                    schedule=schedule, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-                    early_stopping=self.early_stopping, callbacks=self.callbacks,
-                    verbose=self.verbose, t0=self.t_ if keep else 0,
-                    n_iter0=self.n_iter_ if incremental and keep else 0,
-                    incremental=incremental, metric_name=self._metric_name)
+            outcome = self._train(program, X, Y, W, validation, seed, keep, incremental)
             weights, optimizer_state = program.get_state()
             token = object()
             program.owner = token
         self._record(outcome, weights, optimizer_state, token, seed, out_activation, keep)
         return self
+
+    def _train(self, program, X, Y, W, validation, seed, keep, incremental):
+        """Run the solver on a started program; returns the loop's ``Outcome``."""
+        from .engine.loop import Schedule, run_lbfgs, run_stochastic
+
+        train = program.place(X, Y, W)
+        if self.solver == "lbfgs":
+            return run_lbfgs(program, train, X.shape[0], max_iter=self.max_iter,
+                             max_fun=self.max_fun, tol=self.tol, verbose=self.verbose)
+        score_validation = placed_validation = None
+        if validation is not None:
+            placed_validation = program.place(*validation)
+
+            def score_validation():
+                return self._validation_score(program.predict(validation[0]), *validation[1:])
+
+        return run_stochastic(
+            program, train, X.shape[0], validation=placed_validation,
+            score_validation=score_validation, max_iter=1 if incremental else self.max_iter,
+            batch_size=self._batch_size(X.shape[0]), shuffle=self.shuffle, seed=seed,
+            schedule=Schedule(self.learning_rate, self.learning_rate_init, self.power_t,
+                              applies=self.solver == "sgd"),
+            tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+            early_stopping=self.early_stopping, callbacks=self.callbacks, verbose=self.verbose,
+            t0=self.t_ if keep else 0, n_iter0=self.n_iter_ if incremental and keep else 0,
+            incremental=incremental, metric_name=self._metric_name)
 
     _metric_name = None
 
@@ -318,10 +321,9 @@ class BaseMLP(BaseEstimator):
         self.loss_ = float(outcome.loss)
         previous = self.loss_curve_ if keep else []
         self.loss_curve_ = previous + [float(v) for v in outcome.loss_curve]
-        if outcome.best_loss is None:
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = float(min([outcome.best_loss] + ([self.best_loss_] if keep and self.best_loss_ is not None else [])))
+        best_losses = [outcome.best_loss] + ([self.best_loss_] if keep else [])
+        best_losses = [loss for loss in best_losses if loss is not None]
+        self.best_loss_ = float(min(best_losses)) if outcome.best_loss is not None else None
         self.validation_scores_ = outcome.validation_scores
         self.best_validation_score_ = outcome.best_validation_score
         history = outcome.history.as_dict()
