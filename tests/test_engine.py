@@ -112,3 +112,16 @@ def test_xla_epochs_learn_like_the_graph_loop():
     # Same seeds and batches; only the compiler differs.
     np.testing.assert_allclose(xla.loss_curve_, plain.loss_curve_, rtol=1e-3)
     assert xla.score(X, Y) == plain.score(X, Y)
+
+
+def test_tensorflow_thread_pools_follow_the_workers_core_share():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import skdl.engine.tensorflow, tensorflow as tf;"
+            "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+            " tf.config.threading.get_inter_op_parallelism_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1", "KERAS_BACKEND": "tensorflow"})
+    assert out.stdout.split() == ["1", "1"]
