@@ -125,3 +125,16 @@ def test_tensorflow_thread_pools_follow_the_workers_core_share():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "OMP_NUM_THREADS": "1", "KERAS_BACKEND": "tensorflow"})
     assert out.stdout.split() == ["1", "1"]
+
+
+@pytest.mark.parametrize("params", [dict(solver="sgd"),
+                                    dict(solver="sgd", nesterovs_momentum=False),
+                                    dict(solver="sgd", momentum=0.0)], ids=str)
+def test_fused_optimizer_kernels_match_the_keras_optimizer(params):
+    # weight_decay=0.0 keeps Keras' own optimizer; None lets the engine fuse it.
+    common = dict(hidden_layer_sizes=(8,), max_iter=10, learning_rate_init=0.05, random_state=0, **params)
+    fused = MLPClassifierTF(**common).fit(X, Y)
+    keras_path = MLPClassifierTF(weight_decay=0.0, **common).fit(X, Y)
+    np.testing.assert_allclose(fused.loss_curve_, keras_path.loss_curve_, rtol=1e-4)
+    for a, b in zip(fused.coefs_, keras_path.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)

@@ -59,6 +59,7 @@ class TensorFlowProgram(Program):
         else:
             y_spec = tf.TensorSpec([None, n_outputs], tf.float32)
         w_spec = tf.TensorSpec([None], tf.float32)
+        apply = self._fused_update() or (lambda grads: optimizer.apply(grads, trainable))
 
         def weighted_loss(x, y, w, training):
             """Sum of weighted per-sample losses, and the weight it is a sum over."""
@@ -81,7 +82,7 @@ class TensorFlowProgram(Program):
                 with tf.GradientTape() as tape:
                     total, weight = weighted_loss(x[start:stop], y[start:stop], w[start:stop], True)
                     loss = (total + self.penalty()) / weight
-                optimizer.apply(tape.gradient(loss, trainable), trainable)
+                apply(tape.gradient(loss, trainable))
                 return i + 1, epoch_loss + loss * weight, epoch_weight + weight
 
             _, epoch_loss, epoch_weight = tf.while_loop(
@@ -112,7 +113,7 @@ class TensorFlowProgram(Program):
                 with tf.GradientTape() as tape:
                     total, weight = weighted_loss(xb[i], yb[i], wb[i], True)
                     loss = (total + self.penalty()) / weight
-                optimizer.apply(tape.gradient(loss, trainable), trainable)
+                apply(tape.gradient(loss, trainable))
                 return i + 1, epoch_loss + loss * weight, epoch_weight + weight
 
             _, epoch_loss, epoch_weight = tf.while_loop(
@@ -142,6 +143,43 @@ class TensorFlowProgram(Program):
             train_epoch = train_epoch_xla
         self._train_epoch, self._evaluate = train_epoch, evaluate
         self._predict, self._value_and_grad = predict, value_and_grad
+
+    def _fused_update(self):
+        """SGD as TensorFlow's fused kernels (one op per variable), else None.
+
+        Same arithmetic as the Keras optimizer's ``apply``, on its own slot
+        variables, in a fraction of the graph ops: on small networks the
+        per-op cost, not the arithmetic, sets the speed (SGD epochs on digits
+        ran 1.7x faster). TensorFlow's fused Adam kernel measured slower than
+        Keras' Adam on CPU, so Adam keeps the Keras path.
+        """
+        spec, optimizer = self.training_spec, self.optimizer
+        if spec.weight_decay is not None or spec.solver != "sgd":
+            return None
+        variables = self.model.trainable_variables
+        handles = [v.value.handle for v in variables]
+        slot = lambda slots, v: slots[optimizer._get_variable_index(v)].value.handle  # noqa: E731
+
+        def finish():
+            optimizer.iterations.assign_add(1)
+
+        if spec.momentum == 0:
+            def update(grads):
+                lr = tf.cast(optimizer._learning_rate, tf.float32)
+                for handle, grad in zip(handles, grads):
+                    tf.raw_ops.ResourceApplyGradientDescent(var=handle, alpha=lr, delta=grad)
+                finish()
+            return update
+        accumulators = [slot(optimizer.momentums, v) for v in variables]
+
+        def update(grads):
+            lr = tf.cast(optimizer._learning_rate, tf.float32)
+            for handle, accumulator, grad in zip(handles, accumulators, grads):
+                tf.raw_ops.ResourceApplyKerasMomentum(
+                    var=handle, accum=accumulator, lr=lr, grad=grad, momentum=spec.momentum,
+                    use_nesterov=spec.nesterovs_momentum)
+            finish()
+        return update
 
     def _compile_state(self):
         """One call to start a fresh fit, one to load given weights or optimizer slots."""
