@@ -5,6 +5,7 @@ here once; :mod:`skdl.mlp` adds only what differs between classification and
 regression (targets, output layer, default loss, predict and score).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -387,10 +388,19 @@ class BaseMLP(BaseEstimator):
         return self._fitted
 
     def __getstate__(self):
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         state.pop("_model", None)
         state["_skdl_version"] = __version__
         return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_skdl_version", None)
+        if saved is not None and saved != __version__:
+            warnings.warn(
+                f"{type(self).__name__} was saved by skdl {saved} and is loaded by skdl "
+                f"{__version__}. Its state is NumPy weights and plain attributes, so it usually "
+                "works; refit it if predictions look wrong.", UserWarning)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,8 +1,6 @@
 """Training behaviour: validation, early stopping, schedules, callbacks, persistence, reuse."""
 
 import pickle
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -168,20 +166,6 @@ def test_program_cache_stays_bounded_over_300_fits():
     for i in range(20):
         MLPClassifierTF((5,), max_iter=1, random_state=i).fit(IRIS_XS, IRIS_Y)
     assert cache_info()["built"] - built_before == 1
-
-
-def test_pickle_round_trip_in_a_fresh_process(tmp_path):
-    clf = MLPClassifierTF((16,), max_iter=20, batch_normalization=True, random_state=0).fit(IRIS_XS, IRIS_Y)
-    path = tmp_path / "clf.pkl"
-    path.write_bytes(pickle.dumps(clf))
-    np.save(tmp_path / "X.npy", IRIS_XS)
-    code = (
-        "import pickle, numpy as np, sys;"
-        f"clf = pickle.loads(open({str(path)!r}, 'rb').read());"
-        f"np.save({str(tmp_path / 'p.npy')!r}, clf.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(IRIS_XS))
 
 
 def test_a_fitted_estimator_with_callbacks_pickles_and_clones():
