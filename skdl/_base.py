@@ -5,6 +5,7 @@ here once; :mod:`skdl.mlp` adds only what differs between classification and
 regression (targets, output layer, default loss, predict and score).
 """
 
+import dataclasses
 import warnings
 from numbers import Integral, Real
 
@@ -76,7 +77,7 @@ class BaseMLP(BaseEstimator):
         "weight_decay": [NONE, Interval(Real, 0, None, "left")],
         "callbacks": [NONE, Satisfies(_is_callback_list, "None or a list of keras.callbacks.Callback")],
         "device": [Satisfies(_is_device, "one of 'auto', 'cpu', 'gpu' or 'gpu:N'")],
-        "jit_compile": [BOOLEAN],
+        "jit_compile": [BOOLEAN, Options("auto")],
     }
 
     # --- what subclasses define -------------------------------------------
@@ -185,6 +186,20 @@ class BaseMLP(BaseEstimator):
             return min(200, n_samples)
         return int(min(self.batch_size, n_samples))
 
+    #: Training arithmetic (FLOPs) from which ``jit_compile="auto"`` compiles
+    #: epochs with XLA: compiling costs about a second per network shape and
+    #: pays back when a fit's arithmetic takes ten seconds or more.
+    XLA_MIN_FLOPS = 1e12
+
+    def _wants_xla(self, network, n_samples):
+        if self.jit_compile != "auto":
+            return bool(self.jit_compile)
+        if self.solver == "lbfgs" or network.batch_normalization:
+            return False
+        units = (network.n_features,) + network.hidden_layer_sizes + (network.n_outputs,)
+        n_params = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
+        return 6 * n_params * n_samples * self.max_iter >= self.XLA_MIN_FLOPS
+
     def _specs(self, n_features, n_outputs, task):
         from ._network import NetworkSpec
         from .engine import TrainingSpec
@@ -202,7 +217,7 @@ class BaseMLP(BaseEstimator):
             nesterovs_momentum=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
             beta_2=float(self.beta_2), epsilon=float(self.epsilon),
             weight_decay=None if self.weight_decay is None else float(self.weight_decay),
-            l2_penalty=self.alpha > 0, l1_penalty=self.l1 > 0, jit_compile=bool(self.jit_compile))
+            l2_penalty=self.alpha > 0, l1_penalty=self.l1 > 0)
         return network, training, out_activation
 
     def _device(self):
@@ -256,6 +271,8 @@ class BaseMLP(BaseEstimator):
         task, Y, codes, n_outputs = self._prepare_targets(y, first=not keep, classes=classes)
         W = self._check_sample_weight(sample_weight, X.shape[0]) * self._class_weights(codes)
         network, training, out_activation = self._specs(X.shape[1], n_outputs, task)
+        jit = self._training_spec.jit_compile if keep else self._wants_xla(network, X.shape[0])
+        training = dataclasses.replace(training, jit_compile=jit)
         if keep and (network != self._network_spec or training != self._training_spec):
             raise ValueError(
                 "warm_start and partial_fit need the same network and targets as the previous "

@@ -138,3 +138,14 @@ def test_fused_optimizer_kernels_match_the_keras_optimizer(params):
     np.testing.assert_allclose(fused.loss_curve_, keras_path.loss_curve_, rtol=1e-4)
     for a, b in zip(fused.coefs_, keras_path.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_jit_compile_auto_compiles_only_big_fits():
+    small = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
+    assert small._training_spec.jit_compile is False
+    big = MLPClassifierTF((8,), max_iter=2, random_state=0)
+    big.XLA_MIN_FLOPS = 1.0  # any fit counts as big
+    big.fit(X, Y)
+    assert big._training_spec.jit_compile is True
+    big.partial_fit(X, Y)  # keeps the compiled choice of the first fit
+    assert big._training_spec.jit_compile is True
