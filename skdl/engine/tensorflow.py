@@ -37,6 +37,23 @@ def _share_cores_with_sibling_workers():
 _share_cores_with_sibling_workers()
 
 
+class _Concrete:
+    """A ``tf.function`` traced on its first call, then called as its concrete function.
+
+    Tracing lazily spares fits the functions they never use (evaluate,
+    value_and_grad); calling the concrete function skips the signature
+    matching that costs about half a millisecond per call.
+    """
+
+    def __init__(self, function):
+        self.function, self.concrete = function, None
+
+    def __call__(self, *args):
+        if self.concrete is None:
+            self.concrete = self.function.get_concrete_function()
+        return self.concrete(*args)
+
+
 class TensorFlowProgram(Program):
     def __init__(self, network_spec, training_spec, device=None):
         self.device = None if device is None else f"/{device[0].upper()}:{device[1]}"
@@ -143,8 +160,8 @@ class TensorFlowProgram(Program):
 
         if self.training_spec.jit_compile:
             train_epoch = train_epoch_xla
-        self._train_epoch, self._evaluate = train_epoch, evaluate
-        self._predict, self._value_and_grad = predict, value_and_grad
+        self._train_epoch, self._evaluate = _Concrete(train_epoch), _Concrete(evaluate)
+        self._predict, self._value_and_grad = _Concrete(predict), _Concrete(value_and_grad)
 
     def _fused_update(self):
         """SGD as TensorFlow's fused kernels (one op per variable), else None.
@@ -218,13 +235,13 @@ class TensorFlowProgram(Program):
             def assign(*values):
                 for variable, value in zip(variables, values):
                     variable.assign(value)
-            return assign
+            return _Concrete(assign)
 
         @tf.function(input_signature=[])
         def snapshot():
             return [tf.identity(v) for v in model.weights], [tf.identity(v) for v in self._slots]
 
-        self._fresh, self._snapshot = fresh, snapshot
+        self._fresh, self._snapshot = _Concrete(fresh), _Concrete(snapshot)
         self._assign_weights = assigner(model.weights)
         self._assign_slots = assigner(self._slots)
 

@@ -1,0 +1,227 @@
+"""P2, per-fit overhead on tiny data: iris, one hidden layer of 16, 2 epochs, N sequential fit+predict.
+
+Every system runs in its own subprocess, all in this run: scikit-learn's
+MLPClassifier (the reference), skdl's MLPClassifierTF, Keras
+build+compile+fit+predict, scikeras and skorch (when installed) and the probe of
+``shared/bench/floor_tiny_fit.py`` (one cached compiled epoch function).  The
+table gives the first fit, the mean and median of the fits after the first
+(steady state), the mean over all N, and the steady mean's ratio to
+scikit-learn's.  Goal: skdl's steady per-fit time at or under scikit-learn's,
+validation and label encoding included.
+
+    PYTHONPATH=. python benchmarks/p2_tiny_fit.py [--quick] [--fits 150]
+"""
+
+import argparse
+import statistics
+import time
+
+import _common as C
+
+
+def iris(float32=False):
+    import numpy as np
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    return (X.astype(np.float32) if float32 else X), y
+
+
+def timed_fits(fit_predict, n):
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        fit_predict(i)
+        times.append(time.perf_counter() - t)
+    return {"times_ms": [x * 1e3 for x in times]}
+
+
+def row_sklearn(args):
+    from sklearn.neural_network import MLPClassifier
+    X, y = iris()
+    return timed_fits(lambda i: MLPClassifier((16,), max_iter=args.epochs, random_state=i).fit(X, y).predict(X),
+                      args.fits)
+
+
+def row_skdl(args):
+    from skdl import MLPClassifierTF
+    X, y = iris()
+    return timed_fits(lambda i: MLPClassifierTF((16,), max_iter=args.epochs, random_state=i).fit(X, y).predict(X),
+                      args.fits)
+
+
+def row_keras(args):
+    if C.missing("keras"):
+        return C.not_installed("keras")
+    import keras
+    X, y = iris(float32=True)
+
+    def fit_predict(i):
+        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+        m.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+        m.fit(X, y, epochs=args.epochs, verbose=0)
+        m.predict(X, verbose=0)
+
+    out = timed_fits(fit_predict, args.fits)
+    out["note"] = f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
+    return out
+
+
+def row_scikeras(args):
+    if C.missing("keras", "scikeras"):
+        return C.not_installed("keras", "scikeras")
+    import keras
+    from scikeras.wrappers import KerasClassifier
+    X, y = iris(float32=True)
+
+    def build(meta=None):
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                                 keras.layers.Dense(3, activation="softmax")])
+
+    out = timed_fits(lambda i: KerasClassifier(build, loss="sparse_categorical_crossentropy", optimizer="adam",
+                                               epochs=args.epochs, verbose=0).fit(X, y).predict(X), args.fits)
+    out["note"] = f"scikeras {C.package_version('scikeras', ('scikeras',))}"
+    return out
+
+
+def row_skorch(args):
+    if C.missing("torch", "skorch"):
+        return C.not_installed("torch", "skorch")
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from skorch import NeuralNetClassifier
+    torch.manual_seed(0)
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+
+        def forward(self, x):
+            return self.net(x)
+
+    X, y = iris(float32=True)
+    y = y.astype(np.int64)
+    out = timed_fits(lambda i: NeuralNetClassifier(MLP, criterion=nn.CrossEntropyLoss, max_epochs=args.epochs,
+                                                   train_split=None, verbose=0).fit(X, y).predict(X), args.fits)
+    out["note"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return out
+
+
+def row_probe(args):
+    """shared/bench/floor_tiny_fit.py: one cached compiled epoch function (TensorFlow)."""
+    if C.missing("tensorflow", "keras"):
+        return C.not_installed("tensorflow", "keras")
+    import tensorflow as tf
+    import keras
+    if keras.backend.backend() != "tensorflow":
+        return {"status": "skipped", "reason": "skipped: the probe needs KERAS_BACKEND=tensorflow"}
+    X, y = iris(float32=True)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(3)])
+    opt = keras.optimizers.Adam(1e-3)
+    opt.build(m.trainable_variables)
+    lossf = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    BS = 150
+
+    @tf.function(reduce_retracing=True)
+    def epoch(Xt, yt, seed):
+        n = tf.shape(Xt)[0]
+        nb = (n + BS - 1) // BS
+        perm = tf.random.experimental.stateless_shuffle(tf.range(n), seed=seed)
+
+        def body(i, tot):
+            idx = perm[i * BS:(i + 1) * BS]
+            with tf.GradientTape() as tape:
+                l = lossf(tf.gather(yt, idx), m(tf.gather(Xt, idx), training=True))
+            opt.apply(tape.gradient(l, m.trainable_variables), m.trainable_variables)
+            return i + 1, tot + l
+        return tf.while_loop(lambda i, t: i < nb, body, (0, 0.0))[1]
+
+    @tf.function(reduce_retracing=True)
+    def predict(Xt):
+        return tf.argmax(m(Xt, training=False), 1)
+
+    @tf.function
+    def reinit(seed):
+        for v in m.trainable_variables:
+            v.assign(tf.random.stateless_uniform(v.shape, seed, -0.3, 0.3))
+        for v in opt.variables:
+            if "learning_rate" not in v.path:
+                v.assign(tf.zeros_like(v))
+
+    def fit_predict(k):
+        reinit(tf.constant([k, 0]))
+        Xt, yt = tf.constant(X), tf.constant(y)
+        for e in range(args.epochs):
+            epoch(Xt, yt, tf.constant([k, e]))
+        return predict(Xt).numpy()
+
+    out = timed_fits(fit_predict, args.fits)
+    out["note"] = "no validation, no label encoding; first fit traces"
+    return out
+
+
+ROWS = {
+    "sklearn": row_sklearn,
+    "skdl": row_skdl,
+    "keras": row_keras,
+    "scikeras": row_scikeras,
+    "skorch": row_skorch,
+    "probe": row_probe,
+}
+LABELS = {
+    "sklearn": "sklearn MLPClassifier",
+    "skdl": "**skdl MLPClassifierTF**",
+    "keras": "keras build+compile+fit+predict",
+    "scikeras": "scikeras KerasClassifier",
+    "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
+    "probe": "probe: cached compiled epoch (`floor_tiny_fit.py`)",
+}
+OPTIONAL = {"scikeras", "skorch"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    C.add_common_args(parser)
+    parser.add_argument("--fits", type=int, default=None, help="sequential fits per system (default 150; 20 with --quick)")
+    parser.add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args()
+    if args.fits is None:
+        args.fits = 20 if args.quick else 150
+    args.fits = max(args.fits, 2)
+    if args.row:
+        return C.run_child(ROWS, args)
+
+    results = C.run_all(__file__, parser, args, ROWS, OPTIONAL)
+    stats = {}
+    for name, r in results.items():
+        if r.get("status") == "ok":
+            t = r["times_ms"]
+            stats[name] = {"first": t[0], "steady": statistics.fmean(t[1:]), "median": statistics.median(t[1:]),
+                           "all": statistics.fmean(t)}
+    ref = stats.get("sklearn", {}).get("steady")
+    rows = []
+    for name, r in results.items():
+        if name not in stats:
+            rows.append([LABELS[name], C.status_text(r), "-", "-", "-", "-", ""])
+            continue
+        s = stats[name]
+        rows.append([LABELS[name], f"{s['steady']:.2f} ms", f"{s['median']:.2f} ms", f"{s['first']:.0f} ms",
+                     f"{s['all']:.2f} ms", C.ratio(s["steady"], ref), r.get("note", "")])
+    table = C.markdown_table(["system", "per fit (mean, fits 2..N)", "median", "first fit", f"mean of all {args.fits}",
+                              "ratio to sklearn (mean 2..N)", "note"], rows)
+    footer = ["Goal: skdl's per fit at or under scikit-learn's (ratio <= 1.00x), validation and label encoding "
+              "included."]
+    if "skdl" in stats and ref:
+        r = stats["skdl"]["steady"] / ref
+        footer.append(f"skdl: {r:.2f}x sklearn ({'meets' if r <= 1.0 else 'misses'} the goal).")
+    if args.quick:
+        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
+    extra = [f"P2: iris (150 x 4, 3 classes), hidden (16,), {args.epochs} epochs, {args.fits} sequential "
+             "fit+predict per system in one process; each system in its own subprocess"]
+    C.print_report("P2 per-fit overhead (iris, tiny network)", args, table, extra, footer)
+
+
+if __name__ == "__main__":
+    main()

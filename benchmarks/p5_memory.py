@@ -1,0 +1,180 @@
+"""P5, memory over many fits: RSS growth between fit 10 and fit N of the P2 job (iris, (16,), 2 epochs, fit+predict).
+
+Each system runs in its own subprocess, all in this run: skdl (N=500 by default),
+Keras build+compile+fit+predict without ``clear_session`` and scikeras (N=150,
+``shared/bench/anchor_memory.py``), scikit-learn and skorch (N=500) as flat
+references.  RSS is read with psutil after ``gc.collect()`` at fit 10, midway
+to fit N and at fit N.  Goal: skdl under +2 MiB over 500 fits.
+
+    PYTHONPATH=. python benchmarks/p5_memory.py [--quick] [--fits-skdl 500] [--fits-keras 150]
+"""
+
+import argparse
+import time
+
+import _common as C
+
+
+def iris(float32=False):
+    import numpy as np
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    return (X.astype(np.float32) if float32 else X), y
+
+
+def track(fit_predict, n):
+    """RSS (MiB) after fit ``start``, halfway from there to ``n``, and ``n``; mean ms per fit."""
+    if C.missing("psutil"):
+        return C.not_installed("psutil")
+    start = min(10, n // 2)
+    mid = (start + n) // 2
+    marks = {}
+    t = time.perf_counter()
+    for i in range(n):
+        fit_predict(i)
+        if i + 1 in (start, mid, n):
+            marks[i + 1] = C.rss_mib()
+    return {"fits": n, "start": start, "mid": mid, "rss": {str(k): v for k, v in marks.items()},
+            "ms_per_fit": (time.perf_counter() - t) / n * 1e3}
+
+
+def row_skdl(args):
+    from skdl import MLPClassifierTF
+    X, y = iris()
+    return track(lambda i: MLPClassifierTF((16,), max_iter=2, random_state=i).fit(X, y).predict(X), args.fits_skdl)
+
+
+def row_sklearn(args):
+    from sklearn.neural_network import MLPClassifier
+    X, y = iris()
+    return track(lambda i: MLPClassifier((16,), max_iter=2, random_state=i).fit(X, y).predict(X), args.fits_skdl)
+
+
+def _keras_model():
+    import keras
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(3, activation="softmax")])
+
+
+def row_keras(args):
+    if C.missing("keras"):
+        return C.not_installed("keras")
+    import keras
+    X, y = iris(float32=True)
+
+    def fit_predict(i):
+        m = _keras_model()
+        m.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+        m.fit(X, y, epochs=2, verbose=0)
+        m.predict(X, verbose=0)
+
+    out = track(fit_predict, args.fits_keras)
+    out["note"] = f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
+    return out
+
+
+def row_scikeras(args):
+    if C.missing("keras", "scikeras"):
+        return C.not_installed("keras", "scikeras")
+    from scikeras.wrappers import KerasClassifier
+    X, y = iris(float32=True)
+
+    def build(meta=None):
+        return _keras_model()
+
+    out = track(lambda i: KerasClassifier(build, loss="sparse_categorical_crossentropy", optimizer="adam",
+                                          epochs=2, verbose=0).fit(X, y).predict(X), args.fits_keras)
+    out["note"] = f"scikeras {C.package_version('scikeras', ('scikeras',))}"
+    return out
+
+
+def row_skorch(args):
+    if C.missing("torch", "skorch"):
+        return C.not_installed("torch", "skorch")
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from skorch import NeuralNetClassifier
+    torch.manual_seed(0)
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+
+        def forward(self, x):
+            return self.net(x)
+
+    X, y = iris(float32=True)
+    y = y.astype(np.int64)
+    out = track(lambda i: NeuralNetClassifier(MLP, criterion=nn.CrossEntropyLoss, max_epochs=2, train_split=None,
+                                              verbose=0).fit(X, y).predict(X), args.fits_skdl)
+    out["note"] = f"torch {torch.__version__}"
+    return out
+
+
+ROWS = {
+    "skdl": row_skdl,
+    "keras": row_keras,
+    "scikeras": row_scikeras,
+    "skorch": row_skorch,
+    "sklearn": row_sklearn,
+}
+LABELS = {
+    "skdl": "**skdl MLPClassifierTF**",
+    "keras": "keras, no `clear_session`",
+    "scikeras": "scikeras KerasClassifier",
+    "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
+    "sklearn": "sklearn MLPClassifier",
+}
+OPTIONAL = {"scikeras", "skorch"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    C.add_common_args(parser)
+    parser.add_argument("--fits-skdl", type=int, default=None,
+                        help="fits for skdl, sklearn and skorch (default 500; 40 with --quick)")
+    parser.add_argument("--fits-keras", type=int, default=None,
+                        help="fits for keras and scikeras (default 150; 20 with --quick)")
+    args = parser.parse_args()
+    if args.fits_skdl is None:
+        args.fits_skdl = 40 if args.quick else 500
+    if args.fits_keras is None:
+        args.fits_keras = 20 if args.quick else 150
+    args.fits_skdl, args.fits_keras = max(args.fits_skdl, 4), max(args.fits_keras, 4)
+    if args.row:
+        return C.run_child(ROWS, args)
+
+    results = C.run_all(__file__, parser, args, ROWS, OPTIONAL)
+    rows = []
+    for name, r in results.items():
+        if r.get("status") != "ok":
+            rows.append([LABELS[name], C.status_text(r), "-", "-", "-", "-", "-", ""])
+            continue
+        n, s, m = r["fits"], r["start"], r["mid"]
+        rss = r["rss"]
+        a, mid, b = rss[str(s)], rss[str(m)], rss[str(n)]
+        growth = b - a
+        rows.append([LABELS[name], f"{growth:+.1f} MiB", f"{growth * 1024 / max(n - s, 1):+.1f} KiB",
+                     f"fit {s} -> {n}", f"{a:.0f} / {mid:.0f} / {b:.0f} MiB", f"{r['ms_per_fit']:.1f} ms",
+                     f"{(mid - a):+.1f} / {(b - mid):+.1f} MiB", r.get("note", "")])
+    table = C.markdown_table(["system", "RSS growth", "per fit", "between", "RSS at start / midway / N",
+                              "ms/fit (all fits)", "growth 1st half / 2nd half", "note"], rows)
+    footer = ["Goal: skdl flat, under +2 MiB between fit 10 and fit 500."]
+    sk = results["skdl"]
+    if sk.get("status") == "ok":
+        g = sk["rss"][str(sk["fits"])] - sk["rss"][str(sk["start"])]
+        footer.append(f"skdl: {g:+.1f} MiB over {sk['fits'] - sk['start']} fits "
+                      f"({'meets' if g < 2 else 'misses'} the goal"
+                      + (")." if sk["fits"] >= 500 else f"; fewer than 500 fits, so only indicative)."))
+    if args.quick:
+        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
+    extra = [f"P5: iris, hidden (16,), 2 epochs, fit+predict repeated: skdl/sklearn/skorch {args.fits_skdl} fits, "
+             f"keras/scikeras {args.fits_keras} fits; RSS via psutil after gc.collect(); each system in its own "
+             "subprocess"]
+    C.print_report("P5 memory over many fits", args, table, extra, footer)
+
+
+if __name__ == "__main__":
+    main()
