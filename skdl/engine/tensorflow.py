@@ -84,6 +84,18 @@ class TensorFlowProgram(Program):
             weight = tf.reduce_sum(w)
             return total, tf.where(weight > 0, weight, tf.cast(tf.shape(w)[0], tf.float32))
 
+        def objective_and_gradients(x, y, w):
+            """The minibatch objective (weighted mean loss plus penalty), its weight, its gradients."""
+            with tf.GradientTape() as tape:
+                total, weight = weighted_loss(x, y, w, True)
+                loss = (total + self.penalty()) / weight
+            return loss, weight, tape.gradient(loss, trainable)
+
+        def train_step(x, y, w, epoch_loss, epoch_weight):
+            loss, weight, gradients = objective_and_gradients(x, y, w)
+            apply(gradients)
+            return epoch_loss + loss * weight, epoch_weight + weight
+
         @tf.function(input_signature=[x_spec, y_spec, w_spec, tf.TensorSpec([2], tf.int32),
                                       tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.bool)])
         def train_epoch(x, y, w, seed, batch_size, shuffle):
@@ -96,11 +108,8 @@ class TensorFlowProgram(Program):
 
             def step(i, epoch_loss, epoch_weight):
                 start, stop = i * batch_size, tf.minimum((i + 1) * batch_size, n)
-                with tf.GradientTape() as tape:
-                    total, weight = weighted_loss(x[start:stop], y[start:stop], w[start:stop], True)
-                    loss = (total + self.penalty()) / weight
-                apply(tape.gradient(loss, trainable))
-                return i + 1, epoch_loss + loss * weight, epoch_weight + weight
+                return (i + 1, *train_step(x[start:stop], y[start:stop], w[start:stop],
+                                           epoch_loss, epoch_weight))
 
             _, epoch_loss, epoch_weight = tf.while_loop(
                 lambda i, *_: i < n_batches, step, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
@@ -117,21 +126,15 @@ class TensorFlowProgram(Program):
 
         @tf.function(input_signature=[x_spec, y_spec, w_spec])
         def value_and_grad(x, y, w):
-            with tf.GradientTape() as tape:
-                total, weight = weighted_loss(x, y, w, True)
-                loss = (total + self.penalty()) / weight
-            return loss, tape.gradient(loss, trainable)
+            loss, _, gradients = objective_and_gradients(x, y, w)
+            return loss, gradients
 
         # Traced on first use: evaluate and value_and_grad serve only some fits.
         @tf.function(jit_compile=True)
         def run_batches(xb, yb, wb, n_batches):
             """XLA: the first ``n_batches`` minibatches of a padded (buckets, batch_size, ...) epoch."""
             def step(i, epoch_loss, epoch_weight):
-                with tf.GradientTape() as tape:
-                    total, weight = weighted_loss(xb[i], yb[i], wb[i], True)
-                    loss = (total + self.penalty()) / weight
-                apply(tape.gradient(loss, trainable))
-                return i + 1, epoch_loss + loss * weight, epoch_weight + weight
+                return (i + 1, *train_step(xb[i], yb[i], wb[i], epoch_loss, epoch_weight))
 
             _, epoch_loss, epoch_weight = tf.while_loop(
                 lambda i, *_: i < n_batches, step, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
