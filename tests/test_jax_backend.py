@@ -1,0 +1,90 @@
+"""The estimators under KERAS_BACKEND=jax (one subprocess: the backend is fixed per process)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytest.importorskip("jax")
+
+SCENARIOS = textwrap.dedent("""
+    import os, numpy as np, keras
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+    from skdl import MLPClassifierTF, MLPRegressorTF
+    from skdl.engine import borrow_program
+    backend = os.environ["KERAS_BACKEND"]
+    assert keras.backend.backend() == backend
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+
+    clf = MLPClassifierTF((16,), max_iter=60, learning_rate_init=0.02, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.9, clf.score(X, y)
+    with borrow_program(clf._network_spec, clf._training_spec) as program:
+        assert type(program).__name__ == {"jax": "JaxProgram", "tensorflow": "TensorFlowProgram"}[backend]
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
+
+    for params in (dict(solver="sgd", learning_rate_init=0.1), dict(solver="lbfgs"),
+                   dict(dropout=0.2, batch_normalization=True, early_stopping=True,
+                        learning_rate_init=0.02)):
+        other = MLPClassifierTF((16,), max_iter=40, random_state=0, **params).fit(X, y)
+        assert other.score(X, y) > 0.8, (params, other.score(X, y))
+
+    same = [MLPClassifierTF((8,), max_iter=10, dropout=0.1, random_state=5).fit(X, y).predict_proba(X)
+            for _ in range(2)]
+    np.testing.assert_array_equal(*same)
+
+    def make(seed):
+        return MLPClassifierTF((8,), max_iter=5, random_state=seed)
+    alone = [make(s).fit(X, y).predict_proba(X) for s in (1, 2)]
+    a, b = make(1), make(2)
+    for _ in range(5):
+        a.partial_fit(X, y, classes=[0, 1, 2])
+        b.partial_fit(X, y, classes=[0, 1, 2])
+    a2 = make(1)
+    for _ in range(5):
+        a2.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(a.predict_proba(X), a2.predict_proba(X))
+    first, second = make(1).fit(X, y), make(2).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), alone[0])
+    np.testing.assert_array_equal(second.predict_proba(X), alone[1])
+
+    Y = np.column_stack([X[:, 0], -X[:, 1]])
+    reg = MLPRegressorTF(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.02,
+                         random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == (150, 2) and reg.score(X, Y) > 0.8, reg.score(X, Y)
+    print("accuracy", clf.score(X, y))
+""")
+
+
+def _run(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    result = subprocess.run([sys.executable, "-c", SCENARIOS], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return float(result.stdout.split("accuracy")[-1])
+
+
+def test_estimators_under_jax_behave_as_under_tensorflow():
+    jax_accuracy = _run("jax")
+    tf_accuracy = _run("tensorflow")
+    assert abs(jax_accuracy - tf_accuracy) <= 0.05  # different RNGs, same learning
+
+
+def test_a_model_pickled_under_tensorflow_predicts_the_same_under_jax(tmp_path):
+    save = ("import pickle, numpy as np; from sklearn.datasets import load_iris; from skdl import MLPClassifierTF;"
+            "X, y = load_iris(return_X_y=True);"
+            "clf = MLPClassifierTF((8,), max_iter=20, batch_normalization=True, random_state=0).fit(X, y);"
+            f"pickle.dump(clf, open({str(tmp_path / 'm.pkl')!r}, 'wb'));"
+            f"np.save({str(tmp_path / 'tf.npy')!r}, clf.predict_proba(X))")
+    load = ("import pickle, numpy as np; from sklearn.datasets import load_iris;"
+            "X, y = load_iris(return_X_y=True);"
+            f"clf = pickle.load(open({str(tmp_path / 'm.pkl')!r}, 'rb'));"
+            f"np.save({str(tmp_path / 'jax.npy')!r}, clf.predict_proba(X))")
+    for code, backend in ((save, "tensorflow"), (load, "jax")):
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                       env={**os.environ, "KERAS_BACKEND": backend})
+    import numpy as np
+
+    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), np.load(tmp_path / "tf.npy"), rtol=1e-4, atol=1e-6)
