@@ -30,8 +30,8 @@ class JaxProgram(Program):
         self._kernel_index = [next(i for i, v in enumerate(trainable) if v is k) for k in self.kernels]
         self._loss = per_sample_loss(training_spec)
         self._link = output_link(training_spec)
-        self._run_epoch = jax.jit(self._epoch, static_argnames=("batch_size", "shuffle"),
-                                  donate_argnums=(0, 1, 2))
+        self._make_batches = jax.jit(self._batches, static_argnames=("batch_size", "shuffle"))
+        self._run_epoch = jax.jit(self._epoch, donate_argnums=(0, 1, 2))
         self._predict_fn = jax.jit(self._predict_outputs)
         self._evaluate_fn = jax.jit(self._mean_loss)
         self._value_and_grad_fn = jax.jit(self._objective_and_gradients)
@@ -62,8 +62,8 @@ class JaxProgram(Program):
             trainable, non_trainable, alpha, l1, x, y, w)
         return loss, gradients
 
-    def _epoch(self, trainable, non_trainable, optimizer_state, alpha, l1, x, y, w, key,
-               batch_size, shuffle):
+    def _batches(self, x, y, w, key, batch_size, shuffle):
+        """The epoch's minibatches as (buckets, batch_size, ...) arrays, and the real batch count."""
         n = x.shape[0]
         n_batches = -(-n // batch_size)
         buckets = _bucket(n_batches)
@@ -75,13 +75,17 @@ class JaxProgram(Program):
         def batched(a):
             return a[order].reshape((buckets, batch_size) + a.shape[1:])
 
+        return batched(x), batched(y), weights.reshape(buckets, batch_size), n_batches
+
+    def _epoch(self, trainable, non_trainable, optimizer_state, alpha, l1, xb, yb, wb, n_batches):
+        """Every minibatch in one scan; compiled per (buckets, batch_size), not per data size."""
         def step(carry, batch):
-            index, xb, yb, wb = batch
+            index, x, y, w = batch
 
             def train(carry):
                 trainable, non_trainable, optimizer_state, epoch_loss, epoch_weight = carry
                 (loss, (weight, non_trainable)), gradients = jax.value_and_grad(
-                    self._objective, has_aux=True)(trainable, non_trainable, alpha, l1, xb, yb, wb)
+                    self._objective, has_aux=True)(trainable, non_trainable, alpha, l1, x, y, w)
                 trainable, optimizer_state = self.optimizer.stateless_apply(
                     optimizer_state, gradients, trainable)
                 return (trainable, non_trainable, optimizer_state,
@@ -92,8 +96,7 @@ class JaxProgram(Program):
 
         start = (trainable, non_trainable, optimizer_state, jnp.float32(0.0), jnp.float32(0.0))
         (trainable, non_trainable, optimizer_state, epoch_loss, epoch_weight), _ = jax.lax.scan(
-            step, start, (jnp.arange(buckets), batched(x), batched(y),
-                          weights.reshape(buckets, batch_size)))
+            step, start, (jnp.arange(xb.shape[0]), xb, yb, wb))
         return trainable, non_trainable, optimizer_state, epoch_loss / epoch_weight
 
     def _mean_loss(self, trainable, non_trainable, x, y, w):
@@ -124,10 +127,10 @@ class JaxProgram(Program):
 
     def train_epoch(self, data, seed, batch_size, shuffle):
         key = jax.random.fold_in(jax.random.PRNGKey(seed[0]), seed[1])
+        batches = self._make_batches(*data, key, batch_size=int(batch_size), shuffle=bool(shuffle))
         trainable, non_trainable, optimizer_state = self._state()
         trainable, non_trainable, optimizer_state, loss = self._run_epoch(
-            trainable, non_trainable, optimizer_state, self.alpha.value, self.l1.value, *data, key,
-            batch_size=int(batch_size), shuffle=bool(shuffle))
+            trainable, non_trainable, optimizer_state, self.alpha.value, self.l1.value, *batches)
         self._write_back(trainable, non_trainable, optimizer_state)
         return float(loss)
 
