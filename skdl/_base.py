@@ -17,8 +17,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import __version__
-from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS, STOCHASTIC_SOLVERS
-from ._params import (BOOLEAN, NONE, RANDOM_STATE, InstanceOf, Interval, Options,
+from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS
+from ._params import (BOOLEAN, NONE, RANDOM_STATE, Interval, Options,
                       Satisfies, validate_parameters)
 
 #: Densifying a sparse X larger than this many bytes is refused.
