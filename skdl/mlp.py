@@ -117,7 +117,7 @@ _COMMON_ATTRIBUTES_DOC = """
         Bias of each Dense layer.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Number of epochs run (iterations for lbfgs).
@@ -128,7 +128,8 @@ _COMMON_ATTRIBUTES_DOC = """
     out_activation_ : str
         The output function.
     model_ : keras.Model
-        The fitted Keras network."""
+        The fitted Keras network. A classifier's network outputs logits:
+        apply ``out_activation_`` (or call ``predict_proba``) for probabilities."""
 
 
 class MLPClassifierTF(ClassifierMixin, BaseMLP):
@@ -437,9 +438,9 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
                              "Poisson regression.")
         if first:
             self._y_is_1d = y.ndim == 1
-        elif Y.shape[1] != self.n_outputs_:
+        elif Y.shape[1] != self._network_spec.n_outputs:
             raise ValueError(f"y has {Y.shape[1]} outputs; the model was fitted with "
-                             f"{self.n_outputs_}.")
+                             f"{self._network_spec.n_outputs}.")
         return "regression", Y.astype(np.float32), None, Y.shape[1]
 
     def _output_spec(self, task, n_outputs):

@@ -146,7 +146,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         scikit-learn.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`, when ``X`` has feature
         names that are all strings.
 
@@ -184,7 +184,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from skdl.perceptron import Perceptron
+    >>> from skdl import Perceptron
     >>> X, y = load_iris(return_X_y=True)
     >>> petals, is_setosa = X[:, 2:], y == 0
     >>> clf = Perceptron(shuffle=False).fit(petals, is_setosa)

@@ -72,19 +72,22 @@ def test_estimators_under_jax_behave_as_under_tensorflow():
     assert abs(jax_accuracy - tf_accuracy) <= 0.05  # different RNGs, same learning
 
 
-def test_a_model_pickled_under_tensorflow_predicts_the_same_under_jax(tmp_path):
+@pytest.mark.parametrize("saved_under, loaded_under", [("tensorflow", "jax"), ("jax", "tensorflow")])
+def test_a_model_pickled_under_one_backend_predicts_the_same_under_the_other(saved_under, loaded_under,
+                                                                             tmp_path):
     save = ("import pickle, numpy as np; from sklearn.datasets import load_iris; from skdl import MLPClassifierTF;"
             "X, y = load_iris(return_X_y=True);"
             "clf = MLPClassifierTF((8,), max_iter=20, batch_normalization=True, random_state=0).fit(X, y);"
             f"pickle.dump(clf, open({str(tmp_path / 'm.pkl')!r}, 'wb'));"
-            f"np.save({str(tmp_path / 'tf.npy')!r}, clf.predict_proba(X))")
+            f"np.save({str(tmp_path / 'saved.npy')!r}, clf.predict_proba(X))")
     load = ("import pickle, numpy as np; from sklearn.datasets import load_iris;"
             "X, y = load_iris(return_X_y=True);"
             f"clf = pickle.load(open({str(tmp_path / 'm.pkl')!r}, 'rb'));"
-            f"np.save({str(tmp_path / 'jax.npy')!r}, clf.predict_proba(X))")
-    for code, backend in ((save, "tensorflow"), (load, "jax")):
+            f"np.save({str(tmp_path / 'loaded.npy')!r}, clf.predict_proba(X))")
+    for code, backend in ((save, saved_under), (load, loaded_under)):
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                        env={**os.environ, "KERAS_BACKEND": backend})
     import numpy as np
 
-    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), np.load(tmp_path / "tf.npy"), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "loaded.npy"), np.load(tmp_path / "saved.npy"),
+                               rtol=1e-4, atol=1e-6)

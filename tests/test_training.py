@@ -179,3 +179,11 @@ def test_a_fitted_estimator_with_callbacks_pickles_and_clones():
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(IRIS_XS), clf.predict(IRIS_XS))
     assert len(clone(clf).get_params()["callbacks"]) == 2
+
+
+def test_regressor_validation_data_on_a_first_fit():
+    X_tr, X_val = IRIS_XS[:100], IRIS_XS[100:]
+    reg = MLPRegressorTF(hidden_layer_sizes=(8,), max_iter=4, random_state=0).fit(
+        X_tr, IRIS_X[:100, 0], validation_data=(X_val, IRIS_X[100:, 0]))
+    assert len(reg.validation_scores_) == 4
+    assert reg.validation_scores_[-1] == pytest.approx(reg.score(X_val, IRIS_X[100:, 0]), rel=1e-5)
