@@ -51,6 +51,7 @@ def row_sklearn(args):
 
 
 def row_skdl(args):
+    import keras  # noqa: F401  skdl imports its backend lazily; keep imports out of the timing
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from skdl import MLPClassifierTF
