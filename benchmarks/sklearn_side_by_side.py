@@ -28,9 +28,11 @@ CASES = [
     ("breast_cancer lbfgs", load_breast_cancer, MLPClassifier, skdl.MLPClassifierTF,
      dict(hidden_layer_sizes=(64,), solver="lbfgs", max_iter=200, random_state=0)),
     ("diabetes", load_diabetes, MLPRegressor, skdl.MLPRegressorTF,
-     dict(hidden_layer_sizes=(64, 64), learning_rate_init=0.01, max_iter=300, random_state=0)),
+     dict(hidden_layer_sizes=(32,), alpha=1.0, learning_rate_init=0.01, early_stopping=True,
+          max_iter=300, random_state=0)),
     ("diabetes sgd", load_diabetes, MLPRegressor, skdl.MLPRegressorTF,
-     dict(hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.01, max_iter=300, random_state=0)),
+     dict(hidden_layer_sizes=(32,), solver="sgd", alpha=1.0, learning_rate_init=0.01, max_iter=300,
+          random_state=0)),
 ]
 
 
