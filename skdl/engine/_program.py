@@ -67,8 +67,9 @@ class Program:
     def start(self, seed, *, learning_rate, alpha, l1, weights=None, optimizer_state=None):
         """Prepare a fit: weights (fresh from ``seed`` unless given), optimizer, dropout streams.
 
-        Backends may override this with a single compiled call; the result
-        must be the same as running these steps one by one.
+        Backends may override this with one compiled call doing the same
+        steps; its fresh weights may come from the backend's own random
+        stream, but still from ``seed`` alone.
         """
         if weights is None:
             weights = initial_weights(self.model, self.network_spec.kernel_initializer, seed)
