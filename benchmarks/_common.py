@@ -474,3 +474,67 @@ def print_report(title, args, table, extra_header=(), footer=()):
     if footer:
         text += "\n" + "\n".join(footer) + "\n"
     emit(text, args.out, mode="w")
+
+
+# --- the tiny iris workload shared by P2 (time per fit) and P5 (memory per fit) -------------
+def iris(float32=False):
+    import numpy as np
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    return (X.astype(np.float32) if float32 else X), y
+
+
+def tiny_keras_model():
+    """4 -> 16 (relu) -> 3 (softmax), the network every tiny-iris system trains."""
+    import keras
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(3, activation="softmax")])
+
+
+def tiny_fit_predict(system, epochs):
+    """``(fit_predict(i), note)`` for one system on tiny iris; ``i`` is the fit's index (its seed)."""
+    if system == "sklearn":
+        from sklearn.neural_network import MLPClassifier
+        X, y = iris()
+        return lambda i: MLPClassifier((16,), max_iter=epochs, random_state=i).fit(X, y).predict(X), ""
+    if system == "skdl":
+        from skdl import MLPClassifierTF
+        X, y = iris()
+        return lambda i: MLPClassifierTF((16,), max_iter=epochs, random_state=i).fit(X, y).predict(X), ""
+    if system == "keras":
+        import keras
+        X, y = iris(float32=True)
+
+        def fit_predict(i):
+            model = tiny_keras_model()
+            model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+            model.fit(X, y, epochs=epochs, verbose=0)
+            model.predict(X, verbose=0)
+        return fit_predict, f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
+    if system == "scikeras":
+        from scikeras.wrappers import KerasClassifier
+        X, y = iris(float32=True)
+        return (lambda i: KerasClassifier(lambda meta=None: tiny_keras_model(), verbose=0, epochs=epochs,
+                                          loss="sparse_categorical_crossentropy", optimizer="adam")
+                .fit(X, y).predict(X)), f"scikeras {package_version('scikeras', ('scikeras',))}"
+    if system == "skorch":
+        import numpy as np
+        import torch
+        import torch.nn as nn
+        from skorch import NeuralNetClassifier
+        torch.manual_seed(0)
+
+        class MLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+
+            def forward(self, x):
+                return self.net(x)
+
+        X, y = iris(float32=True)
+        y = y.astype(np.int64)
+        return (lambda i: NeuralNetClassifier(MLP, criterion=nn.CrossEntropyLoss, max_epochs=epochs,
+                                              train_split=None, verbose=0).fit(X, y).predict(X)), \
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    raise ValueError(f"unknown tiny-iris system {system!r}")

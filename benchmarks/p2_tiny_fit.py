@@ -19,13 +19,6 @@ import time
 import _common as C
 
 
-def iris(float32=False):
-    import numpy as np
-    from sklearn.datasets import load_iris
-    X, y = load_iris(return_X_y=True)
-    return (X.astype(np.float32) if float32 else X), y
-
-
 def timed_fits(fit_predict, n):
     times = []
     for i in range(n):
@@ -36,77 +29,34 @@ def timed_fits(fit_predict, n):
 
 
 def row_sklearn(args):
-    from sklearn.neural_network import MLPClassifier
-    X, y = iris()
-    return timed_fits(lambda i: MLPClassifier((16,), max_iter=args.epochs, random_state=i).fit(X, y).predict(X),
-                      args.fits)
+    fit_predict, note = C.tiny_fit_predict('sklearn', args.epochs)
+    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
 
 
 def row_skdl(args):
-    from skdl import MLPClassifierTF
-    X, y = iris()
-    return timed_fits(lambda i: MLPClassifierTF((16,), max_iter=args.epochs, random_state=i).fit(X, y).predict(X),
-                      args.fits)
+    fit_predict, note = C.tiny_fit_predict('skdl', args.epochs)
+    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
 
 
 def row_keras(args):
-    if C.missing("keras"):
-        return C.not_installed("keras")
-    import keras
-    X, y = iris(float32=True)
-
-    def fit_predict(i):
-        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(3, activation="softmax")])
-        m.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
-        m.fit(X, y, epochs=args.epochs, verbose=0)
-        m.predict(X, verbose=0)
-
-    out = timed_fits(fit_predict, args.fits)
-    out["note"] = f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
-    return out
+    if C.missing('keras'):
+        return C.not_installed('keras')
+    fit_predict, note = C.tiny_fit_predict('keras', args.epochs)
+    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
 
 
 def row_scikeras(args):
-    if C.missing("keras", "scikeras"):
-        return C.not_installed("keras", "scikeras")
-    import keras
-    from scikeras.wrappers import KerasClassifier
-    X, y = iris(float32=True)
-
-    def build(meta=None):
-        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
-                                 keras.layers.Dense(3, activation="softmax")])
-
-    out = timed_fits(lambda i: KerasClassifier(build, loss="sparse_categorical_crossentropy", optimizer="adam",
-                                               epochs=args.epochs, verbose=0).fit(X, y).predict(X), args.fits)
-    out["note"] = f"scikeras {C.package_version('scikeras', ('scikeras',))}"
-    return out
+    if C.missing('keras', 'scikeras'):
+        return C.not_installed('keras', 'scikeras')
+    fit_predict, note = C.tiny_fit_predict('scikeras', args.epochs)
+    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
 
 
 def row_skorch(args):
-    if C.missing("torch", "skorch"):
-        return C.not_installed("torch", "skorch")
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    from skorch import NeuralNetClassifier
-    torch.manual_seed(0)
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
-
-        def forward(self, x):
-            return self.net(x)
-
-    X, y = iris(float32=True)
-    y = y.astype(np.int64)
-    out = timed_fits(lambda i: NeuralNetClassifier(MLP, criterion=nn.CrossEntropyLoss, max_epochs=args.epochs,
-                                                   train_split=None, verbose=0).fit(X, y).predict(X), args.fits)
-    out["note"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
-    return out
+    if C.missing('torch', 'skorch'):
+        return C.not_installed('torch', 'skorch')
+    fit_predict, note = C.tiny_fit_predict('skorch', args.epochs)
+    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
 
 
 def row_probe(args):
@@ -117,7 +67,7 @@ def row_probe(args):
     import keras
     if keras.backend.backend() != "tensorflow":
         return {"status": "skipped", "reason": "skipped: the probe needs KERAS_BACKEND=tensorflow"}
-    X, y = iris(float32=True)
+    X, y = C.iris(float32=True)
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(3)])
     opt = keras.optimizers.Adam(1e-3)
     opt.build(m.trainable_variables)

@@ -15,13 +15,6 @@ import time
 import _common as C
 
 
-def iris(float32=False):
-    import numpy as np
-    from sklearn.datasets import load_iris
-    X, y = load_iris(return_X_y=True)
-    return (X.astype(np.float32) if float32 else X), y
-
-
 def track(fit_predict, n):
     """RSS (MiB) after fit ``start``, halfway from there to ``n``, and ``n``; mean ms per fit."""
     if C.missing("psutil"):
@@ -39,78 +32,34 @@ def track(fit_predict, n):
 
 
 def row_skdl(args):
-    from skdl import MLPClassifierTF
-    X, y = iris()
-    return track(lambda i: MLPClassifierTF((16,), max_iter=2, random_state=i).fit(X, y).predict(X), args.fits_skdl)
+    fit_predict, note = C.tiny_fit_predict('skdl', 2)
+    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
 
 
 def row_sklearn(args):
-    from sklearn.neural_network import MLPClassifier
-    X, y = iris()
-    return track(lambda i: MLPClassifier((16,), max_iter=2, random_state=i).fit(X, y).predict(X), args.fits_skdl)
-
-
-def _keras_model():
-    import keras
-    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
-                             keras.layers.Dense(3, activation="softmax")])
+    fit_predict, note = C.tiny_fit_predict('sklearn', 2)
+    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
 
 
 def row_keras(args):
-    if C.missing("keras"):
-        return C.not_installed("keras")
-    import keras
-    X, y = iris(float32=True)
-
-    def fit_predict(i):
-        m = _keras_model()
-        m.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
-        m.fit(X, y, epochs=2, verbose=0)
-        m.predict(X, verbose=0)
-
-    out = track(fit_predict, args.fits_keras)
-    out["note"] = f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
-    return out
+    if C.missing('keras'):
+        return C.not_installed('keras')
+    fit_predict, note = C.tiny_fit_predict('keras', 2)
+    return {**track(fit_predict, args.fits_keras), **({"note": note} if note else {})}
 
 
 def row_scikeras(args):
-    if C.missing("keras", "scikeras"):
-        return C.not_installed("keras", "scikeras")
-    from scikeras.wrappers import KerasClassifier
-    X, y = iris(float32=True)
-
-    def build(meta=None):
-        return _keras_model()
-
-    out = track(lambda i: KerasClassifier(build, loss="sparse_categorical_crossentropy", optimizer="adam",
-                                          epochs=2, verbose=0).fit(X, y).predict(X), args.fits_keras)
-    out["note"] = f"scikeras {C.package_version('scikeras', ('scikeras',))}"
-    return out
+    if C.missing('keras', 'scikeras'):
+        return C.not_installed('keras', 'scikeras')
+    fit_predict, note = C.tiny_fit_predict('scikeras', 2)
+    return {**track(fit_predict, args.fits_keras), **({"note": note} if note else {})}
 
 
 def row_skorch(args):
-    if C.missing("torch", "skorch"):
-        return C.not_installed("torch", "skorch")
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    from skorch import NeuralNetClassifier
-    torch.manual_seed(0)
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
-
-        def forward(self, x):
-            return self.net(x)
-
-    X, y = iris(float32=True)
-    y = y.astype(np.int64)
-    out = track(lambda i: NeuralNetClassifier(MLP, criterion=nn.CrossEntropyLoss, max_epochs=2, train_split=None,
-                                              verbose=0).fit(X, y).predict(X), args.fits_skdl)
-    out["note"] = f"torch {torch.__version__}"
-    return out
+    if C.missing('torch', 'skorch'):
+        return C.not_installed('torch', 'skorch')
+    fit_predict, note = C.tiny_fit_predict('skorch', 2)
+    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
 
 
 ROWS = {
@@ -167,7 +116,7 @@ def main():
         g = sk["rss"][str(sk["fits"])] - sk["rss"][str(sk["start"])]
         footer.append(f"skdl: {g:+.1f} MiB over {sk['fits'] - sk['start']} fits "
                       f"({'meets' if g < 2 else 'misses'} the goal"
-                      + (")." if sk["fits"] >= 500 else f"; fewer than 500 fits, so only indicative)."))
+                      + (")." if sk["fits"] >= 500 else "; fewer than 500 fits, so only indicative)."))
     if args.quick:
         footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
     extra = [f"P5: iris, hidden (16,), 2 epochs, fit+predict repeated: skdl/sklearn/skorch {args.fits_skdl} fits, "
