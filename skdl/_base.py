@@ -14,15 +14,34 @@ import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import __version__
 from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS
-from ._params import (BOOLEAN, NONE, RANDOM_STATE, Interval, Options,
-                      Satisfies, validate_parameters)
+from ._params import (
+    BOOLEAN,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    Satisfies,
+    validate_parameters,
+)
+from .exceptions import DivergenceError
 
 #: Densifying a sparse X larger than this many bytes is refused.
 MAX_DENSE_BYTES = 4 * 2**30
+
+
+def _as_float32(values, name):
+    """``values`` as contiguous float32; finite values beyond float32's range are refused."""
+    with np.errstate(over="ignore"):
+        converted = np.ascontiguousarray(values, dtype=np.float32)
+    if not np.all(np.isfinite(converted)):
+        raise ValueError(f"{name} has values too large for float32 (|value| > "
+                         f"{np.finfo(np.float32).max:.3g}), the precision the network trains in. "
+                         "Scale it first (e.g. StandardScaler).")
+    return converted
 
 
 def _is_layer_sizes(value):
@@ -163,7 +182,7 @@ class BaseMLP(BaseEstimator):
                     f"{MAX_DENSE_BYTES / 2**30:.0f} GiB). Reduce the number of features, e.g. "
                     "with TruncatedSVD.")
             X = X.toarray()
-        return np.ascontiguousarray(X, dtype=np.float32)
+        return _as_float32(X, "X")
 
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
@@ -179,7 +198,7 @@ class BaseMLP(BaseEstimator):
             raise ValueError("Negative values in data passed to sample_weight.")
         if not np.any(sample_weight > 0):
             raise ValueError("Sample weights must contain at least one non-zero number.")
-        return sample_weight.astype(np.float32)
+        return _as_float32(sample_weight, "sample_weight")
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -243,7 +262,11 @@ class BaseMLP(BaseEstimator):
                 raise ValueError("validation_data must be a tuple (X_val, y_val) or "
                                  f"(X_val, y_val, sample_weight_val). Received: {type(validation_data).__name__}.")
             X_val = self._check_X(validation_data[0], reset=False)
-            y_val = np.asarray(validation_data[1])
+            try:
+                y_val = check_array(validation_data[1], ensure_2d=False, dtype=None,
+                                    ensure_all_finite=True)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"validation_data's y_val is not valid: {error}") from error
             if len(y_val) != X_val.shape[0]:
                 raise ValueError(f"validation_data has {X_val.shape[0]} samples in X_val but "
                                  f"{len(y_val)} in y_val.")
@@ -293,6 +316,15 @@ class BaseMLP(BaseEstimator):
                           learning_rate=self.learning_rate_init, alpha=self.alpha, l1=self.l1)
             outcome = self._train(program, X, Y, W, validation, seed, keep, incremental)
             weights, optimizer_state = program.get_state()
+            # The epoch's loss is taken before its last update: check where that update led,
+            # on (a chunk of) the training rows.
+            if not (all(np.all(np.isfinite(w)) for w in weights)
+                    and np.all(np.isfinite(program.predict(X[:program.predict_chunk])))):
+                raise DivergenceError(
+                    f"Training diverged: the weights or outputs became non-finite at epoch "
+                    f"{outcome.n_iter}. Lower 'learning_rate_init', scale the inputs (e.g. "
+                    "StandardScaler) or add regularisation (alpha). The estimator keeps its "
+                    "previous state.")
             token = object()
             program.owner = token
         self._record(outcome, weights, optimizer_state, token, seed, out_activation, keep)
@@ -399,7 +431,13 @@ class BaseMLP(BaseEstimator):
         X = self._check_X(X, reset=False)
         with self._borrow() as program:
             self._load(program)
-            return program.predict(X)
+            outputs = program.predict(X)
+        if not np.all(np.isfinite(outputs)):
+            raise ValueError(
+                "The network's outputs overflow float32 for some rows: the fit diverged or these "
+                "inputs lie far outside the training data's scale. Refit with scaled inputs "
+                "(e.g. StandardScaler) or a lower 'learning_rate_init'.")
+        return outputs
 
     def __sklearn_is_fitted__(self):
         return self._fitted

@@ -11,7 +11,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLP
+from ._base import BaseMLP, _as_float32
 from ._optim import CLASSIFIER_LOSSES, REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS
 from ._params import NONE, InstanceOf, Options
 
@@ -238,6 +238,9 @@ class MLPClassifierTF(ClassifierMixin, BaseMLP):
             task = "multilabel" if multilabel else "binary" if len(labels) == 2 else "multiclass"
         else:
             task = self._training_spec.task
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(f"classes={np.unique(classes).tolist()} is not the same as on the "
+                                 f"first call to fit or partial_fit, was: {self.classes_.tolist()}.")
             if (task == "multilabel") != (y.ndim == 2):
                 raise ValueError("The type of target (multilabel or not) differs from the "
                                  "previous call to fit.")
@@ -441,7 +444,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         elif Y.shape[1] != self._network_spec.n_outputs:
             raise ValueError(f"y has {Y.shape[1]} outputs; the model was fitted with "
                              f"{self._network_spec.n_outputs}.")
-        return "regression", Y.astype(np.float32), None, Y.shape[1]
+        return "regression", _as_float32(Y, "y"), None, Y.shape[1]
 
     def _output_spec(self, task, n_outputs):
         if self.loss == "poisson":

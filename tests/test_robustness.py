@@ -236,3 +236,26 @@ def test_early_stopping_patience_running_out_after_the_first_epoch():
     assert clf.n_iter_ == MLPClassifier(**params).fit(*data).n_iter_ == 3  # stops like scikit-learn
     assert len(clf.validation_scores_) == 3
     assert clf.predict(X).shape == (40,)
+
+
+@pytest.mark.parametrize("where", ["X", "y", "sample_weight"])
+def test_values_beyond_float32_are_refused_not_trained_into_nan(where):
+    big = np.full(40, 1e39)
+    args = {"X": (np.column_stack([big, X[:, 1:]]), Y_REG, None), "y": (X, big, None),
+            "sample_weight": (X, Y_REG, big)}[where]
+    reg = MLPRegressorTF(hidden_layer_sizes=(4,), **FAST)
+    with pytest.raises(ValueError, match=f"{where} has values too large for float32"):
+        reg.fit(args[0], args[1], sample_weight=args[2])
+
+
+def test_a_fit_whose_outputs_overflow_never_predicts_nan_silently():
+    # One SGD step at lr=1e6 on inputs of 1e6: the loss is still finite, the outputs are not.
+    reg = MLPRegressorTF(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e6, max_iter=1,
+                         batch_size=40, random_state=0)
+    try:
+        reg.fit(X * 1e6, Y_REG * 1e6)
+    except ValueError as error:  # DivergenceError, when the weights themselves went non-finite
+        assert "diverged" in str(error)
+    else:
+        with pytest.raises(ValueError, match="outputs overflow float32"):
+            reg.predict(X * 1e6)

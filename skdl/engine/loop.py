@@ -14,9 +14,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-
-class DivergenceError(ValueError, FloatingPointError):
-    """Training produced a non-finite loss; the estimator keeps its previous state."""
+from ..exceptions import DivergenceError
 
 
 @dataclass
