@@ -61,7 +61,76 @@ def _is_device(value):
     return value.startswith("gpu:") and value[4:].isdigit()
 
 
-class BaseMLP(BaseEstimator):
+class EstimatorBase(BaseEstimator):
+    """What every skdl network estimator shares, whoever builds its network.
+
+    :class:`BaseMLP` (skdl's own networks) and :class:`~skdl.wrappers.BaseWrapper`
+    (the user's Keras model) both take from here: the transaction that keeps
+    a fitted estimator intact when a fit fails, input and sample-weight
+    checks, the pickled version tag and the tags.
+    """
+
+    def _transaction(self, fit, *args, **kwargs):
+        """Run ``fit``; if it raises, put every attribute back as it was."""
+        before = dict(self.__dict__)
+        try:
+            return fit(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    @staticmethod
+    def _densify(X):
+        if scipy.sparse.issparse(X):
+            needed = X.shape[0] * X.shape[1] * 4
+            if needed > MAX_DENSE_BYTES:
+                raise ValueError(
+                    f"X is a sparse matrix of shape {X.shape}; skdl trains on dense arrays and "
+                    f"densifying it would need {needed / 2**30:.1f} GiB (limit "
+                    f"{MAX_DENSE_BYTES / 2**30:.0f} GiB). Reduce the number of features, e.g. "
+                    "with TruncatedSVD.")
+            X = X.toarray()
+        return _as_float32(X, "X")
+
+    def _check_sample_weight(self, sample_weight, n_samples):
+        if sample_weight is None:
+            return np.ones(n_samples, np.float32)
+        if np.isscalar(sample_weight):
+            sample_weight = np.full(n_samples, sample_weight)
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
+            raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!")
+        if not np.all(np.isfinite(sample_weight)):
+            raise ValueError("sample_weight contains NaN or infinity.")
+        if np.any(sample_weight < 0):
+            raise ValueError("Negative values in data passed to sample_weight.")
+        if not np.any(sample_weight > 0):
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        return _as_float32(sample_weight, "sample_weight")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself
+        state.pop("_model", None)
+        state["_skdl_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_skdl_version", None)
+        if saved is not None and saved != __version__:
+            warnings.warn(
+                f"{type(self).__name__} was saved by skdl {saved} and is loaded by skdl "
+                f"{__version__}. It usually works; refit it if predictions look wrong.", UserWarning)
+        super().__setstate__(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.non_deterministic = False
+        return tags
+
+
+class BaseMLP(EstimatorBase):
     """Shared machinery of :class:`~skdl.MLPClassifierTF` and :class:`~skdl.MLPRegressorTF`."""
 
     _parameter_constraints = {
@@ -140,16 +209,6 @@ class BaseMLP(BaseEstimator):
         return self._transaction(self._fit, X, y, sample_weight, validation_data,
                                  incremental=False)
 
-    def _transaction(self, fit, *args, **kwargs):
-        """Run ``fit``; if it raises, put every attribute back as it was."""
-        before = dict(self.__dict__)
-        try:
-            return fit(*args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-
     def _validate_params(self):
         validate_parameters(self._parameter_constraints, self.get_params(deep=False),
                             type(self).__name__)
@@ -170,35 +229,6 @@ class BaseMLP(BaseEstimator):
         return self._densify(X), y
 
     _is_regressor = False
-
-    @staticmethod
-    def _densify(X):
-        if scipy.sparse.issparse(X):
-            needed = X.shape[0] * X.shape[1] * 4
-            if needed > MAX_DENSE_BYTES:
-                raise ValueError(
-                    f"X is a sparse matrix of shape {X.shape}; skdl trains on dense arrays and "
-                    f"densifying it would need {needed / 2**30:.1f} GiB (limit "
-                    f"{MAX_DENSE_BYTES / 2**30:.0f} GiB). Reduce the number of features, e.g. "
-                    "with TruncatedSVD.")
-            X = X.toarray()
-        return _as_float32(X, "X")
-
-    def _check_sample_weight(self, sample_weight, n_samples):
-        if sample_weight is None:
-            return np.ones(n_samples, np.float32)
-        if np.isscalar(sample_weight):
-            sample_weight = np.full(n_samples, sample_weight)
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
-            raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!")
-        if not np.all(np.isfinite(sample_weight)):
-            raise ValueError("sample_weight contains NaN or infinity.")
-        if np.any(sample_weight < 0):
-            raise ValueError("Negative values in data passed to sample_weight.")
-        if not np.any(sample_weight > 0):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        return _as_float32(sample_weight, "sample_weight")
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -441,24 +471,3 @@ class BaseMLP(BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return self._fitted
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_model", None)
-        state["_skdl_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        saved = state.pop("_skdl_version", None)
-        if saved is not None and saved != __version__:
-            warnings.warn(
-                f"{type(self).__name__} was saved by skdl {saved} and is loaded by skdl "
-                f"{__version__}. Its state is NumPy weights and plain attributes, so it usually "
-                "works; refit it if predictions look wrong.", UserWarning)
-        super().__setstate__(state)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.non_deterministic = False
-        return tags

@@ -1,0 +1,184 @@
+"""Training and predicting with a user's compiled Keras model.
+
+With the TensorFlow backend an epoch is one ``tf.function`` call: a stateless
+shuffle, then a graph loop that runs the model's own ``train_step`` on every
+minibatch (so the user's loss, metrics, regularisers and any overridden
+``train_step`` apply unchanged). Everything this loop cannot honour
+(another backend, ``run_eagerly``, ``fit__`` arguments, callbacks that act on
+every batch) trains through ``model.fit`` instead. Either way the callbacks
+see the same epoch logs and the history has the same keys.
+"""
+
+import weakref
+
+import keras
+import numpy as np
+
+#: Callback hooks the fused loop never calls: a callback overriding one of
+#: them trains through ``model.fit``.
+BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+
+#: Rows per predict call; every call has this shape, so a row's prediction
+#: does not depend on which rows came with it.
+PREDICT_CHUNK = 256
+
+
+def why_keras_fit(model, callbacks, fit_kwargs, engine):
+    """Why the fused loop cannot train ``model`` (a sentence), or None when it can."""
+    if engine == "keras":
+        return "engine='keras' was asked for"
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        return f"the fused loop is written for TensorFlow; the backend is {backend}"
+    if model.run_eagerly:
+        return "run_eagerly=True"
+    if fit_kwargs:
+        return f"fit__ arguments go to model.fit ({', '.join(sorted(fit_kwargs))})"
+    for callback in callbacks:
+        if any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
+               for hook in BATCH_HOOKS):
+            return f"{type(callback).__name__} acts on every batch"
+    if not hasattr(model, "_symbolic_build"):
+        return "this Keras version cannot build the model's metrics ahead of the loop"
+    return None
+
+
+def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuffle, seed,
+          validation, validation_batch_size, callbacks, verbose, fit_kwargs, engine):
+    """Train a compiled ``model`` for ``epochs`` epochs; returns ``(history dict, loop name)``.
+
+    ``validation`` is ``None`` or ``(x_val, y_val[, sample_weight_val])``.
+    ``seed`` fixes the fused loop's shuffles (epoch ``e`` uses ``(seed, e)``).
+    """
+    reason = why_keras_fit(model, callbacks, fit_kwargs, engine)
+    if reason is not None:
+        history = model.fit(
+            x, y, sample_weight=sample_weight, batch_size=batch_size,
+            epochs=initial_epoch + epochs, initial_epoch=initial_epoch, shuffle=shuffle,
+            validation_data=validation, validation_batch_size=validation_batch_size,
+            callbacks=callbacks, verbose=verbose, **fit_kwargs)
+        return history.history, "keras.fit"
+    return _FusedTrainer.of(model).run(
+        x, y, sample_weight, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch_size,
+        shuffle=shuffle, seed=seed, validation=validation,
+        validation_batch_size=validation_batch_size, callbacks=callbacks, verbose=verbose), "fused"
+
+
+class _FusedTrainer:
+    """A model's epoch and evaluation functions, traced once per model."""
+
+    _of = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, model):
+        if model not in cls._of:
+            cls._of[model] = cls(model)
+        return cls._of[model]
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.model = model
+        self._epoch = tf.function(self._train_epoch, reduce_retracing=True)
+        self._evaluate = tf.function(self._evaluate_batches, reduce_retracing=True)
+
+    @staticmethod
+    def _rows(data):
+        import tensorflow as tf
+
+        return tf.shape(tf.nest.flatten(data[0])[0])[0]
+
+    def _batches(self, data, batch_size, step):
+        """Run ``step`` on each consecutive minibatch of ``data``, in a graph loop."""
+        import tensorflow as tf
+
+        n = self._rows(data)
+        n_batches = (n + batch_size - 1) // batch_size
+
+        def body(i):
+            start = i * batch_size
+            stop = tf.minimum(start + batch_size, n)
+            step(tf.nest.map_structure(lambda a: a[start:stop], data))
+            return (i + 1,)
+
+        tf.while_loop(lambda i: i < n_batches, body, (tf.constant(0),))
+        return self.model.get_metrics_result()
+
+    def _train_epoch(self, data, seed, batch_size, shuffle):
+        import tensorflow as tf
+
+        order = tf.range(self._rows(data))
+        order = tf.cond(shuffle, lambda: tf.random.experimental.stateless_shuffle(order, seed),
+                        lambda: order)
+        data = tf.nest.map_structure(lambda a: tf.gather(a, order), data)
+        return self._batches(data, batch_size, self.model.train_step)
+
+    def _evaluate_batches(self, data, batch_size):
+        return self._batches(data, batch_size, self.model.test_step)
+
+    @staticmethod
+    def _pack(x, y, sample_weight=None):
+        import tensorflow as tf
+
+        data = (x, y) if sample_weight is None else (x, y, sample_weight)
+        return tf.nest.map_structure(tf.convert_to_tensor, data)
+
+    def run(self, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuffle, seed,
+            validation, validation_batch_size, callbacks, verbose):
+        import tensorflow as tf
+
+        model = self.model
+        data = self._pack(x, y, sample_weight)
+        # Variables can't be created inside the graph loop: build the model, its
+        # loss, metrics and optimizer first, as Keras' own fit does (a no-op once built).
+        model._symbolic_build(data_batch=tf.nest.map_structure(lambda a: a[:1], data))
+        validation = None if validation is None else self._pack(*validation)
+        n_batches = -(-len(x) // batch_size)
+        callback_list = keras.callbacks.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
+            epochs=initial_epoch + epochs, steps=n_batches)
+        batch_size = tf.constant(batch_size, tf.int32)
+        model.stop_training = False
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, initial_epoch + epochs):
+            model.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            seed_pair = tf.constant([seed % (2**31 - 1), epoch], tf.int32)
+            logs = _as_floats(self._epoch(data, seed_pair, batch_size, tf.constant(bool(shuffle))))
+            if validation is not None:
+                model.reset_metrics()
+                val_logs = _as_floats(self._evaluate(
+                    validation, tf.constant(validation_batch_size, tf.int32)))
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        callback_list.on_train_end()
+        return model.history.history
+
+
+def _as_floats(logs):
+    return {k: float(v) for k, v in logs.items()}
+
+
+def predict(model, x, *, predict_kwargs=None):
+    """The model's outputs for ``x`` (a list of arrays for a multi-output model)."""
+    if predict_kwargs or keras.backend.backend() != "tensorflow" or model.run_eagerly:
+        outputs = model.predict(x, **{"verbose": 0, **(predict_kwargs or {})})
+        return outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    function = _PREDICT_FUNCTIONS.get(model)
+    if function is None:
+        import tensorflow as tf
+
+        function = tf.function(lambda chunk: model(chunk, training=False), reduce_retracing=True)
+        _PREDICT_FUNCTIONS[model] = function
+    n = x.shape[0]
+    pad = -n % PREDICT_CHUNK
+    if pad:
+        x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
+    chunks = [function(x[i:i + PREDICT_CHUNK]) for i in range(0, x.shape[0], PREDICT_CHUNK)]
+    chunks = [c if isinstance(c, (list, tuple)) else [c] for c in chunks]
+    return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n] for k in range(len(chunks[0]))]
+
+
+_PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
