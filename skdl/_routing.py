@@ -61,8 +61,11 @@ def make_optimizer(spec, kwargs):
 
 
 def make_loss(spec, kwargs):
+    """A loss for one fit; a name without ``loss__`` arguments stays a name, as Keras keeps it."""
     import keras
 
+    if isinstance(spec, str) and not kwargs:
+        return spec
     return _fresh(spec, kwargs, keras.losses, "loss")
 
 

@@ -51,9 +51,16 @@ def _is_component(value):
     return isinstance(value, str) or inspect.isclass(value) or hasattr(value, "get_config") or callable(value)
 
 
-def _is_component_list(value):
+def _is_component_list(value, is_item=_is_component):
     values = value.values() if isinstance(value, dict) else value
-    return not isinstance(value, str) and all(_is_component(v) for v in values)
+    return not isinstance(value, str) and all(is_item(v) for v in values)
+
+
+def _is_callback(value):
+    import keras
+
+    kind = value if inspect.isclass(value) else type(value)
+    return issubclass(kind, keras.callbacks.Callback)
 
 
 @contextlib.contextmanager
@@ -168,7 +175,7 @@ class BaseWrapper(EstimatorBase):
         "batch_size": [NONE, Interval(Integral, 1, None, "left")],
         "validation_batch_size": [NONE, Interval(Integral, 1, None, "left")],
         "verbose": [Interval(Integral, 0, 2, "both"), BOOLEAN],
-        "callbacks": [NONE, Satisfies(_is_component_list, "a list or dict of Keras callbacks (instances or classes)")],
+        "callbacks": [NONE, Satisfies(lambda v: _is_component_list(v, _is_callback), "a list or dict of Keras callbacks (instances or classes)")],
         "validation_split": [Interval(Real, 0, 1, "left")],
         "shuffle": [BOOLEAN],
         "run_eagerly": [BOOLEAN],
@@ -333,8 +340,8 @@ class BaseWrapper(EstimatorBase):
                                  "Use engine='auto' or 'keras'.")
         shuffle_seed = seed if seed is not None else int(np.random.randint(2**31 - 1))
         initial_epoch = len(self.history_.get("loss", [])) if keep else 0
-        saved = [np.array(v) for v in model.variables] if keep else None
-        saved_optimizer = [np.array(v) for v in model.optimizer.variables] if keep else None
+        saved = [v.numpy() for v in model.variables] if keep else None
+        saved_optimizer = [v.numpy() for v in model.optimizer.variables] if keep else None
         try:
             history, loop = train(
                 model, *train_rows, epochs=epochs, initial_epoch=initial_epoch,
