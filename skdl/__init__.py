@@ -11,7 +11,10 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 __version__ = "0.1.0"
 
 from .mlp import MLPClassifier, MLPClassifierTF, MLPRegressor, MLPRegressorTF  # noqa: E402
+from ._parallel import start_workers  # noqa: E402
 from .perceptron import Perceptron  # noqa: E402
+from .wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
 __all__ = ["MLPClassifierTF", "MLPRegressorTF", "MLPClassifier", "MLPRegressor", "Perceptron",
-           "__version__"]
+           "KerasClassifier", "KerasRegressor",
+           "start_workers", "__version__"]

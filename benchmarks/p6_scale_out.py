@@ -1,0 +1,144 @@
+"""P6, scale-out: the P1 search with n_jobs=1 and n_jobs=2 (joblib's loky workers), sklearn and skdl.
+
+The P1 search (digits, ``make_pipeline(StandardScaler(), est)``, GridSearchCV
+over hidden layers {(64,), (64, 64)} x solver {adam, sgd}, StratifiedKFold(5,
+shuffle=True, random_state=0), 30 epochs, batch 32, 21 fits with the refit),
+each row in its own fresh subprocess, all in this run:
+
+- ``sklearn_1`` / ``sklearn_2``: scikit-learn's MLPClassifier, n_jobs=1 and 2 (the anchor);
+- ``skdl_1``: MLPClassifierTF, n_jobs=1;
+- ``skdl_2_cold``: n_jobs=2 in a fresh process: each new worker imports
+  TensorFlow and traces its programs inside the timed search;
+- ``skdl_2_warm``: n_jobs=2 after ``skdl.start_workers(2)``, untimed (its time is
+  reported apart), as the parent's own imports are.
+
+Times exclude interpreter start and the parent's imports.  The speed-up is
+n_jobs=1's time over the row's, per library; "same scores" compares every
+``cv_results_`` split score with the library's n_jobs=1 row.  Goal: skdl
+n_jobs=2 >= 1.6x its n_jobs=1 time on 2 cores, with identical scores.
+
+    PYTHONPATH=. python benchmarks/p6_scale_out.py [--quick] [--n-jobs 2]
+"""
+
+import argparse
+import os
+import time
+
+import _common as C
+from p1_small_search import HIDDEN, SOLVERS, data_and_cv
+
+
+def _pid(estimator, X, y):
+    return os.getpid()
+
+
+def search(estimator, n_jobs, args):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X, y, cv = data_and_cv(args)
+    grid = {"hidden_layer_sizes": HIDDEN, "solver": SOLVERS}
+    grid = {f"{type(estimator).__name__.lower()}__{k}": v for k, v in grid.items()}
+    t = time.perf_counter()
+    gs = GridSearchCV(make_pipeline(StandardScaler(), estimator), grid, cv=cv, n_jobs=n_jobs,
+                      scoring={"accuracy": "accuracy", "pid": _pid}, refit="accuracy").fit(X, y)
+    seconds = time.perf_counter() - t
+    res = gs.cv_results_
+    folds = range(args.folds)
+    return {"seconds": seconds, "best_score": float(gs.best_score_), "n_jobs": n_jobs,
+            "scores": [[float(s) for s in res[f"split{i}_test_accuracy"]] for i in folds],
+            "fit_pids": sorted({int(p) for i in folds for p in res[f"split{i}_test_pid"]})}
+
+
+def sklearn_row(n_jobs):
+    def row(args):
+        from sklearn.neural_network import MLPClassifier
+        return search(MLPClassifier(max_iter=args.epochs, batch_size=args.batch_size, random_state=0),
+                      n_jobs, args)
+    return row
+
+
+def skdl_row(n_jobs, warm=False):
+    def row(args):
+        import keras  # noqa: F401  the parent's import, untimed in every skdl row
+        from skdl import MLPClassifierTF, start_workers
+        out = {}
+        if warm:
+            t = time.perf_counter()
+            out["warm_pids"] = start_workers(n_jobs)
+            out["warm_up"] = time.perf_counter() - t
+        est = MLPClassifierTF(max_iter=args.epochs, batch_size=args.batch_size, random_state=0)
+        return {**out, **search(est, n_jobs, args)}
+    return row
+
+
+def rows_for(n):
+    return {"sklearn_1": sklearn_row(1), f"sklearn_{n}": sklearn_row(n), "skdl_1": skdl_row(1),
+            f"skdl_{n}_cold": skdl_row(n), f"skdl_{n}_warm": skdl_row(n, warm=True)}
+
+
+def labels_for(n):
+    return {"sklearn_1": "sklearn MLPClassifier", f"sklearn_{n}": "sklearn MLPClassifier",
+            "skdl_1": "skdl MLPClassifierTF", f"skdl_{n}_cold": "skdl MLPClassifierTF, fresh workers",
+            f"skdl_{n}_warm": f"**skdl MLPClassifierTF after start_workers({n})**"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    C.add_common_args(parser)
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 30; 3 with --quick)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--folds", type=int, default=None, help="CV folds (default 5; 2 with --quick)")
+    parser.add_argument("--n-jobs", type=int, default=2, help="the parallel rows' n_jobs")
+    args = parser.parse_args()
+    if args.epochs is None:
+        args.epochs = 3 if args.quick else 30
+    if args.folds is None:
+        args.folds = 2 if args.quick else 5
+    n = args.n_jobs
+    rows = rows_for(n)
+    if args.row:
+        return C.run_child(rows, args)
+
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    results = C.run_all(__file__, parser, args, rows)
+    labels = labels_for(n)
+    ok = {name: r for name, r in results.items() if r.get("status") == "ok"}
+    anchor = ok.get("sklearn_1", {}).get("seconds")
+    table = []
+    for name, r in results.items():
+        if name not in ok:
+            table.append([labels[name], "-", C.status_text(r)] + ["-"] * 6)
+            continue
+        base = ok.get("sklearn_1" if name.startswith("sklearn") else "skdl_1")
+        same = "-" if base is None or base is r else ("yes" if r["scores"] == base["scores"] else "**no**")
+        if "warm_up" in r:
+            inside = set(r["fit_pids"]) <= set(r["warm_pids"])
+            warm = f"{r['warm_up']:.1f} s ({len(r['warm_pids'])} workers; fits in them: {'yes' if inside else 'no'})"
+        else:
+            warm = "-"
+        table.append([labels[name], r["n_jobs"], f"{r['seconds']:.1f} s",
+                      "-" if base is None or base is r else C.ratio(base["seconds"], r["seconds"]),
+                      C.ratio(r["seconds"], anchor), warm, f"{r['best_score']:.4f}", same,
+                      len(r["fit_pids"])])
+    text = C.markdown_table(["system", "n_jobs", "search time", "speed-up over its n_jobs=1",
+                             "ratio to sklearn n_jobs=1", "start_workers (untimed)", "best CV accuracy",
+                             "same scores as n_jobs=1", "fit processes"], table)
+    footer = [f"Goal: skdl n_jobs={n} at least 1.6x faster than skdl n_jobs=1, with identical scores."]
+    warm, one = ok.get(f"skdl_{n}_warm"), ok.get("skdl_1")
+    if warm and one:
+        speedup = one["seconds"] / warm["seconds"]
+        same = warm["scores"] == one["scores"]
+        footer.append(f"skdl after start_workers: {speedup:.2f}x ({'meets' if speedup >= 1.6 else 'misses'} "
+                      f"the goal), scores {'identical' if same else 'DIFFERENT'}.")
+    if args.quick:
+        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
+    extra = [f"P6: the P1 search (digits, {len(HIDDEN)}x{len(SOLVERS)} grid, StratifiedKFold({args.folds}, "
+             f"shuffle=True, random_state=0), {args.epochs} epochs, batch {args.batch_size}); each row in its "
+             "own subprocess; times exclude interpreter start and the parent's imports",
+             f"load average before the rows: {load_before} (the header's is after)"]
+    C.print_report(f"P6 scale-out (P1 search, n_jobs=1 vs {n})", args, text, extra, footer)
+
+
+if __name__ == "__main__":
+    main()
