@@ -72,6 +72,77 @@ def test_estimators_under_jax_behave_as_under_tensorflow():
     assert abs(jax_accuracy - tf_accuracy) <= 0.05  # different RNGs, same learning
 
 
+STEP_FOR_STEP = textwrap.dedent("""
+    import sys, warnings, numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+    from skdl._network import NetworkSpec
+    from skdl.engine import TrainingSpec, borrow_program
+    from skdl.engine.loop import Schedule, run_lbfgs, run_stochastic
+    warnings.simplefilter("ignore")  # ConvergenceWarning: the fits are short on purpose
+    X, y = load_iris(return_X_y=True)
+    X, y = (StandardScaler().fit_transform(X) + 1.0).astype("float32"), y.astype("int32")
+    ones = np.ones(len(X), "float32")
+    zero_tail = ones.copy()
+    zero_tail[128:] = 0  # 150 rows in batches of 32: the partial last batch weighs nothing
+    results = {}
+
+    def fit(name, spec, solver, w, alpha, lr=0.01):
+        with borrow_program(spec, TrainingSpec("multiclass", "log_loss", solver)) as program:
+            program.start(0, learning_rate=lr, alpha=alpha, l1=0.0)
+            rng = np.random.RandomState(0)  # the same start under both backends
+            weights = [rng.uniform(-0.6, 0.6, w.shape).astype("float32") if w.ndim == 2 else w
+                       for w in program.get_weights()]
+            program.start(0, weights=weights, learning_rate=lr, alpha=alpha, l1=0.0)
+            train = program.place(X, y, w)
+            if solver == "lbfgs":
+                outcome = run_lbfgs(program, train, len(X), max_iter=15, max_fun=15000, tol=0.0)
+            else:
+                outcome = run_stochastic(program, train, len(X), max_iter=6, batch_size=32,
+                                         shuffle=False, seed=0, schedule=Schedule(), tol=0.0,
+                                         n_iter_no_change=100, early_stopping=False)
+            results[name + "_loss"] = outcome.loss_curve
+            results[name + "_proba"] = program.predict(X)
+            results[name + "_moving"] = [i for i, v in enumerate(program.model.weights)
+                                         if "moving" in v.path]
+            for i, value in enumerate(program.get_weights()):
+                results[f"{name}_w{i}"] = value
+
+    # SGD, not Adam: the biases before batch normalization get rounding noise for gradients,
+    # which Adam would scale up to full-size steps.
+    fit("bn", NetworkSpec(4, (8, 6), "relu", 3, batch_normalization=True), "sgd", ones, 1e-4, lr=0.05)
+    fit("bn_narrow", NetworkSpec(4, (5, 1), "tanh", 3, batch_normalization=True, wide_and_deep=True),
+        "sgd", ones, 1e-4, lr=0.05)
+    fit("zero_tail", NetworkSpec(4, (8,), "tanh", 3), "sgd", zero_tail, 0.05, lr=0.1)
+    fit("lbfgs_bn", NetworkSpec(4, (8,), "tanh", 3, batch_normalization=True), "lbfgs", ones, 1e-4)
+    np.savez(sys.argv[1], **results)
+""")
+
+
+def test_jax_fits_match_tensorflow_fits_step_for_step(tmp_path):
+    """Same start, no shuffling: padding rows, zero-weight batches and lbfgs state as under TensorFlow."""
+    import numpy as np
+
+    results = {}
+    for backend in ("tensorflow", "jax"):
+        path = tmp_path / f"{backend}.npz"
+        run = subprocess.run([sys.executable, "-c", STEP_FOR_STEP, str(path)], capture_output=True,
+                             text=True, env={**os.environ, "KERAS_BACKEND": backend})
+        assert run.returncode == 0, run.stderr[-3000:]
+        results[backend] = np.load(path)
+    tf, jx = results["tensorflow"], results["jax"]
+    assert set(tf.files) == set(jx.files)
+    for key in sorted(tf.files):
+        if key.endswith("_loss"):
+            assert len(jx[key]) == len(tf[key]), key
+            np.testing.assert_allclose(jx[key], tf[key], rtol=2e-4, err_msg=key)
+        elif not key.endswith("_moving"):
+            np.testing.assert_allclose(jx[key], tf[key], rtol=2e-4, atol=2e-4, err_msg=key)
+    mean, variance = jx["lbfgs_bn_moving"]  # lbfgs moved the batch-norm statistics, as under TensorFlow
+    assert not np.allclose(jx[f"lbfgs_bn_w{mean}"], 0.0)
+    assert not np.allclose(jx[f"lbfgs_bn_w{variance}"], 1.0)
+
+
 @pytest.mark.parametrize("saved_under, loaded_under", [("tensorflow", "jax"), ("jax", "tensorflow")])
 def test_a_model_pickled_under_one_backend_predicts_the_same_under_the_other(saved_under, loaded_under,
                                                                              tmp_path):

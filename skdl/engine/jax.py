@@ -10,6 +10,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import keras
 import numpy as np
 
 from ._links import output_link, per_sample_loss
@@ -22,12 +23,26 @@ def _bucket(n_batches):
     return -(-n_batches // grain) * grain
 
 
+def _keep_feature_axis(layer):
+    """Keras squeezes a one-feature BatchNormalization's masked moments to scalars, which
+    its own ``batch_normalization`` then rejects: give them back their feature axis."""
+    moments = layer._moments
+
+    def _moments(inputs, mask):
+        return tuple(jnp.reshape(m, (1,)) for m in moments(inputs, mask))
+
+    layer._moments = _moments
+
+
 class JaxProgram(Program):
     def __init__(self, network_spec, training_spec, device=None):
         super().__init__(network_spec, training_spec)
         self.device = None if device is None else jax.devices(device[0])[device[1]]
         trainable = self.model.trainable_variables
         self._kernel_index = [next(i for i, v in enumerate(trainable) if v is k) for k in self.kernels]
+        for layer in self.model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization) and layer.moving_mean.shape == (1,):
+                _keep_feature_axis(layer)
         self._loss = per_sample_loss(training_spec)
         self._link = output_link(training_spec)
         self._make_batches = jax.jit(self._batches, static_argnames=("batch_size", "shuffle"))
@@ -46,24 +61,32 @@ class JaxProgram(Program):
             total = total + l1 * sum(jnp.sum(jnp.abs(k)) for k in kernels)
         return total
 
-    def _weighted_loss(self, trainable, non_trainable, x, y, w, training):
+    def _weighted_loss(self, trainable, non_trainable, x, y, w, training, real=None):
+        """Sum of weighted per-sample losses, the weight it is a sum over, and the new state.
+
+        ``real`` masks out padding rows (None: every row is data). Like the
+        TensorFlow program's exact-size batches, batch normalization and an
+        all-zero-weight batch's divisor count only the real rows.
+        """
         outputs, non_trainable = self.model.stateless_call(trainable, non_trainable, x,
-                                                           training=training)
+                                                           training=training, mask=real)
         total = jnp.sum(self._loss(y, outputs) * w)
         weight = jnp.sum(w)
-        return total, jnp.where(weight > 0, weight, w.shape[0]), non_trainable
+        rows = w.shape[0] if real is None else jnp.sum(real)
+        return total, jnp.where(weight > 0, weight, rows), non_trainable
 
-    def _objective(self, trainable, non_trainable, alpha, l1, x, y, w):
-        total, weight, non_trainable = self._weighted_loss(trainable, non_trainable, x, y, w, True)
+    def _objective(self, trainable, non_trainable, alpha, l1, x, y, w, real=None):
+        total, weight, non_trainable = self._weighted_loss(trainable, non_trainable, x, y, w, True, real)
         return (total + self._penalty(trainable, alpha, l1)) / weight, (weight, non_trainable)
 
     def _objective_and_gradients(self, trainable, non_trainable, alpha, l1, x, y, w):
-        (loss, _), gradients = jax.value_and_grad(self._objective, has_aux=True)(
+        (loss, (_, non_trainable)), gradients = jax.value_and_grad(self._objective, has_aux=True)(
             trainable, non_trainable, alpha, l1, x, y, w)
-        return loss, gradients
+        return loss, gradients, non_trainable
 
     def _batches(self, x, y, w, key, batch_size, shuffle):
-        """The epoch's minibatches as (buckets, batch_size, ...) arrays, and the real batch count."""
+        """The epoch's minibatches as (buckets, batch_size, ...) arrays, which of their rows
+        are data, and the real batch count."""
         n = x.shape[0]
         n_batches = -(-n // batch_size)
         buckets = _bucket(n_batches)
@@ -75,17 +98,20 @@ class JaxProgram(Program):
         def batched(a):
             return a[order].reshape((buckets, batch_size) + a.shape[1:])
 
-        return batched(x), batched(y), weights.reshape(buckets, batch_size), n_batches
+        real = jnp.arange(buckets * batch_size) < n
+        return (batched(x), batched(y), weights.reshape(buckets, batch_size),
+                real.reshape(buckets, batch_size), n_batches)
 
-    def _epoch(self, trainable, non_trainable, optimizer_state, alpha, l1, xb, yb, wb, n_batches):
+    def _epoch(self, trainable, non_trainable, optimizer_state, alpha, l1, xb, yb, wb, realb,
+               n_batches):
         """Every minibatch in one scan; compiled per (buckets, batch_size), not per data size."""
         def step(carry, batch):
-            index, x, y, w = batch
+            index, x, y, w, real = batch
 
             def train(carry):
                 trainable, non_trainable, optimizer_state, epoch_loss, epoch_weight = carry
                 (loss, (weight, non_trainable)), gradients = jax.value_and_grad(
-                    self._objective, has_aux=True)(trainable, non_trainable, alpha, l1, x, y, w)
+                    self._objective, has_aux=True)(trainable, non_trainable, alpha, l1, x, y, w, real)
                 trainable, optimizer_state = self.optimizer.stateless_apply(
                     optimizer_state, gradients, trainable)
                 return (trainable, non_trainable, optimizer_state,
@@ -96,7 +122,7 @@ class JaxProgram(Program):
 
         start = (trainable, non_trainable, optimizer_state, jnp.float32(0.0), jnp.float32(0.0))
         (trainable, non_trainable, optimizer_state, epoch_loss, epoch_weight), _ = jax.lax.scan(
-            step, start, (jnp.arange(xb.shape[0]), xb, yb, wb))
+            step, start, (jnp.arange(xb.shape[0]), xb, yb, wb, realb))
         return trainable, non_trainable, optimizer_state, epoch_loss / epoch_weight
 
     def _mean_loss(self, trainable, non_trainable, x, y, w):
@@ -144,7 +170,10 @@ class JaxProgram(Program):
 
     def value_and_grad(self, data):
         trainable, non_trainable, _ = self._state()
-        loss, gradients = self._value_and_grad_fn(trainable, non_trainable, self.alpha.value,
-                                                  self.l1.value, *data)
+        loss, gradients, non_trainable = self._value_and_grad_fn(
+            trainable, non_trainable, self.alpha.value, self.l1.value, *data)
+        # Training-mode calls move batch-norm statistics and dropout streams, as under TensorFlow.
+        for variable, value in zip(self.model.non_trainable_variables, non_trainable):
+            variable.assign(value)
         return float(loss), [np.asarray(g) for g in gradients]
 
