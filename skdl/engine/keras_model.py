@@ -9,6 +9,7 @@ every batch) trains through ``model.fit`` instead. Either way the callbacks
 see the same epoch logs and the history has the same keys.
 """
 
+import functools
 import weakref
 
 import keras
@@ -79,8 +80,8 @@ class _FusedTrainer:
         import tensorflow as tf
 
         self.model = model
-        self._epoch = tf.function(self._train_epoch, reduce_retracing=True)
-        self._evaluate = tf.function(self._evaluate_batches, reduce_retracing=True)
+        self._epoch = tf.function(_own_key(self._train_epoch), reduce_retracing=True)
+        self._evaluate = tf.function(_own_key(self._evaluate_batches), reduce_retracing=True)
 
     @staticmethod
     def _rows(data):
@@ -157,6 +158,16 @@ class _FusedTrainer:
         return model.history.history
 
 
+def _own_key(function):
+    """``function`` under a key of its own for TensorFlow's retracing detector.
+
+    The detector counts traces by code object, so one trace per model over
+    many fits reads as "excessive retracing" and prints a warning; a
+    ``partial`` is counted by its own identity.
+    """
+    return functools.partial(function)
+
+
 def _as_floats(logs):
     return {k: float(v) for k, v in logs.items()}
 
@@ -170,7 +181,8 @@ def predict(model, x, *, predict_kwargs=None):
     if function is None:
         import tensorflow as tf
 
-        function = tf.function(lambda chunk: model(chunk, training=False), reduce_retracing=True)
+        function = tf.function(_own_key(lambda chunk: model(chunk, training=False)),
+                               reduce_retracing=True)
         _PREDICT_FUNCTIONS[model] = function
     n = x.shape[0]
     pad = -n % PREDICT_CHUNK
