@@ -114,6 +114,39 @@ def test_xla_epochs_learn_like_the_graph_loop():
     assert xla.score(X, Y) == plain.score(X, Y)
 
 
+ZERO_TAIL = W.copy()
+ZERO_TAIL[128:] = 0  # 150 rows in batches of 32: the partial last batch weighs nothing
+
+
+@pytest.mark.parametrize("params, sample_weight", [
+    # The padded last batch (22 real rows of 32) must not reach batch normalization's
+    # statistics; the one-unit layer takes Keras' squeezed masked moments.
+    (dict(hidden_layer_sizes=(8, 1), batch_normalization=True, wide_and_deep=True,
+          activation="tanh", alpha=1e-4), None),
+    (dict(hidden_layer_sizes=(8, 6), batch_normalization=True, alpha=1e-4), None),
+    # An all-zero-weight partial batch divides its penalty by its 22 real rows, not 32.
+    (dict(hidden_layer_sizes=(8,), activation="tanh", alpha=0.05), ZERO_TAIL),
+], ids=["bn_narrow", "bn", "zero_tail"])
+def test_xla_padding_rows_change_nothing(params, sample_weight):
+    """Same start, no shuffling: the XLA epoch's padding rows leave the fit as the graph loop's."""
+    # SGD, not Adam: the biases before batch normalization get rounding noise for
+    # gradients, which Adam would scale up to full-size steps.
+    common = dict(solver="sgd", batch_size=32, shuffle=False, max_iter=6, learning_rate_init=0.05,
+                  tol=0.0, n_iter_no_change=100, random_state=0, **params)
+    fits = [MLPClassifierTF(jit_compile=jit, **common).fit(X, Y, sample_weight=sample_weight)
+            for jit in (False, True)]
+    plain, xla = fits
+    assert xla._training_spec.jit_compile and not plain._training_spec.jit_compile
+    np.testing.assert_allclose(xla.loss_curve_, plain.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(xla.predict_proba(X), plain.predict_proba(X), rtol=1e-4, atol=1e-4)
+    paths = [v.path for v in plain.model_.weights]
+    assert len(xla._weights) == len(plain._weights) == len(paths)
+    if params.get("batch_normalization"):
+        assert any("moving" in p for p in paths)
+    for path, a, b in zip(paths, xla._weights, plain._weights):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=path)
+
+
 def test_tensorflow_thread_pools_follow_the_workers_core_share():
     import os
     import subprocess

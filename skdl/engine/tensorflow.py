@@ -77,22 +77,38 @@ class TensorFlowProgram(Program):
             y_spec = tf.TensorSpec([None, n_outputs], tf.float32)
         w_spec = tf.TensorSpec([None], tf.float32)
         apply = self._fused_update() or (lambda grads: optimizer.apply(grads, trainable))
+        if self.training_spec.jit_compile:
+            # The XLA epoch passes a row mask, which reaches the inner layers (batch
+            # normalization) either way; this only spares the warning that the
+            # functional model itself would drop it from its output.
+            model.supports_masking = True
 
-        def weighted_loss(x, y, w, training):
-            """Sum of weighted per-sample losses, and the weight it is a sum over."""
-            total = tf.reduce_sum(loss_fn(y, model(x, training=training)) * w)
+        def weighted_loss(x, y, w, training, real=None):
+            """Sum of weighted per-sample losses, and the weight it is a sum over.
+
+            ``real`` masks out the XLA epoch's padding rows (None: every row is
+            data): batch normalization's statistics and an all-zero-weight
+            batch's divisor then count only the real rows, as in the graph
+            loop's exact-size batches.
+            """
+            if real is None:
+                outputs, rows = model(x, training=training), tf.cast(tf.shape(w)[0], tf.float32)
+            else:
+                outputs = model(x, training=training, mask=real)
+                rows = tf.reduce_sum(tf.cast(real, tf.float32))
+            total = tf.reduce_sum(loss_fn(y, outputs) * w)
             weight = tf.reduce_sum(w)
-            return total, tf.where(weight > 0, weight, tf.cast(tf.shape(w)[0], tf.float32))
+            return total, tf.where(weight > 0, weight, rows)
 
-        def objective_and_gradients(x, y, w):
+        def objective_and_gradients(x, y, w, real=None):
             """The minibatch objective (weighted mean loss plus penalty), its weight, its gradients."""
             with tf.GradientTape() as tape:
-                total, weight = weighted_loss(x, y, w, True)
+                total, weight = weighted_loss(x, y, w, True, real)
                 loss = (total + self.penalty()) / weight
             return loss, weight, tape.gradient(loss, trainable)
 
-        def train_step(x, y, w, epoch_loss, epoch_weight):
-            loss, weight, gradients = objective_and_gradients(x, y, w)
+        def train_step(x, y, w, epoch_loss, epoch_weight, real=None):
+            loss, weight, gradients = objective_and_gradients(x, y, w, real)
             apply(gradients)
             return epoch_loss + loss * weight, epoch_weight + weight
 
@@ -131,10 +147,11 @@ class TensorFlowProgram(Program):
 
         # Traced on first use: evaluate and value_and_grad serve only some fits.
         @tf.function(jit_compile=True)
-        def run_batches(xb, yb, wb, n_batches):
-            """XLA: the first ``n_batches`` minibatches of a padded (buckets, batch_size, ...) epoch."""
+        def run_batches(xb, yb, wb, realb, n_batches):
+            """XLA: the first ``n_batches`` minibatches of a padded (buckets, batch_size, ...) epoch;
+            ``realb`` marks which rows are data."""
             def step(i, epoch_loss, epoch_weight):
-                return (i + 1, *train_step(xb[i], yb[i], wb[i], epoch_loss, epoch_weight))
+                return (i + 1, *train_step(xb[i], yb[i], wb[i], epoch_loss, epoch_weight, realb[i]))
 
             _, epoch_loss, epoch_weight = tf.while_loop(
                 lambda i, *_: i < n_batches, step, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
@@ -147,7 +164,8 @@ class TensorFlowProgram(Program):
             n_batches = (n + batch_size - 1) // batch_size
             # XLA compiles per shape: round the batch count up (by at most 1/8) so
             # that folds of nearby sizes share one compilation; the loop stops at
-            # n_batches and padded rows carry zero weight.
+            # n_batches. Padded rows carry zero weight and a False row mask, which
+            # keeps them out of batch normalization's statistics.
             octave = tf.math.floor(tf.math.log(tf.cast(n_batches, tf.float32)) / tf.math.log(2.0))
             grain = tf.cast(2 ** tf.maximum(octave - 3, 0), tf.int32)
             buckets = (n_batches + grain - 1) // grain * grain
@@ -159,7 +177,9 @@ class TensorFlowProgram(Program):
             w = tf.concat([tf.gather(w, order[:n]), tf.zeros([pad])], 0)
             batched = lambda a: tf.reshape(tf.gather(a, order),  # noqa: E731
                                            tf.concat([[buckets, batch_size], tf.shape(a)[1:]], 0))
-            return run_batches(batched(x), batched(y), tf.reshape(w, [buckets, batch_size]), n_batches)
+            real = tf.reshape(tf.range(buckets * batch_size) < n, [buckets, batch_size])
+            return run_batches(batched(x), batched(y), tf.reshape(w, [buckets, batch_size]), real,
+                               n_batches)
 
         if self.training_spec.jit_compile:
             train_epoch = train_epoch_xla
