@@ -10,6 +10,7 @@ ORDER = [
     "plot_randomized_search.py",
     "plot_perceptron_xor.py",
     "plot_wide_and_deep.py",
+    "plot_keras_wrapper_cnn.py",
 ]
 
 

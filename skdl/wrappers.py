@@ -434,9 +434,13 @@ class BaseWrapper(EstimatorBase):
                     raise ValueError(f"The model function must return a keras.Model. Received: "
                                      f"{type(model).__name__}.")
             if not model.compiled:
-                if self.loss is None:
-                    units = _output_shapes(model, X)[0][-1]
-                    compile_kwargs["loss"] = make_loss(self._default_loss(units), routed(params, "loss"))
+                shapes = _output_shapes(model, X)
+                spec = self.loss if self.loss is not None else self._default_loss(shapes[0][-1])
+                if len(shapes) > 1 and not isinstance(spec, (list, tuple, dict)):
+                    # One loss named for a model with several outputs: each output gets its own.
+                    compile_kwargs["loss"] = [make_loss(spec, routed(params, "loss")) for _ in shapes]
+                elif self.loss is None:
+                    compile_kwargs["loss"] = make_loss(spec, routed(params, "loss"))
                 model.compile(**compile_kwargs)
         return model
 
