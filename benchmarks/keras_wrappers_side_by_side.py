@@ -1,0 +1,258 @@
+"""scikeras 0.13 and skdl.wrappers on the same scikeras-style script: GridSearchCV on iris and digits.
+
+The user script below (a build function, a ``KerasClassifier`` and a 2x2 grid
+over ``model__hidden_layer_sizes`` x ``optimizer__learning_rate``, ``cv=3``) is
+written once; ``--impl`` only chooses where ``KerasClassifier`` is imported from:
+
+    --impl scikeras   from scikeras.wrappers import KerasClassifier
+    --impl skdl       from skdl.wrappers import KerasClassifier
+
+Datasets: ``iris`` (sorted by class, as ``load_iris`` returns it, bare
+estimator), ``digits`` (``make_pipeline(StandardScaler(), clf)``) and
+``digits-prescaled`` (the bare estimator on X standardised once up front: the
+timing comparison when the pipeline form fails for one library; ``--all`` runs
+it only then). Each run prints the search's wall time (imports untimed),
+``best_score_``, the best candidate's per-fold test scores, the CV splitter
+``GridSearchCV`` picked, ``sklearn.base.is_classifier(estimator)`` and, for
+skdl, ``best_estimator_``'s ``training_loop_``. A run that raises reports the
+first line of its error instead: that is a finding, not a script failure.
+
+scikeras is not a project dependency: run this from a scratch venv that has both
+libraries over the same Keras/TensorFlow (see benchmarks/README.md):
+
+    /tmp/scikeras-venv/bin/python benchmarks/keras_wrappers_side_by_side.py --all
+    /tmp/scikeras-venv/bin/python benchmarks/keras_wrappers_side_by_side.py --impl skdl --dataset iris
+
+``--all`` runs every impl x dataset in a fresh subprocess of the current python
+and prints one table with the time ratio scikeras / skdl.
+"""
+
+import argparse
+import sys
+import time
+
+import _common as C
+
+IMPLS = ["scikeras", "skdl"]
+DATASETS = ["iris", "digits"]
+FALLBACK = "digits-prescaled"  # --all adds it when a pipeline run fails
+GRID = {"model__hidden_layer_sizes": [(32,), (64, 64)], "optimizer__learning_rate": [1e-3, 1e-2]}
+CV = 3
+
+
+def import_wrapper(impl):
+    """The only line that differs between the two runs."""
+    if impl == "scikeras":
+        from scikeras.wrappers import KerasClassifier
+    else:
+        from skdl.wrappers import KerasClassifier
+    return KerasClassifier
+
+
+def load(dataset):
+    """``(X, y, pipeline?)`` for a dataset name."""
+    from sklearn.datasets import load_digits, load_iris
+    if dataset == "iris":
+        X, y = load_iris(return_X_y=True)  # sorted by class: 50 x 0, 50 x 1, 50 x 2
+        return X, y, False
+    X, y = load_digits(return_X_y=True)
+    if dataset == "digits":
+        return X, y, True
+    from sklearn.preprocessing import StandardScaler
+    return StandardScaler().fit_transform(X), y, False
+
+
+# ---------------------------------------------------------------------------
+# The user's script, written once (scikeras 0.13 style).
+
+def user_script(KerasClassifier, X, y, pipeline):
+    import keras
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def build(meta, hidden_layer_sizes=(32,)):
+        model = keras.Sequential([keras.Input((meta["n_features_in_"],))])
+        for units in hidden_layer_sizes:
+            model.add(keras.layers.Dense(units, activation="relu"))
+        model.add(keras.layers.Dense(meta["n_classes_"], activation="softmax"))
+        return model
+
+    clf = KerasClassifier(
+        model=build,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        callbacks=[keras.callbacks.EarlyStopping(monitor="loss", patience=3)],
+        epochs=30,
+        batch_size=32,
+        verbose=0,
+        random_state=0,
+    )
+    estimator, grid = clf, dict(GRID)
+    if pipeline:
+        estimator = make_pipeline(StandardScaler(), clf)
+        grid = {f"kerasclassifier__{k}": v for k, v in GRID.items()}
+    return estimator, GridSearchCV(estimator, grid, cv=CV)
+
+# ---------------------------------------------------------------------------
+
+
+def first_line(error):
+    text = f"{type(error).__name__}: {error}"
+    return text.strip().splitlines()[0][:200]
+
+
+def run_one(impl, dataset):
+    """One impl x dataset in this process; a dict for the table (``status`` ok or error)."""
+    import traceback
+
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import check_cv
+
+    KerasClassifier = import_wrapper(impl)
+    import keras  # noqa: F401  imported before the clock starts, as the wrapper's backend
+    X, y, pipeline = load(dataset)
+    result = {"impl": impl, "dataset": dataset}
+    try:
+        estimator, search = user_script(KerasClassifier, X, y, pipeline)
+        result["is_classifier"] = bool(is_classifier(estimator))
+        result["cv"] = type(check_cv(CV, y, classifier=is_classifier(estimator))).__name__
+    except Exception as error:  # noqa: BLE001  a crash is the finding
+        traceback.print_exc()
+        return {**result, "status": "error", "reason": first_line(error), "where": "setup"}
+    start = time.perf_counter()
+    try:
+        search.fit(X, y)
+    except Exception as error:  # noqa: BLE001
+        traceback.print_exc()
+        return {**result, "status": "error", "reason": first_line(error), "where": "fit",
+                "seconds_to_error": time.perf_counter() - start}
+    result["seconds"] = time.perf_counter() - start
+    best = search.best_index_
+    result["best_score"] = float(search.best_score_)
+    result["fold_scores"] = [float(search.cv_results_[f"split{i}_test_score"][best]) for i in range(CV)]
+    result["best_params"] = {k.split("__", 1)[1] if k.startswith("kerasclassifier__") else k: str(v)
+                             for k, v in search.best_params_.items()}
+    result["fits"] = len(search.cv_results_["params"]) * CV + 1
+    final = search.best_estimator_[-1] if pipeline else search.best_estimator_
+    result["training_loop"] = getattr(final, "training_loop_", None)
+    result["epochs_run"] = len(getattr(final, "history_", {}).get("loss", [])) or None
+    return result
+
+
+def describe(r):
+    """The per-run printout."""
+    lines = [f"impl: {r['impl']}", f"dataset: {r['dataset']}"]
+    if "is_classifier" in r:
+        lines.append(f"is_classifier(estimator): {r['is_classifier']} -> GridSearchCV cv={CV} uses {r['cv']}")
+    if r.get("status", "ok") != "ok":
+        lines.append(f"ERROR ({r.get('where', '?')}): {r.get('reason')}")
+        return "\n".join(lines)
+    lines += [f"search wall time: {r['seconds']:.2f} s ({r['fits']} fits, imports untimed)",
+              f"best_score_: {r['best_score']:.4f}",
+              f"best candidate per-fold test scores: {', '.join(f'{s:.4f}' for s in r['fold_scores'])}",
+              f"best_params_: {r['best_params']}",
+              f"best_estimator_ epochs run: {r['epochs_run']}"]
+    if r["impl"] == "skdl":
+        lines.append(f"best_estimator_.training_loop_: {r['training_loop']}")
+    return "\n".join(lines)
+
+
+def child(args):
+    """``--row impl:dataset`` (from ``--all``): run one, print it, hand the dict back."""
+    C.quiet()
+    C.ensure_skdl_importable()
+    impl, dataset = args.row.split(":")
+    result = run_one(impl, dataset)
+    print(describe(result), flush=True)
+    C.report_result(result)
+
+
+def cell_time(r):
+    if r.get("status", "ok") != "ok":
+        return f"error: {r.get('reason', '')}"
+    return f"{r['seconds']:.1f} s"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--impl", choices=IMPLS, help="which KerasClassifier to import")
+    parser.add_argument("--dataset", choices=DATASETS + [FALLBACK], default="iris")
+    parser.add_argument("--all", action="store_true",
+                        help="every impl x dataset, each in a fresh subprocess of this python, and one table")
+    parser.add_argument("--row-timeout", type=float, default=1800.0,
+                        help="seconds before a run's subprocess is stopped (--all)")
+    parser.add_argument("--out", default=None, help="also write the --all report to this file")
+    parser.add_argument("--row", default=None, help=argparse.SUPPRESS)  # internal: impl:dataset
+    args = parser.parse_args()
+    if args.row:
+        return child(args)
+    if not args.all:
+        if not args.impl:
+            parser.error("give --impl scikeras|skdl (with --dataset), or --all")
+        C.quiet()
+        C.ensure_skdl_importable()
+        absent = C.missing("keras", args.impl)
+        if absent:
+            parser.exit(2, f"not installed: {absent} (in {sys.executable})\n")
+        print(describe(run_one(args.impl, args.dataset)))
+        return
+
+    results = {}
+
+    def run(impl, dataset):
+        if impl == "scikeras" and C.missing("scikeras"):
+            results[impl, dataset] = {**C.not_installed("scikeras"), "impl": impl, "dataset": dataset}
+            return
+        r = C.run_row(__file__, f"{impl}:{dataset}", [], timeout=args.row_timeout)
+        results[impl, dataset] = {"impl": impl, "dataset": dataset, **r}
+        C.log("\n" + describe(results[impl, dataset]))
+
+    datasets = list(DATASETS)
+    for dataset in DATASETS:
+        for impl in IMPLS:
+            run(impl, dataset)
+    if any(results[impl, "digits"].get("status") != "ok" for impl in IMPLS):
+        datasets.append(FALLBACK)
+        for impl in IMPLS:
+            run(impl, FALLBACK)
+
+    rows = []
+    for dataset in datasets:
+        for impl in IMPLS:
+            r = results[impl, dataset]
+            ok = r.get("status", "ok") == "ok"
+            other = results["skdl", dataset]
+            both = ok and other.get("status", "ok") == "ok"
+            rows.append([
+                dataset + (" (pipeline)" if dataset == "digits" else ""),
+                impl,
+                cell_time(r),
+                C.ratio(r.get("seconds"), other.get("seconds")) if impl == "scikeras" and both else "",
+                f"{r['best_score']:.4f}" if ok else "-",
+                ", ".join(f"{s:.3f}" for s in r["fold_scores"]) if ok else "-",
+                r.get("is_classifier", "-"),
+                r.get("cv", "-"),
+                (r.get("training_loop") or "-") if ok and impl == "skdl" else "-",
+                ", ".join(f"{k}={v}" for k, v in r["best_params"].items()) if ok else "",
+            ])
+    table = C.markdown_table(["dataset", "impl", "search time", "scikeras / skdl", "best_score_",
+                              "best candidate's fold scores", "is_classifier", "CV splitter",
+                              "training_loop_", "best params"], rows)
+    extra = [f"GridSearchCV(cv={CV}) over {GRID} (4 candidates x {CV} folds + refit = "
+             f"{4 * CV + 1} fits); Dense relu layers + softmax, sparse_categorical_crossentropy, adam, "
+             "EarlyStopping(monitor='loss', patience=3), epochs=30, batch_size=32, random_state=0",
+             "each impl x dataset in its own subprocess of this python; times exclude interpreter "
+             "start, imports and data loading"]
+    footer = ["A classifier that sklearn.base.is_classifier does not recognise gets an unstratified, "
+              "unshuffled KFold from cv=3: on iris sorted by class every test fold holds a class "
+              "the fold's model never saw."]
+    if FALLBACK in datasets:
+        footer.append(f"{FALLBACK}: the digits pipeline failed for one library, so both ran on X "
+                      "standardised once up front (no pipeline) for a timing comparison.")
+    C.print_report("scikeras 0.13 vs skdl.wrappers: the same GridSearchCV script", args, table,
+                   extra, footer)
+
+
+if __name__ == "__main__":
+    main()
