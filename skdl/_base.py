@@ -471,3 +471,62 @@ class BaseMLP(EstimatorBase):
 
     def __sklearn_is_fitted__(self):
         return self._fitted
+
+
+class ClassifierOutputs:
+    """``predict_proba``, ``predict_log_proba`` and ``predict`` of every skdl classifier.
+
+    A classifier supplies ``_class_outputs(X)`` (the network's 2-D output
+    for validated ``X``) and ``_multilabel``. A one-column output is the
+    positive class's probability; several columns are the classes'
+    probabilities (renormalised in float64), or each label's for
+    multilabel targets. It goes left of ``ClassifierMixin``, whose tags it
+    extends.
+    """
+
+    def predict_proba(self, X):
+        """Probability of each class, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs shaped as at fit (a wrapped model may take images).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            For multilabel targets, each label's probability.
+        """
+        outputs = np.asarray(self._class_outputs(X), dtype=np.float64)
+        if self._multilabel:
+            return outputs
+        if outputs.shape[1] == 1:
+            return np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
+        return outputs / outputs.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predicted class labels, in the training labels' type (an indicator matrix for
+        multilabel targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        proba = self.predict_proba(X)
+        if self._multilabel:
+            return (proba > 0.5).astype(int)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

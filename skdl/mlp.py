@@ -11,7 +11,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLP, _as_float32
+from ._base import BaseMLP, ClassifierOutputs, _as_float32
 from ._optim import CLASSIFIER_LOSSES, REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS
 from ._params import NONE, InstanceOf, Options
 
@@ -132,7 +132,7 @@ _COMMON_ATTRIBUTES_DOC = """
         apply ``out_activation_`` (or call ``predict_proba``) for probabilities."""
 
 
-class MLPClassifierTF(ClassifierMixin, BaseMLP):
+class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
     __doc__ = f"""Multi-layer perceptron classifier trained by Keras.
 
     A one-import replacement for :class:`sklearn.neural_network.MLPClassifier`
@@ -301,50 +301,12 @@ class MLPClassifierTF(ClassifierMixin, BaseMLP):
         return self._transaction(self._fit, X, y, sample_weight, None, incremental=True,
                                  classes=classes)
 
-    def predict_proba(self, X):
-        """Probability of each class, columns in ``classes_`` order.
+    def _class_outputs(self, X):
+        return self._forward(X)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        outputs = self._forward(X).astype(np.float64)
-        task = self._training_spec.task
-        if task == "binary":
-            return np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
-        if task == "multiclass":
-            return outputs / outputs.sum(axis=1, keepdims=True)
-        return outputs
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predicted class labels (an indicator matrix for multilabel targets).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-        """
-        proba = self.predict_proba(X)
-        if self._training_spec.task == "multilabel":
-            return (proba > 0.5).astype(int)
-        return self.classes_[proba.argmax(axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
+    @property
+    def _multilabel(self):
+        return self._training_spec.task == "multilabel"
 
 
 class MLPRegressorTF(RegressorMixin, BaseMLP):

@@ -24,7 +24,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import EstimatorBase, _as_float32
+from ._base import ClassifierOutputs, EstimatorBase, _as_float32
 from ._params import BOOLEAN, NONE, RANDOM_STATE, InstanceOf, Interval, Options, Satisfies, validate_parameters
 from ._routing import (
     call_with_declared,
@@ -471,7 +471,7 @@ class BaseWrapper(EstimatorBase):
         super().__setstate__(state)
 
 
-class KerasClassifier(ClassifierMixin, BaseWrapper):
+class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
     """A scikit-learn classifier around your own Keras model.
 
     The targets are encoded for the model's output and loss: a one-unit
@@ -618,44 +618,12 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
             return np.eye(self.n_classes_, dtype=np.float32)[codes]
         return codes.astype(np.int32)
 
-    def predict_proba(self, X):
-        """Probability of each class, columns in ``classes_`` order.
+    def _class_outputs(self, X):
+        return self._outputs(X)[0]
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        outputs = self._outputs(X)[0]
-        if self.target_type_ == "multilabel-indicator":
-            return outputs
-        if outputs.shape[1] == 1:
-            return np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
-        return outputs / outputs.sum(axis=1, keepdims=True)
-
-    def predict(self, X):
-        """Predicted labels, in the type of the training labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-        """
-        proba = self.predict_proba(X)
-        if self.target_type_ == "multilabel-indicator":
-            return (proba > 0.5).astype(int)
-        return self.classes_[proba.argmax(axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
+    @property
+    def _multilabel(self):
+        return self.target_type_ == "multilabel-indicator"
 
 
 class KerasRegressor(RegressorMixin, BaseWrapper):

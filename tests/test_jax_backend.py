@@ -55,6 +55,16 @@ SCENARIOS = textwrap.dedent("""
     reg = MLPRegressorTF(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.02,
                          random_state=0).fit(X, Y)
     assert reg.predict(X).shape == (150, 2) and reg.score(X, Y) > 0.8, reg.score(X, Y)
+
+    from skdl.wrappers import KerasClassifier
+    def build(meta):
+        return keras.Sequential([keras.Input((meta["n_features_in_"],)),
+                                 keras.layers.Dense(16, activation="relu"),
+                                 keras.layers.Dense(meta["n_classes_"], activation="softmax")])
+    wrapped = KerasClassifier(build, optimizer="adam", optimizer__learning_rate=0.02, epochs=40,
+                              random_state=0).fit(X, y)
+    assert wrapped.training_loop_ == {"jax": "keras.fit", "tensorflow": "fused"}[backend]
+    assert wrapped.score(X, y) > 0.9, wrapped.score(X, y)
     print("accuracy", clf.score(X, y))
 """)
 

@@ -1,10 +1,12 @@
 """KerasClassifier / KerasRegressor: scikeras scripts, the user's own architectures, routing,
 the two training loops, targets, state and persistence."""
 
+import gc
 import pickle
 import subprocess
 import sys
 import textwrap
+import weakref
 from pathlib import Path
 
 import keras
@@ -371,3 +373,13 @@ def test_a_fitted_wrapper_predicts_the_same_in_a_fresh_process(tmp_path, iris):
                          check=True, cwd=Path(__file__).parent)
     assert out.stdout.split() == ["Sequential", "fused", "3"]
     np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), clf.predict_proba(X), rtol=1e-6)
+
+
+def test_a_replaced_model_is_freed_with_its_traced_functions(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, epochs=2, random_state=0).fit(X, y)
+    clf.predict(X)
+    first = weakref.ref(clf.model_)
+    clf.fit(X, y)
+    gc.collect()
+    assert first() is None

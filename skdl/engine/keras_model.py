@@ -66,7 +66,12 @@ def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuf
 
 
 class _FusedTrainer:
-    """A model's epoch and evaluation functions, traced once per model."""
+    """A model's epoch, evaluation and predict functions, traced once per model.
+
+    It holds the model weakly (the table below is keyed weakly by the
+    model), so a model and its traced functions are freed together when the
+    estimator lets go of the model.
+    """
 
     _of = weakref.WeakKeyDictionary()
 
@@ -79,9 +84,17 @@ class _FusedTrainer:
     def __init__(self, model):
         import tensorflow as tf
 
-        self.model = model
+        self._model = weakref.ref(model)
         self._epoch = tf.function(_own_key(self._train_epoch), reduce_retracing=True)
         self._evaluate = tf.function(_own_key(self._evaluate_batches), reduce_retracing=True)
+        self.predict_chunk = tf.function(_own_key(self._predict_chunk), reduce_retracing=True)
+
+    @property
+    def model(self):
+        return self._model()
+
+    def _predict_chunk(self, chunk):
+        return self.model(chunk, training=False)
 
     @staticmethod
     def _rows(data):
@@ -177,13 +190,7 @@ def predict(model, x, *, predict_kwargs=None):
     if predict_kwargs or keras.backend.backend() != "tensorflow" or model.run_eagerly:
         outputs = model.predict(x, **{"verbose": 0, **(predict_kwargs or {})})
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    function = _PREDICT_FUNCTIONS.get(model)
-    if function is None:
-        import tensorflow as tf
-
-        function = tf.function(_own_key(lambda chunk: model(chunk, training=False)),
-                               reduce_retracing=True)
-        _PREDICT_FUNCTIONS[model] = function
+    function = _FusedTrainer.of(model).predict_chunk
     n = x.shape[0]
     pad = -n % PREDICT_CHUNK
     if pad:
@@ -192,5 +199,3 @@ def predict(model, x, *, predict_kwargs=None):
     chunks = [c if isinstance(c, (list, tuple)) else [c] for c in chunks]
     return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n] for k in range(len(chunks[0]))]
 
-
-_PREDICT_FUNCTIONS = weakref.WeakKeyDictionary()
