@@ -511,6 +511,12 @@ def tiny_fit_predict(system, epochs):
             model.fit(X, y, epochs=epochs, verbose=0)
             model.predict(X, verbose=0)
         return fit_predict, f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
+    if system == "skdl_wrapper":
+        from skdl.wrappers import KerasClassifier
+        X, y = iris(float32=True)
+        return (lambda i: KerasClassifier(lambda meta=None: tiny_keras_model(), verbose=0, epochs=epochs,
+                                          loss="sparse_categorical_crossentropy", optimizer="adam")
+                .fit(X, y).predict(X)), "the scikeras row's script with skdl.wrappers imported"
     if system == "scikeras":
         from scikeras.wrappers import KerasClassifier
         X, y = iris(float32=True)

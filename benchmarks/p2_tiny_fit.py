@@ -45,6 +45,11 @@ def row_keras(args):
     return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
 
 
+def row_skdl_wrapper(args):
+    fit_predict, note = C.tiny_fit_predict('skdl_wrapper', args.epochs)
+    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
+
+
 def row_scikeras(args):
     if C.missing('keras', 'scikeras'):
         return C.not_installed('keras', 'scikeras')
@@ -116,6 +121,7 @@ ROWS = {
     "sklearn": row_sklearn,
     "skdl": row_skdl,
     "keras": row_keras,
+    "skdl_wrapper": row_skdl_wrapper,
     "scikeras": row_scikeras,
     "skorch": row_skorch,
     "probe": row_probe,
@@ -124,6 +130,7 @@ LABELS = {
     "sklearn": "sklearn MLPClassifier",
     "skdl": "**skdl MLPClassifierTF**",
     "keras": "keras build+compile+fit+predict",
+    "skdl_wrapper": "skdl KerasClassifier (a new Keras model per fit)",
     "scikeras": "scikeras KerasClassifier",
     "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
     "probe": "probe: cached compiled epoch (`floor_tiny_fit.py`)",

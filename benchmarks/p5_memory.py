@@ -48,6 +48,11 @@ def row_keras(args):
     return {**track(fit_predict, args.fits_keras), **({"note": note} if note else {})}
 
 
+def row_skdl_wrapper(args):
+    fit_predict, note = C.tiny_fit_predict('skdl_wrapper', 2)
+    return {**track(fit_predict, args.fits_keras), **({"note": note} if note else {})}
+
+
 def row_scikeras(args):
     if C.missing('keras', 'scikeras'):
         return C.not_installed('keras', 'scikeras')
@@ -65,6 +70,7 @@ def row_skorch(args):
 ROWS = {
     "skdl": row_skdl,
     "keras": row_keras,
+    "skdl_wrapper": row_skdl_wrapper,
     "scikeras": row_scikeras,
     "skorch": row_skorch,
     "sklearn": row_sklearn,
@@ -72,6 +78,7 @@ ROWS = {
 LABELS = {
     "skdl": "**skdl MLPClassifierTF**",
     "keras": "keras, no `clear_session`",
+    "skdl_wrapper": "skdl KerasClassifier (a new Keras model per fit)",
     "scikeras": "scikeras KerasClassifier",
     "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
     "sklearn": "sklearn MLPClassifier",
