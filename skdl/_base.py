@@ -345,11 +345,10 @@ class BaseMLP(EstimatorBase):
                           optimizer_state=self._optimizer_state if incremental and keep else None,
                           learning_rate=self.learning_rate_init, alpha=self.alpha, l1=self.l1)
             outcome = self._train(program, X, Y, W, validation, seed, keep, incremental)
-            weights, optimizer_state = program.get_state()
             # The epoch's loss is taken before its last update: check where that update led,
             # on (a chunk of) the training rows.
-            if not (all(np.all(np.isfinite(w)) for w in weights)
-                    and np.all(np.isfinite(program.predict(X[:program.predict_chunk])))):
+            weights, optimizer_state, outputs_finite = program.checked_state(X)
+            if not (outputs_finite and all(np.all(np.isfinite(w)) for w in weights)):
                 raise DivergenceError(
                     f"Training diverged: the weights or outputs became non-finite at epoch "
                     f"{outcome.n_iter}. Lower 'learning_rate_init', scale the inputs (e.g. "

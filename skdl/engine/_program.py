@@ -124,6 +124,21 @@ class Program:
     #: kernels a backend picks, and so the float32 rounding, vary with shape).
     predict_chunk = 256
 
+    def checked_state(self, X):
+        """``(weights, optimizer slots, finite)``: a fit's result, and whether the network's
+        outputs on the first ``predict_chunk`` rows of ``X`` are finite (its last check).
+
+        Backends may do it in one compiled call.
+        """
+        weights, slots = self.get_state()
+        return weights, slots, bool(np.all(np.isfinite(self.predict(X[:self.predict_chunk]))))
+
+    def _first_chunk(self, X):
+        """The first ``predict_chunk`` rows of ``X``, zero-padded to exactly that many."""
+        X = X[:self.predict_chunk]
+        pad = self.predict_chunk - X.shape[0]
+        return np.concatenate([X, np.zeros((pad, X.shape[1]), X.dtype)]) if pad else X
+
     def predict(self, X):
         """The network's output, through its link, for the rows of ``X``."""
         n = X.shape[0]

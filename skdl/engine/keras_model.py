@@ -68,9 +68,12 @@ def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuf
 class _FusedTrainer:
     """A model's epoch, evaluation and predict functions, traced once per model.
 
-    It holds the model weakly (the table below is keyed weakly by the
-    model), so a model and its traced functions are freed together when the
-    estimator lets go of the model.
+    Nothing here holds the model strongly, and the traced functions do not
+    hold the trainer: the table is keyed weakly by the model, so when the
+    estimator lets go of a model, reference counting frees the model, its
+    trainer and its ``tf.function`` objects. (TensorFlow itself still keeps
+    each traced epoch graph, about 3 MiB a model; see the wrappers' memory
+    note in the docs.)
     """
 
     _of = weakref.WeakKeyDictionary()
@@ -82,53 +85,14 @@ class _FusedTrainer:
         return cls._of[model]
 
     def __init__(self, model):
-        import tensorflow as tf
-
         self._model = weakref.ref(model)
-        self._epoch = tf.function(_own_key(self._train_epoch), reduce_retracing=True)
-        self._evaluate = tf.function(_own_key(self._evaluate_batches), reduce_retracing=True)
-        self.predict_chunk = tf.function(_own_key(self._predict_chunk), reduce_retracing=True)
+        self._epoch = _traced(_train_epoch, self._model)
+        self._evaluate = _traced(_evaluate_batches, self._model)
+        self.predict_chunk = _traced(_predict_chunk, self._model)
 
     @property
     def model(self):
         return self._model()
-
-    def _predict_chunk(self, chunk):
-        return self.model(chunk, training=False)
-
-    @staticmethod
-    def _rows(data):
-        import tensorflow as tf
-
-        return tf.shape(tf.nest.flatten(data[0])[0])[0]
-
-    def _batches(self, data, batch_size, step):
-        """Run ``step`` on each consecutive minibatch of ``data``, in a graph loop."""
-        import tensorflow as tf
-
-        n = self._rows(data)
-        n_batches = (n + batch_size - 1) // batch_size
-
-        def body(i):
-            start = i * batch_size
-            stop = tf.minimum(start + batch_size, n)
-            step(tf.nest.map_structure(lambda a: a[start:stop], data))
-            return (i + 1,)
-
-        tf.while_loop(lambda i: i < n_batches, body, (tf.constant(0),))
-        return self.model.get_metrics_result()
-
-    def _train_epoch(self, data, seed, batch_size, shuffle):
-        import tensorflow as tf
-
-        order = tf.range(self._rows(data))
-        order = tf.cond(shuffle, lambda: tf.random.experimental.stateless_shuffle(order, seed),
-                        lambda: order)
-        data = tf.nest.map_structure(lambda a: tf.gather(a, order), data)
-        return self._batches(data, batch_size, self.model.train_step)
-
-    def _evaluate_batches(self, data, batch_size):
-        return self._batches(data, batch_size, self.model.test_step)
 
     @staticmethod
     def _pack(x, y, sample_weight=None):
@@ -171,14 +135,59 @@ class _FusedTrainer:
         return model.history.history
 
 
-def _own_key(function):
-    """``function`` under a key of its own for TensorFlow's retracing detector.
+def _traced(function, model_ref):
+    """``function(model_ref, ...)`` as a ``tf.function``.
 
-    The detector counts traces by code object, so one trace per model over
-    many fits reads as "excessive retracing" and prints a warning; a
-    ``partial`` is counted by its own identity.
+    A ``partial`` also gives each model's function a key of its own in
+    TensorFlow's retracing detector, which counts traces by code object and
+    would call one trace per model "excessive retracing".
     """
-    return functools.partial(function)
+    import tensorflow as tf
+
+    return tf.function(functools.partial(function, model_ref), reduce_retracing=True)
+
+
+def _rows(data):
+    import tensorflow as tf
+
+    return tf.shape(tf.nest.flatten(data[0])[0])[0]
+
+
+def _batches(model, data, batch_size, step):
+    """Run ``step`` on each consecutive minibatch of ``data``, in a graph loop."""
+    import tensorflow as tf
+
+    n = _rows(data)
+    n_batches = (n + batch_size - 1) // batch_size
+
+    def body(i):
+        start = i * batch_size
+        stop = tf.minimum(start + batch_size, n)
+        step(tf.nest.map_structure(lambda a: a[start:stop], data))
+        return (i + 1,)
+
+    tf.while_loop(lambda i: i < n_batches, body, (tf.constant(0),))
+    return model.get_metrics_result()
+
+
+def _train_epoch(model_ref, data, seed, batch_size, shuffle):
+    import tensorflow as tf
+
+    model = model_ref()
+    order = tf.range(_rows(data))
+    order = tf.cond(shuffle, lambda: tf.random.experimental.stateless_shuffle(order, seed),
+                    lambda: order)
+    data = tf.nest.map_structure(lambda a: tf.gather(a, order), data)
+    return _batches(model, data, batch_size, model.train_step)
+
+
+def _evaluate_batches(model_ref, data, batch_size):
+    model = model_ref()
+    return _batches(model, data, batch_size, model.test_step)
+
+
+def _predict_chunk(model_ref, chunk):
+    return model_ref()(chunk, training=False)
 
 
 def _as_floats(logs):

@@ -140,6 +140,11 @@ class TensorFlowProgram(Program):
         def predict(x):
             return link(model(x, training=False))
 
+        @tf.function(autograph=False, input_signature=[tf.TensorSpec([self.predict_chunk, n_features], tf.float32)])
+        def checked_state(x):
+            finite = tf.reduce_all(tf.math.is_finite(link(model(x, training=False))))
+            return [tf.identity(v) for v in model.weights], [tf.identity(v) for v in self._slots], finite
+
         @tf.function(autograph=False, input_signature=[x_spec, y_spec, w_spec])
         def value_and_grad(x, y, w):
             loss, _, gradients = objective_and_gradients(x, y, w)
@@ -185,6 +190,7 @@ class TensorFlowProgram(Program):
             train_epoch = train_epoch_xla
         self._train_epoch, self._evaluate = _Concrete(train_epoch), _Concrete(evaluate)
         self._predict, self._value_and_grad = _Concrete(predict), _Concrete(value_and_grad)
+        self._checked_state = _Concrete(checked_state)
 
     def _fused_update(self):
         """SGD and Adam as TensorFlow's fused kernels (one op per variable), else None.
@@ -302,6 +308,11 @@ class TensorFlowProgram(Program):
     def get_state(self):
         weights, slots = self._snapshot()
         return [w.numpy() for w in weights], [s.numpy() for s in slots]
+
+    def checked_state(self, X):
+        with self._on_device():
+            weights, slots, finite = self._checked_state(tf.constant(self._first_chunk(X)))
+        return [w.numpy() for w in weights], [s.numpy() for s in slots], bool(finite)
 
     def reset_optimizer(self, state=None):
         self._assign_slots(*(state if state is not None else self._slot_initial))
