@@ -218,6 +218,20 @@ def add_common_args(parser):
     return parser
 
 
+def parse_search_args(parser, n_jobs, n_jobs_help):
+    """Parse the P1 search's options (epochs, batch size, folds, n_jobs); --quick shrinks them."""
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 30; 3 with --quick)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--folds", type=int, default=None, help="CV folds (default 5; 2 with --quick)")
+    parser.add_argument("--n-jobs", type=int, default=n_jobs, help=n_jobs_help)
+    args = parser.parse_args()
+    if args.epochs is None:
+        args.epochs = 3 if args.quick else 30
+    if args.folds is None:
+        args.folds = 2 if args.quick else 5
+    return args
+
+
 def child_argv(args, parser):
     """The command-line options to forward to a row's subprocess."""
     argv = []

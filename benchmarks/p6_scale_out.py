@@ -86,15 +86,7 @@ def labels_for(n):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     C.add_common_args(parser)
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 30; 3 with --quick)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--folds", type=int, default=None, help="CV folds (default 5; 2 with --quick)")
-    parser.add_argument("--n-jobs", type=int, default=2, help="the parallel rows' n_jobs")
-    args = parser.parse_args()
-    if args.epochs is None:
-        args.epochs = 3 if args.quick else 30
-    if args.folds is None:
-        args.folds = 2 if args.quick else 5
+    args = C.parse_search_args(parser, n_jobs=2, n_jobs_help="the parallel rows' n_jobs")
     n = args.n_jobs
     rows = rows_for(n)
     if args.row:
