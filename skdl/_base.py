@@ -109,6 +109,9 @@ class EstimatorBase(BaseEstimator):
             raise ValueError("Sample weights must contain at least one non-zero number.")
         return _as_float32(sample_weight, "sample_weight")
 
+    def __sklearn_is_fitted__(self):
+        return self._fitted
+
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself
         state.pop("_model", None)
@@ -467,9 +470,6 @@ class BaseMLP(EstimatorBase):
                 "inputs lie far outside the training data's scale. Refit with scaled inputs "
                 "(e.g. StandardScaler) or a lower 'learning_rate_init'.")
         return outputs
-
-    def __sklearn_is_fitted__(self):
-        return self._fitted
 
 
 class ClassifierOutputs:

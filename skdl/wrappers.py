@@ -283,9 +283,6 @@ class BaseWrapper(EstimatorBase):
     def _fitted(self):
         return "model_" in self.__dict__
 
-    def __sklearn_is_fitted__(self):
-        return self._fitted
-
     def _check_X(self, X, reset):
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           dtype=(np.float32, np.float64), allow_nd=True)

@@ -17,6 +17,19 @@ from .._network import build_network, dense_layers, initial_weights
 from .._optim import make_optimizer
 
 
+def fixed_chunks(X, size):
+    """The rows of ``X`` in chunks of exactly ``size`` rows, the last one zero-padded.
+
+    Compiled predict functions take one fixed shape, so that a row's output
+    never depends on how many rows came with it (the kernels a backend
+    picks, and so the float32 rounding, vary with the shape).
+    """
+    pad = -X.shape[0] % size
+    if pad:
+        X = np.concatenate([X, np.zeros((pad,) + X.shape[1:], X.dtype)])
+    return [X[i:i + size] for i in range(0, X.shape[0], size)]
+
+
 @dataclass(frozen=True)
 class TrainingSpec:
     """What fixes a program's compiled training step besides the network."""
@@ -133,18 +146,7 @@ class Program:
         weights, slots = self.get_state()
         return weights, slots, bool(np.all(np.isfinite(self.predict(X[:self.predict_chunk]))))
 
-    def _first_chunk(self, X):
-        """The first ``predict_chunk`` rows of ``X``, zero-padded to exactly that many."""
-        X = X[:self.predict_chunk]
-        pad = self.predict_chunk - X.shape[0]
-        return np.concatenate([X, np.zeros((pad, X.shape[1]), X.dtype)]) if pad else X
-
     def predict(self, X):
         """The network's output, through its link, for the rows of ``X``."""
-        n = X.shape[0]
-        pad = -n % self.predict_chunk
-        if pad:
-            X = np.concatenate([X, np.zeros((pad, X.shape[1]), X.dtype)])
-        outputs = [self._predict_chunk(X[i:i + self.predict_chunk])
-                   for i in range(0, X.shape[0], self.predict_chunk)]
-        return np.concatenate(outputs)[:n]
+        outputs = [self._predict_chunk(chunk) for chunk in fixed_chunks(X, self.predict_chunk)]
+        return np.concatenate(outputs)[:X.shape[0]]

@@ -15,13 +15,14 @@ import weakref
 import keras
 import numpy as np
 
+from ._program import Program, fixed_chunks
+
 #: Callback hooks the fused loop never calls: a callback overriding one of
 #: them trains through ``model.fit``.
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 
-#: Rows per predict call; every call has this shape, so a row's prediction
-#: does not depend on which rows came with it.
-PREDICT_CHUNK = 256
+#: Rows per predict call (see ``fixed_chunks``).
+PREDICT_CHUNK = Program.predict_chunk
 
 
 def why_keras_fit(model, callbacks, fit_kwargs, engine):
@@ -201,10 +202,7 @@ def predict(model, x, *, predict_kwargs=None):
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
     function = _FusedTrainer.of(model).predict_chunk
     n = x.shape[0]
-    pad = -n % PREDICT_CHUNK
-    if pad:
-        x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
-    chunks = [function(x[i:i + PREDICT_CHUNK]) for i in range(0, x.shape[0], PREDICT_CHUNK)]
+    chunks = [function(chunk) for chunk in fixed_chunks(x, PREDICT_CHUNK)]
     chunks = [c if isinstance(c, (list, tuple)) else [c] for c in chunks]
     return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n] for k in range(len(chunks[0]))]
 

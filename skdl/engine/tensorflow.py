@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from .._network import dense_layers, kernel_initializer
 from ._links import output_link, per_sample_loss
-from ._program import Program
+from ._program import Program, fixed_chunks
 
 
 def _share_cores_with_sibling_workers():
@@ -311,7 +311,8 @@ class TensorFlowProgram(Program):
 
     def checked_state(self, X):
         with self._on_device():
-            weights, slots, finite = self._checked_state(tf.constant(self._first_chunk(X)))
+            first = fixed_chunks(X[:self.predict_chunk], self.predict_chunk)[0]
+            weights, slots, finite = self._checked_state(tf.constant(first))
         return [w.numpy() for w in weights], [s.numpy() for s in slots], bool(finite)
 
     def reset_optimizer(self, state=None):
