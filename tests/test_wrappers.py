@@ -383,3 +383,54 @@ def test_a_replaced_model_is_freed_with_its_traced_functions(iris):
     clf.fit(X, y)
     gc.collect()
     assert first() is None
+
+
+class BatchCount(keras.metrics.Metric):
+    """How many minibatches an epoch (or a validation pass) ran."""
+
+    def __init__(self, name="batches", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.count.assign_add(1.0)
+
+    def result(self):
+        return self.count * 1.0  # a value, not the variable Keras would read later
+
+    def reset_state(self):
+        self.count.assign(0.0)
+
+
+@pytest.mark.parametrize("engine", ["fused", "keras"])
+def test_batch_size_and_validation_batch_size_set_the_minibatches(iris, engine):
+    X, y = iris  # validation_split=0.2: 120 training rows, 30 validation rows
+    clf = KerasClassifier(mlp, epochs=2, batch_size=32, validation_batch_size=7,
+                          validation_split=0.2, metrics=[BatchCount], engine=engine,
+                          random_state=0).fit(X, y)
+    assert clf.history_["batches"] == [4.0, 4.0]
+    assert clf.history_["val_batches"] == [5.0, 5.0]
+
+
+def test_run_eagerly_trains_through_model_fit(iris):
+    clf = KerasClassifier(mlp, epochs=1, run_eagerly=True, random_state=0).fit(*iris)
+    assert clf.training_loop_ == "keras.fit" and clf.model_.run_eagerly
+
+
+@pytest.mark.parametrize("engine", ["fused", "keras"])
+def test_verbose_prints_epochs_and_zero_prints_nothing(iris, capsys, engine):
+    KerasClassifier(mlp, epochs=2, verbose=0, engine=engine, random_state=0).fit(*iris)
+    assert capsys.readouterr().out == ""
+    KerasClassifier(mlp, epochs=2, verbose=2, engine=engine, random_state=0).fit(*iris)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "loss" in out
+
+
+@pytest.mark.parametrize("name, value", [
+    ("engine", "torch"), ("batch_size", 0), ("validation_batch_size", 0), ("verbose", 3),
+    ("shuffle", "yes"), ("run_eagerly", 1.5), ("warm_start", None), ("optimizer", 3),
+    ("loss", 3), ("metrics", "accuracy"), ("callbacks", [3]), ("class_weight", "auto"),
+])
+def test_a_bad_value_names_its_parameter(iris, name, value):
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        KerasClassifier(mlp, **{name: value}).fit(*iris)
