@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -27,7 +28,6 @@ from ._params import (
     Satisfies,
     validate_parameters,
 )
-from .exceptions import DivergenceError
 
 #: Densifying a sparse X larger than this many bytes is refused.
 MAX_DENSE_BYTES = 4 * 2**30
@@ -80,8 +80,13 @@ class EstimatorBase(BaseEstimator):
             self.__dict__.update(before)
             raise
 
+    def _densify(self, X):
+        """``X`` dense and float32 (values beyond float32's range refused)."""
+        return _as_float32(self._dense(X), "X")
+
     @staticmethod
-    def _densify(X):
+    def _dense(X):
+        """A sparse ``X`` as a dense array (refused beyond ``MAX_DENSE_BYTES`` in float32)."""
         if scipy.sparse.issparse(X):
             needed = X.shape[0] * X.shape[1] * 4
             if needed > MAX_DENSE_BYTES:
@@ -91,7 +96,7 @@ class EstimatorBase(BaseEstimator):
                     f"{MAX_DENSE_BYTES / 2**30:.0f} GiB). Reduce the number of features, e.g. "
                     "with TruncatedSVD.")
             X = X.toarray()
-        return _as_float32(X, "X")
+        return np.asarray(X)
 
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
@@ -218,18 +223,28 @@ class BaseMLP(EstimatorBase):
 
     @property
     def _fitted(self):
-        return hasattr(self, "_weights")
+        return "coefs_" in self.__dict__
+
+    #: Fitted arrays whose absence means "not fitted" rather than a typo.
+    _FITTED_ARRAYS = ("coefs_", "intercepts_", "batch_norm_", "model_")
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: NotFittedError is an AttributeError too.
+        if name in BaseMLP._FITTED_ARRAYS:
+            check_is_fitted(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _check_X(self, X, reset):
+        """``X`` validated and dense, in its floating dtype (float32 or float64)."""
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
-                          dtype=(np.float32, np.float64))
-        return self._densify(X)
+                          dtype=(np.float64, np.float32))
+        return self._dense(X)
 
     def _check_X_y(self, X, y, reset, multi_output):
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=("csr", "csc", "coo"),
-                             dtype=(np.float32, np.float64), multi_output=multi_output,
+                             dtype=(np.float64, np.float32), multi_output=multi_output,
                              y_numeric=self._is_regressor)
-        return self._densify(X), y
+        return self._dense(X), y
 
     _is_regressor = False
 
@@ -244,6 +259,10 @@ class BaseMLP(EstimatorBase):
     XLA_MIN_FLOPS = 1e12
 
     def _wants_xla(self, network, n_samples):
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return False
         if self.jit_compile != "auto":
             return bool(self.jit_compile)
         if self.solver == "lbfgs" or network.batch_normalization:
@@ -252,41 +271,36 @@ class BaseMLP(EstimatorBase):
         n_params = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
         return 6 * n_params * n_samples * self.max_iter >= self.XLA_MIN_FLOPS
 
-    def _specs(self, n_features, n_outputs, task):
+    def _network(self, n_features, n_outputs, task):
         from ._network import NetworkSpec
-        from .engine import TrainingSpec
 
         sizes = self.hidden_layer_sizes
         sizes = (int(sizes),) if isinstance(sizes, Integral) else tuple(int(s) for s in sizes)
-        inner_activation, loss, out_activation = self._output_spec(task, n_outputs)
-        network = NetworkSpec(
+        output_activation, _ = self._output_spec(task, n_outputs)
+        return NetworkSpec(
             n_features=n_features, hidden_layer_sizes=sizes, activation=self.activation,
-            n_outputs=n_outputs, output_activation=inner_activation, dropout=float(self.dropout),
+            n_outputs=n_outputs, output_activation=output_activation, dropout=float(self.dropout),
             batch_normalization=bool(self.batch_normalization), wide_and_deep=bool(self.wide_and_deep),
             kernel_initializer=self.kernel_initializer)
-        training = TrainingSpec(
-            task=task, loss=loss, solver=self.solver, momentum=float(self.momentum),
-            nesterovs_momentum=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
-            beta_2=float(self.beta_2), epsilon=float(self.epsilon),
-            weight_decay=None if self.weight_decay is None else float(self.weight_decay),
-            l2_penalty=self.alpha > 0, l1_penalty=self.l1 > 0)
-        return network, training, out_activation
 
-    def _device(self):
+    def _training(self, task, n_samples, jit_compile):
         from ._device import resolve_device
+        from .engine import TrainingSpec
 
-        return resolve_device(self.device)
-
-    def _borrow(self):
-        from .engine import borrow_program
-
-        return borrow_program(self._network_spec, self._training_spec, self._device())
-
-    def _load(self, program):
-        """Make ``program`` hold this estimator's weights (skipped when it already does)."""
-        if program.owner is not self._weights_token:
-            program.set_weights(self._weights)
-            program.owner = self._weights_token
+        _, loss = self._output_spec(task, None)
+        weight_decay = self.weight_decay
+        if weight_decay is None:
+            weight_decay = 0.004 if self.solver == "adamw" else 0.0
+        return TrainingSpec(
+            task=task, loss=loss, solver=self.solver, learning_rate_init=float(self.learning_rate_init),
+            alpha=float(self.alpha), l1=float(self.l1), momentum=float(self.momentum),
+            nesterovs_momentum=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2), epsilon=float(self.epsilon), weight_decay=float(weight_decay),
+            dropout=float(self.dropout), batch_size=self._batch_size(n_samples),
+            shuffle=bool(self.shuffle), max_iter=int(self.max_iter), tol=float(self.tol),
+            n_iter_no_change=self.n_iter_no_change, early_stopping=bool(self.early_stopping),
+            learning_rate=self.learning_rate, power_t=float(self.power_t), max_fun=int(self.max_fun),
+            jit_compile=jit_compile, device=resolve_device(self.device), verbose=bool(self.verbose))
 
     def _split_validation(self, X, Y, W, codes, validation_data, seed):
         """Return (train arrays, validation arrays or None)."""
@@ -294,7 +308,7 @@ class BaseMLP(EstimatorBase):
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (X_val, y_val) or "
                                  f"(X_val, y_val, sample_weight_val). Received: {type(validation_data).__name__}.")
-            X_val = self._check_X(validation_data[0], reset=False)
+            X_val = _as_float32(self._check_X(validation_data[0], reset=False), "X")
             try:
                 y_val = check_array(validation_data[1], ensure_2d=False, dtype=None,
                                     ensure_all_finite=True)
@@ -317,156 +331,110 @@ class BaseMLP(EstimatorBase):
         return (X, Y, W), (X_val, Y_val, W_val)
 
     def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None):
+        from . import engine
+
         self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         keep = self._fitted and (incremental or self.warm_start)
         X, y = self._check_X_y(X, y, reset=not keep, multi_output=True)
+        dtype, X = X.dtype, _as_float32(X, "X")
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         task, Y, codes, n_outputs = self._prepare_targets(y, first=not keep, classes=classes)
         W = self._check_sample_weight(sample_weight, X.shape[0]) * self._class_weights(codes)
-        network, training, out_activation = self._specs(X.shape[1], n_outputs, task)
-        jit = self._training_spec.jit_compile if keep else self._wants_xla(network, X.shape[0])
-        training = dataclasses.replace(training, jit_compile=jit)
-        if keep and (network != self._network_spec or training != self._training_spec):
+        network = self._network(X.shape[1], n_outputs, task)
+        if keep and (network != self._network_spec or task != self._training_spec.task):
             raise ValueError(
                 "warm_start and partial_fit need the same network and targets as the previous "
                 "fit; change warm_start=False (or call fit) to start over.")
-        self._network_spec, self._training_spec = network, training
-        if keep:
-            seed = self._seed
-        else:
-            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        jit = self._training_spec.jit_compile if keep else self._wants_xla(network, X.shape[0])
+        seed = self._seed if keep else int(check_random_state(self.random_state).randint(2**31 - 1))
+        # Validation targets are encoded as this fit's (the transaction undoes this on failure).
+        self._network_spec, self._training_spec = network, self._training(task, X.shape[0], jit)
         (X, Y, W), validation = self._split_validation(X, Y, W, codes if not keep else None,
                                                        validation_data, seed)
-
-        with self._borrow() as program:
-            program.owner = None
-            program.start(seed + (self.n_iter_ if keep else 0),
-                          weights=self._weights if keep else None,
-                          optimizer_state=self._optimizer_state if incremental and keep else None,
-                          learning_rate=self.learning_rate_init, alpha=self.alpha, l1=self.l1)
-            outcome = self._train(program, X, Y, W, validation, seed, keep, incremental)
-            # The epoch's loss is taken before its last update: check where that update led,
-            # on (a chunk of) the training rows.
-            weights, optimizer_state, outputs_finite = program.checked_state(X)
-            if not (outputs_finite and all(np.all(np.isfinite(w)) for w in weights)):
-                raise DivergenceError(
-                    f"Training diverged: the weights or outputs became non-finite at epoch "
-                    f"{outcome.n_iter}. Lower 'learning_rate_init', scale the inputs (e.g. "
-                    "StandardScaler) or add regularisation (alpha). The estimator keeps its "
-                    "previous state.")
-            token = object()
-            program.owner = token
-        self._record(outcome, weights, optimizer_state, token, seed, out_activation, keep)
+        training = self._training(task, X.shape[0], jit)
+        start = None
+        if keep:
+            start = engine.Start(self._layout_weights(np.float32),
+                                 self._optimizer_state if incremental else None,
+                                 epochs=self.n_iter_, samples=self.t_)
+        request = engine.FitRequest(
+            network, training, X, Y, W, seed, validation=validation, score=self._validation_score,
+            metric_name=self._metric_name, start=start, incremental=incremental,
+            callbacks=self.callbacks)
+        result = engine.train([request])[0]
+        if result.error is not None:
+            raise result.error
+        if result.convergence_warning and not incremental:
+            warnings.warn(result.convergence_warning, ConvergenceWarning)
+        self._training_spec, self._seed = training, seed
+        self._record(result, dtype, keep)
         return self
-
-    def _train(self, program, X, Y, W, validation, seed, keep, incremental):
-        """Run the solver on a started program; returns the loop's ``Outcome``."""
-        from .engine.loop import Schedule, run_lbfgs, run_stochastic
-
-        train = program.place(X, Y, W)
-        if self.solver == "lbfgs":
-            return run_lbfgs(program, train, X.shape[0], max_iter=self.max_iter,
-                             max_fun=self.max_fun, tol=self.tol, verbose=self.verbose)
-        score_validation = placed_validation = None
-        if validation is not None:
-            placed_validation = program.place(*validation)
-
-            def score_validation():
-                return self._validation_score(program.predict(validation[0]), *validation[1:])
-
-        return run_stochastic(
-            program, train, X.shape[0], validation=placed_validation,
-            score_validation=score_validation, max_iter=1 if incremental else self.max_iter,
-            batch_size=self._batch_size(X.shape[0]), shuffle=self.shuffle, seed=seed,
-            schedule=Schedule(self.learning_rate, self.learning_rate_init, self.power_t,
-                              applies=self.solver == "sgd"),
-            tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-            early_stopping=self.early_stopping, callbacks=self.callbacks, verbose=self.verbose,
-            t0=self.t_ if keep else 0, n_iter0=self.n_iter_ if incremental and keep else 0,
-            incremental=incremental, metric_name=self._metric_name)
 
     _metric_name = None
 
     def _class_weights(self, codes):
         return np.float32(1.0)
 
-    def _record(self, outcome, weights, optimizer_state, token, seed, out_activation, keep):
+    def _record(self, result, dtype, keep):
         """Set the fitted attributes from a finished training run."""
-        self._weights, self._optimizer_state, self._weights_token = weights, optimizer_state, token
-        self._seed = seed
-        self.__dict__.pop("_model", None)
-        self.n_iter_ = outcome.n_iter
-        self.t_ = outcome.t
-        self.loss_ = float(outcome.loss)
+        from ._network import split_weights
+
+        self.coefs_, self.intercepts_, self.batch_norm_ = split_weights(
+            self._network_spec, [np.asarray(w, dtype) for w in result.weights])
+        self._optimizer_state = result.optimizer_state
+        self.n_iter_ = result.n_iter
+        self.t_ = result.t
+        self.loss_ = float(result.loss)
         previous = self.loss_curve_ if keep else []
-        self.loss_curve_ = previous + [float(v) for v in outcome.loss_curve]
-        best_losses = [outcome.best_loss] + ([self.best_loss_] if keep else [])
+        self.loss_curve_ = previous + list(result.loss_curve)
+        best_losses = [result.best_loss] + ([self.best_loss_] if keep else [])
         best_losses = [loss for loss in best_losses if loss is not None]
-        self.best_loss_ = float(min(best_losses)) if outcome.best_loss is not None else None
-        self.validation_scores_ = outcome.validation_scores
-        self.best_validation_score_ = outcome.best_validation_score
-        history = outcome.history.as_dict()
+        self.best_loss_ = float(min(best_losses)) if result.best_loss is not None else None
+        self.validation_scores_ = result.validation_scores
+        self.best_validation_score_ = result.best_validation_score
+        history = result.history
         if keep:
             old = self.history_
             history = {k: old.get(k, [np.nan] * len(old.get("loss", []))) + v for k, v in history.items()}
         self.history_ = history
-        n_hidden = len(self._network_spec.hidden_layer_sizes)
-        self.n_layers_ = n_hidden + 2
+        self.n_layers_ = len(self._network_spec.hidden_layer_sizes) + 2
         self.n_outputs_ = self._network_spec.n_outputs
-        self.out_activation_ = out_activation
+        self.out_activation_ = self._network_spec.output_activation
 
-    # --- network readouts --------------------------------------------------
-    def _dense_positions(self):
-        """Indices of (kernel, bias) of each Dense layer in ``_weights``."""
-        positions, index = [], 0
-        per_hidden = 6 if self._network_spec.batch_normalization else 2
-        for _ in self._network_spec.hidden_layer_sizes:
-            positions.append((index, index + 1))
-            index += per_hidden
-        positions.append((index, index + 1))
-        return positions
+    # --- the fitted network ------------------------------------------------------------
+    def _layout_weights(self, dtype):
+        """The fitted arrays (``coefs_``, ``intercepts_``, ``batch_norm_``) in layout order."""
+        from ._network import join_weights
 
-    @property
-    def coefs_(self):
-        """list of ndarray: the weight matrix of each Dense layer, input side first."""
-        check_is_fitted(self)
-        return [self._weights[k] for k, _ in self._dense_positions()]
-
-    @property
-    def intercepts_(self):
-        """list of ndarray: the bias vector of each Dense layer, input side first."""
-        check_is_fitted(self)
-        return [self._weights[b] for _, b in self._dense_positions()]
+        return [np.asarray(w, dtype) for w in join_weights(
+            self._network_spec, self.coefs_, self.intercepts_, self.batch_norm_)]
 
     @property
     def model_(self):
-        """keras.Model: a standalone Keras network holding the fitted weights.
+        """keras.Model: a Keras network holding the fitted arrays, built on each access.
 
-        It is built on first access and belongs to this estimator alone
-        (training reuses cached networks that other estimators share).
+        It predicts what the estimator predicts (class probabilities, or
+        values): the output activation is inside the network.
         """
-        check_is_fitted(self)
-        if "_model" not in self.__dict__:
-            from ._network import build_network
+        from ._network import build_network
 
-            model = build_network(self._network_spec)
-            model.set_weights(self._weights)
-            self.__dict__["_model"] = model
-        return self.__dict__["_model"]
+        check_is_fitted(self)
+        return build_network(self._network_spec, self._layout_weights(np.float32))
 
     def _forward(self, X):
-        """Validated ``X`` through the network and its output link."""
+        """Validated ``X`` through the network, in NumPy and ``X``'s floating dtype."""
+        from ._network import forward
+
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        with self._borrow() as program:
-            self._load(program)
-            outputs = program.predict(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            outputs = forward(self._network_spec, self._layout_weights(X.dtype), X)
         if not np.all(np.isfinite(outputs)):
             raise ValueError(
-                "The network's outputs overflow float32 for some rows: the fit diverged or these "
+                "The network's outputs overflow for some rows: the fit diverged or these "
                 "inputs lie far outside the training data's scale. Refit with scaled inputs "
                 "(e.g. StandardScaler) or a lower 'learning_rate_init'.")
         return outputs

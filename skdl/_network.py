@@ -1,19 +1,32 @@
-"""Estimator parameters -> a Keras network, and fresh initial weights for it."""
+"""A network's description, the layout of its weights, and the network in NumPy and in Keras.
+
+:class:`NetworkSpec` says what a network is; :func:`layout` names its
+weights, in one order that everything else follows (the engine's stacked
+arrays, the estimators' ``coefs_`` / ``intercepts_`` / ``batch_norm_``,
+Keras' ``model.weights``). :func:`initial_weights` draws fresh weights from
+a seed, :func:`forward` runs the network in NumPy (what ``predict`` uses),
+and :func:`build_network` builds the equivalent Keras model for export and
+for Keras callbacks.
+"""
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
+import scipy.special
 
-from ._optim import ACTIVATIONS
+from ._optim import OUTPUT_ACTIVATIONS
+
+#: Keras' BatchNormalization defaults, which the engine follows.
+BN_MOMENTUM, BN_EPSILON = 0.99, 1e-3
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """Everything that fixes a network's graph; hashable, so it keys caches.
+    """Everything that fixes a network's shape and arithmetic; hashable.
 
-    ``output_activation`` is applied inside the network (regressors);
-    classifiers keep ``"identity"`` and their losses work on logits.
+    ``output_activation`` is what the network applies to its last layer
+    (a regressor's ``output_activation``, or a classifier's softmax /
+    sigmoid); training computes a classifier's loss from the logits before it.
     """
 
     n_features: int
@@ -26,59 +39,244 @@ class NetworkSpec:
     wide_and_deep: bool = False
     kernel_initializer: str = "glorot_uniform"
 
+    @property
+    def output_inputs(self):
+        """Width of the output layer's input: the last hidden layer (and the input, wide & deep)."""
+        sizes = self.hidden_layer_sizes
+        if not sizes:
+            return self.n_features
+        return sizes[-1] + (self.n_features if self.wide_and_deep else 0)
 
-def build_network(spec):
-    """Build the Keras functional model described by ``spec``.
+
+@dataclass(frozen=True)
+class Weight:
+    """One named array of a network: its layer (hidden layers from 0, then the output
+    layer), its role, its shape, and whether the optimizer trains it."""
+
+    layer: int
+    role: str
+    shape: tuple
+
+    @property
+    def trainable(self):
+        return self.role not in ("moving_mean", "moving_variance")
+
+    @property
+    def name(self):
+        return f"{self.layer}/{self.role}"
+
+
+BN_ROLES = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def layout(spec):
+    """The network's weights in order: each hidden layer's kernel and bias (then its batch
+    normalization's gamma, beta, moving mean and variance), then the output layer's.
+
+    It is Keras' ``model.weights`` order for :func:`build_network`'s model.
+
+    Examples
+    --------
+    >>> from skdl._network import NetworkSpec, layout
+    >>> [(w.name, w.shape) for w in layout(NetworkSpec(4, (8,), "relu", 3))]
+    [('0/kernel', (4, 8)), ('0/bias', (8,)), ('1/kernel', (8, 3)), ('1/bias', (3,))]
+    """
+    weights, fan_in = [], spec.n_features
+    for layer, units in enumerate(spec.hidden_layer_sizes):
+        weights += [Weight(layer, "kernel", (fan_in, units)), Weight(layer, "bias", (units,))]
+        if spec.batch_normalization:
+            weights += [Weight(layer, role, (units,)) for role in BN_ROLES]
+        fan_in = units
+    depth = len(spec.hidden_layer_sizes)
+    weights += [Weight(depth, "kernel", (spec.output_inputs, spec.n_outputs)),
+                Weight(depth, "bias", (spec.n_outputs,))]
+    return tuple(weights)
+
+
+def split_weights(spec, weights):
+    """``(coefs, intercepts, batch_norm)`` from weights in :func:`layout` order:
+    the kernels, the biases, and one dict of batch-norm arrays per hidden layer."""
+    coefs, intercepts, batch_norm = [], [], []
+    for weight, value in zip(layout(spec), weights):
+        if weight.role == "kernel":
+            coefs.append(value)
+        elif weight.role == "bias":
+            intercepts.append(value)
+        else:
+            if weight.role == "gamma":
+                batch_norm.append({})
+            batch_norm[-1][weight.role] = value
+    return coefs, intercepts, batch_norm
+
+
+def join_weights(spec, coefs, intercepts, batch_norm):
+    """The inverse of :func:`split_weights`."""
+    weights = []
+    for weight in layout(spec):
+        if weight.role == "kernel":
+            weights.append(coefs[weight.layer])
+        elif weight.role == "bias":
+            weights.append(intercepts[weight.layer])
+        else:
+            weights.append(batch_norm[weight.layer][weight.role])
+    return weights
+
+
+# --- fresh weights ------------------------------------------------------------------------
+#: Keras' variance-scaling initializers as (scale, mode, distribution).
+_VARIANCE_SCALING = {
+    "glorot_uniform": (1.0, "fan_avg", "uniform"),
+    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
+    "he_normal": (2.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": (1.0, "fan_in", "uniform"),
+    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
+}
+
+
+def _truncated_normal(rng, shape, stddev):
+    """Normal values redrawn until within two standard deviations, as Keras draws them."""
+    values = rng.standard_normal(shape)
+    outside = np.abs(values) > 2.0
+    while outside.any():
+        values[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(values) > 2.0
+    return values * stddev
+
+
+def draw_kernel(name, shape, rng):
+    """A kernel of ``shape`` drawn as Keras' initializer ``name`` draws it (float64)."""
+    fan_in, fan_out = shape
+    if name in _VARIANCE_SCALING:
+        scale, mode, distribution = _VARIANCE_SCALING[name]
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        variance = scale / max(1.0, fan)
+        if distribution == "uniform":
+            limit = np.sqrt(3.0 * variance)
+            return rng.uniform(-limit, limit, shape)
+        # Keras' constant: the stddev of a unit normal truncated at +-2.
+        return _truncated_normal(rng, shape, np.sqrt(variance) / 0.87962566103423978)
+    if name == "random_normal":
+        return rng.normal(0.0, 0.05, shape)
+    if name == "random_uniform":
+        return rng.uniform(-0.05, 0.05, shape)
+    if name == "orthogonal":
+        rows, cols = shape
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        return q.T if rows < cols else q
+    raise ValueError(f"Unknown kernel_initializer {name!r}.")
+
+
+def initial_weights(spec, seed):
+    """Fresh float32 weights in :func:`layout` order, drawn from ``seed`` alone.
+
+    Each kernel comes from its own stream (``seed`` and the layer's index),
+    so a network's first layers start the same whatever follows them.
+    Biases and batch-norm shifts start at zero, scales and variances at one.
+
+    Examples
+    --------
+    >>> from skdl._network import NetworkSpec, initial_weights
+    >>> a = initial_weights(NetworkSpec(4, (8,), "relu", 3), seed=0)
+    >>> b = initial_weights(NetworkSpec(4, (8, 5), "relu", 3), seed=0)
+    >>> bool((a[0] == b[0]).all()), float(a[1].sum())
+    (True, 0.0)
+    """
+    values = []
+    for weight in layout(spec):
+        if weight.role == "kernel":
+            rng = np.random.default_rng([int(seed), weight.layer])
+            value = draw_kernel(spec.kernel_initializer, weight.shape, rng)
+        elif weight.role in ("gamma", "moving_variance"):
+            value = np.ones(weight.shape)
+        else:
+            value = np.zeros(weight.shape)
+        values.append(value.astype(np.float32))
+    return values
+
+
+# --- the network in NumPy -------------------------------------------------------------------
+def _selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+#: NumPy versions of the activations in ``ACTIVATIONS`` (Keras' definitions).
+NUMPY_ACTIVATIONS = {
+    "identity": lambda x: x,
+    "logistic": scipy.special.expit,
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0),
+    "selu": _selu,
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),
+    "gelu": lambda x: 0.5 * x * (1.0 + scipy.special.erf(x / np.sqrt(2.0))),
+    "softplus": lambda x: np.logaddexp(x, 0),
+    "softmax": lambda x: scipy.special.softmax(x, axis=-1),
+    "exp": np.exp,
+}
+
+
+def forward(spec, weights, X):
+    """The network's output for ``X`` in NumPy, in ``X``'s floating dtype (inference:
+    dropout off, batch normalization with its moving statistics).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl._network import NetworkSpec, forward, initial_weights
+    >>> spec = NetworkSpec(4, (8,), "relu", 3, output_activation="softmax")
+    >>> forward(spec, initial_weights(spec, 0), np.ones((2, 4))).sum(axis=1)
+    array([1., 1.])
+    """
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    values = iter(np.asarray(w, dtype) for w in weights)
+    hidden = X
+    activation = NUMPY_ACTIVATIONS[spec.activation]
+    for _ in spec.hidden_layer_sizes:
+        hidden = hidden @ next(values) + next(values)
+        if spec.batch_normalization:
+            gamma, beta, mean, variance = (next(values) for _ in BN_ROLES)
+            hidden = (hidden - mean) / np.sqrt(variance + dtype.type(BN_EPSILON)) * gamma + beta
+        hidden = activation(hidden)
+    if spec.wide_and_deep and spec.hidden_layer_sizes:
+        hidden = np.concatenate([X, hidden], axis=1)
+    return NUMPY_ACTIVATIONS[spec.output_activation](hidden @ next(values) + next(values))
+
+
+# --- the network in Keras --------------------------------------------------------------------
+def build_network(spec, weights=None):
+    """The Keras functional model of ``spec`` (with ``weights`` when given).
 
     Each hidden layer is ``Dense -> [BatchNormalization] -> activation ->
     [Dropout]``. With ``wide_and_deep`` the input is concatenated with the last
-    hidden layer before the output layer (Cheng et al., 2016).
+    hidden layer before the output layer (Cheng et al., 2016). Its weights
+    are in :func:`layout` order.
 
     Examples
     --------
     >>> from skdl._network import NetworkSpec, build_network
     >>> model = build_network(NetworkSpec(4, (8,), "relu", 3, wide_and_deep=True))
-    >>> [w.shape for w in model.get_weights()]
+    >>> [tuple(w.shape) for w in model.weights]
     [(4, 8), (8,), (12, 3), (3,)]
     """
+    import keras
+
     inputs = keras.Input((spec.n_features,))
     hidden = inputs
     for units in spec.hidden_layer_sizes:
         hidden = keras.layers.Dense(units)(hidden)
         if spec.batch_normalization:
-            hidden = keras.layers.BatchNormalization()(hidden)
-        hidden = keras.layers.Activation(ACTIVATIONS[spec.activation])(hidden)
+            hidden = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON)(hidden)
+        hidden = keras.layers.Activation(OUTPUT_ACTIVATIONS[spec.activation])(hidden)
         if spec.dropout > 0:
             hidden = keras.layers.Dropout(spec.dropout)(hidden)
     if spec.wide_and_deep and spec.hidden_layer_sizes:
         hidden = keras.layers.Concatenate()([inputs, hidden])
-    outputs = keras.layers.Dense(spec.n_outputs, activation=ACTIVATIONS[spec.output_activation])(hidden)
-    return keras.Model(inputs, outputs)
-
-
-def dense_layers(model):
-    """The model's Dense layers, input side first."""
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-
-
-def kernel_initializer(name, seed):
-    """The Keras initializer ``name`` seeded with ``seed`` (an int or a ``SeedGenerator``)."""
-    return type(keras.initializers.get(name))(seed=seed)
-
-
-def initial_weights(model, kernel_initializer_name, seed):
-    """Fresh values for ``model.weights``, drawn reproducibly from ``seed``.
-
-    Kernels come from ``kernel_initializer`` (a Keras initializer name), biases
-    and batch-norm shifts are zero, batch-norm scales and variances one.
-    """
-    values = []
-    for index, layer in enumerate(model.layers):
-        if isinstance(layer, keras.layers.Dense):
-            init = kernel_initializer(kernel_initializer_name, int(seed) + index)
-            values.append(np.asarray(keras.ops.convert_to_numpy(init(layer.kernel.shape)), "float32"))
-            values.append(np.zeros(layer.bias.shape, "float32"))
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            ones, zeros = np.ones(layer.gamma.shape, "float32"), np.zeros(layer.gamma.shape, "float32")
-            values += [ones, zeros, zeros.copy(), ones.copy()]
-    return values
+    outputs = keras.layers.Dense(spec.n_outputs,
+                                 activation=OUTPUT_ACTIVATIONS[spec.output_activation])(hidden)
+    model = keras.Model(inputs, outputs)
+    if weights is not None:
+        model.set_weights([np.asarray(w, np.float32) for w in weights])
+    return model

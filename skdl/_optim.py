@@ -1,4 +1,4 @@
-"""Names users write -> Keras activations, optimizers and per-sample losses.
+"""Names users write -> Keras activations, solvers and per-sample losses.
 
 Every table here is a plain dictionary so that a parameter's valid values are
 the table's keys: the estimators' constraints and error messages read them.
@@ -22,6 +22,9 @@ ACTIVATIONS = {
     "softplus": "softplus",
 }
 
+#: Output activations: the hidden ones, plus the classifiers' and the Poisson link.
+OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": "softmax", "exp": "exponential"}
+
 STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw", "nadam")
 SOLVERS = STOCHASTIC_SOLVERS + ("lbfgs",)
 
@@ -38,39 +41,15 @@ KERNEL_INITIALIZERS = (
 )
 
 
-def make_optimizer(solver, *, momentum, nesterovs_momentum, beta_1, beta_2, epsilon,
-                   weight_decay):
-    """A Keras optimizer for ``solver``; its learning rate is set per fit.
-
-    The learning rate starts at a placeholder value: the engine assigns the
-    estimator's ``learning_rate_init`` to the optimizer's learning-rate
-    variable before training, so one optimizer serves fits that differ only in
-    their learning rate.
-    """
-    import keras
-
-    common = {"learning_rate": 1e-3, "weight_decay": weight_decay}
-    if solver == "sgd":
-        return keras.optimizers.SGD(momentum=momentum, nesterov=nesterovs_momentum, **common)
-    if solver == "rmsprop":
-        return keras.optimizers.RMSprop(epsilon=epsilon, **common)
-    if solver == "adagrad":
-        return keras.optimizers.Adagrad(epsilon=epsilon, **common)
-    kind = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
-            "nadam": keras.optimizers.Nadam, "lbfgs": keras.optimizers.Adam}[solver]
-    if kind is keras.optimizers.AdamW and weight_decay is None:
-        common["weight_decay"] = 0.004
-    return kind(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **common)
-
-
 def _softmax_cross_entropy(y, z):
     ops = _ops()
     return ops.sparse_categorical_crossentropy(y, z, from_logits=True)
 
 
 def _sigmoid_cross_entropy(y, z):
+    # Summed over labels, as scikit-learn's binary_log_loss is.
     ops = _ops()
-    return ops.mean(ops.binary_crossentropy(y, z, from_logits=True), axis=-1)
+    return ops.sum(ops.binary_crossentropy(y, z, from_logits=True), axis=-1)
 
 
 def _softmax_squared_error(y, z):
@@ -108,8 +87,9 @@ def _poisson(y, z):
     return ops.sum(y_log_y - y * z - y + ops.exp(z), axis=-1)
 
 
-#: (task, loss name) -> per-sample loss of (target, network output).
-#: Classifier outputs are logits; "multiclass" targets are integer codes.
+#: (task, loss name) -> per-sample loss of (target, network output), batched over any
+#: leading axes. Classification and Poisson losses take the logits (the output before
+#: its softmax, sigmoid or exp); "multiclass" targets are integer codes.
 LOSSES = {
     ("multiclass", "log_loss"): _softmax_cross_entropy,
     ("multiclass", "squared_error"): _softmax_squared_error,
@@ -126,12 +106,3 @@ LOSSES = {
 CLASSIFIER_LOSSES = ("log_loss", "squared_error")
 REGRESSOR_LOSSES = ("squared_error", "absolute_error", "huber", "poisson")
 REGRESSOR_OUTPUT_ACTIVATIONS = ("identity", "relu", "softplus", "logistic", "tanh")
-
-#: How predictions are read from the network's output, by task.
-OUTPUT_LINKS = {
-    "multiclass": lambda z: _ops().softmax(z),
-    "binary": lambda z: _ops().sigmoid(z),
-    "multilabel": lambda z: _ops().sigmoid(z),
-    "exp": lambda z: _ops().exp(z),
-    "identity": lambda z: z,
-}

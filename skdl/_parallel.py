@@ -11,9 +11,9 @@ _MAX_ROUNDS = 100
 
 
 def _import_backend():
-    from .engine import _program_class
+    from .engine.program import backend
 
-    _program_class()
+    backend()
 
 
 def _load_backend():

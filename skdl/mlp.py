@@ -112,9 +112,11 @@ _COMMON_ATTRIBUTES_DOC = """
     t_ : int
         Number of training samples seen.
     coefs_ : list of ndarray
-        Kernel of each Dense layer.
+        Kernel of each Dense layer, in ``X``'s floating dtype (training runs
+        in float32). These arrays are the model: ``predict``, warm starts
+        and pickles use them, edits included.
     intercepts_ : list of ndarray
-        Bias of each Dense layer.
+        Bias of each Dense layer, like ``coefs_``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -127,9 +129,13 @@ _COMMON_ATTRIBUTES_DOC = """
         Number of output units.
     out_activation_ : str
         The output function.
+    batch_norm_ : list of dict
+        With ``batch_normalization``, each hidden layer's ``gamma``, ``beta``,
+        ``moving_mean`` and ``moving_variance`` (empty otherwise).
     model_ : keras.Model
-        The fitted Keras network. A classifier's network outputs logits:
-        apply ``out_activation_`` (or call ``predict_proba``) for probabilities."""
+        A Keras network holding the fitted arrays, built on each access; it
+        predicts what the estimator predicts (the output activation,
+        ``out_activation_``, is inside it)."""
 
 
 class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
@@ -268,11 +274,10 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         return compute_sample_weight(self.class_weight, self.classes_[codes]).astype(np.float32)
 
     def _output_spec(self, task, n_outputs):
-        return "identity", self.loss, "softmax" if task == "multiclass" else "logistic"
+        return "softmax" if task == "multiclass" else "logistic", self.loss
 
     def _validation_score(self, outputs, Y, sample_weight):
-        task = self._training_spec.task
-        if task == "multiclass":
+        if Y.ndim == 1:  # class codes
             correct = outputs.argmax(axis=1) == Y
         else:
             correct = np.all((outputs > 0.5) == (Y > 0.5), axis=1)
@@ -414,8 +419,8 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
                 raise ValueError("loss='poisson' applies its own exp link; use "
                                  f"output_activation='identity'. Received: "
                                  f"output_activation={self.output_activation!r}.")
-            return "identity", "poisson", "exp"
-        return self.output_activation, self.loss, self.output_activation
+            return "exp", "poisson"
+        return self.output_activation, self.loss
 
     def _validation_score(self, outputs, Y, sample_weight):
         return float(r2_score(Y, outputs, sample_weight=sample_weight))
@@ -449,7 +454,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        outputs = self._forward(X).astype(np.float64)
+        outputs = self._forward(X)
         return outputs.ravel() if self._y_is_1d else outputs
 
     def __sklearn_tags__(self):

@@ -329,13 +329,18 @@ def test_bad_data_after_fit_is_refused(name, method, make_X, error, pattern):
 
 
 @pytest.mark.parametrize("name, method", [case(n, m, id=m) for n in MLPS for m in _methods(n)])
-def test_values_too_large_for_float32_after_fit_are_refused(name, method):
-    # validated as float64, then cast to float32: 1e39 becomes inf and the output NaN
+def test_values_beyond_float32_after_fit_predict_in_float64_or_are_refused(name, method):
+    # Predictions run in X's dtype (float64 here, as scikit-learn's MLP): 1e39 is a number,
+    # not an inf; what comes back is finite, or a ValueError saying the outputs overflow.
     est = fitted(name)
     Xbig = with_value(X, TOO_BIG_FOR_FLOAT32)
     args = (Xbig, TARGETS[name]) if method == "score" else (Xbig,)
-    with raises(ValueError, r"X.*(too large|float32)"):
-        getattr(est, method)(*args)
+    try:
+        out = getattr(est, method)(*args)
+    except ValueError as error:
+        assert "overflow" in str(error)
+    else:
+        assert np.all(np.isfinite(out))
 
 
 @pytest.mark.parametrize("name", [case(n, id="score-y-length") for n in ALL])
@@ -582,9 +587,8 @@ def test_a_gpu_device_without_a_gpu_is_refused_by_name(name, device, no_gpu):
     pattern = rf"device={re.escape(repr(device))} asks for GPU {index}, but the backend sees 0"
     with raises(ValueError, pattern):
         est.set_params(device=device).fit(X, TARGETS[name])
-    with raises(ValueError, pattern):  # and at predict time, on the fitted model
-        est.predict(X)
-    est.set_params(device="auto")
+    before = est.predict(X)  # predictions run on the host in NumPy, whatever the device
+    np.testing.assert_array_equal(est.set_params(device="auto").predict(X), before)
     assert_intact(est, snap)
 
     fresh = make(name, device=device)

@@ -1,90 +1,102 @@
-"""The engine's programs: starting fits, resetting state, lending from the cache."""
+"""The engine: requests in, results out; stacks of networks train as the networks alone."""
 
 import threading
 
+import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
-from skdl import MLPClassifierTF
-from skdl._network import NetworkSpec
-from skdl.engine import TrainingSpec, borrow_program, cache_info, clear_cache
+from skdl import MLPClassifierTF, MLPRegressorTF, engine
+from skdl._network import NetworkSpec, forward, initial_weights, layout
+from skdl.engine import cache_info, clear_cache, replay
+from skdl.exceptions import DivergenceError
 
-SPEC = NetworkSpec(n_features=4, hidden_layer_sizes=(8,), activation="relu", n_outputs=3)
-ADAM = TrainingSpec("multiclass", "log_loss", "adam")
 X, Y = load_iris(return_X_y=True)
-X = StandardScaler().fit_transform(X).astype("float32")
-Y = Y.astype("int32")
-W = np.ones(len(X), "float32")
+X = StandardScaler().fit_transform(X)
 
 
-def _train_once(program, seed=0, learning_rate=0.01):
-    program.start(seed, learning_rate=learning_rate, alpha=0.0, l1=0.0)
-    return program.train_epoch(program.place(X, Y, W), (seed, 0), 32, True)
+def request_of(estimator, X=X, y=Y, **fit_params):
+    """The request ``estimator.fit`` hands the engine (recorded, not trained)."""
+    with replay.recording():
+        with pytest.raises(replay.Recorded) as recorded:
+            estimator.fit(X, y, **fit_params)
+    return recorded.value.requests[0]
 
 
-def test_start_draws_weights_from_the_seed_alone():
-    with borrow_program(SPEC, ADAM) as program:
-        program.start(7, learning_rate=0.01, alpha=0.0, l1=0.0)
-        first = program.get_weights()
-        program.train_epoch(program.place(X, Y, W), (7, 0), 32, True)
-        program.start(7, learning_rate=0.01, alpha=0.0, l1=0.0)
-        again = program.get_weights()
-        program.start(8, learning_rate=0.01, alpha=0.0, l1=0.0)
-        other = program.get_weights()
+def alone(requests):
+    return [engine.train([r])[0] for r in requests]
+
+
+def assert_same_fit(a, b, request=None, rtol=1e-5, atol=1e-6):
+    """Same loss curve, weights and outputs. With batch normalization, the dense biases
+    before it and the moving means are compared through the outputs only (the biases'
+    true gradient is zero, so Adam-like solvers move them by rounding noise, which the
+    moving means follow)."""
+    assert a.n_iter == b.n_iter and (a.error is None) == (b.error is None)
+    np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=rtol)
+    assert len(a.weights) == len(b.weights)
+    skip = set()
+    if request is not None:
+        network = request.network
+        np.testing.assert_allclose(forward(network, a.weights, request.X),
+                                   forward(network, b.weights, request.X), rtol=rtol, atol=atol)
+        if network.batch_normalization:
+            depth = len(network.hidden_layer_sizes)
+            skip = {k for k, w in enumerate(layout(network))
+                    if w.role in ("bias", "moving_mean") and w.layer < depth}
+    for k, (x, y) in enumerate(zip(a.weights, b.weights)):
+        if k not in skip:
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=f"weight {k}")
+
+
+def test_initial_weights_come_from_the_seed_alone():
+    spec = NetworkSpec(4, (8, 5), "relu", 3, batch_normalization=True)
+    first, again, other = (initial_weights(spec, s) for s in (7, 7, 8))
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(first[0], other[0])
-    assert np.all(first[1] == 0)  # biases start at zero
+    roles = [w.role for w in layout(spec)]
+    for role, value in zip(roles, first):
+        if role in ("bias", "beta", "moving_mean"):
+            assert np.all(value == 0)
+        elif role in ("gamma", "moving_variance"):
+            assert np.all(value == 1)
 
 
-def test_starting_a_fit_resets_the_optimizer_but_not_the_learning_rate():
-    with borrow_program(SPEC, ADAM) as program:
-        loss_a = _train_once(program, learning_rate=0.05)
-        slots = program.get_optimizer_state()
-        assert any(np.any(s != 0) for s in slots)
-        loss_b = _train_once(program, learning_rate=0.05)
-        assert loss_a == loss_b  # the second fit did not inherit Adam's moments
-        assert float(program.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
-        assert int(program.optimizer.iterations.numpy()) == 5  # 150 samples / 32 per batch
+@pytest.mark.parametrize("name", ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                                  "lecun_uniform", "lecun_normal", "random_normal",
+                                  "random_uniform", "orthogonal"])
+def test_kernels_are_drawn_as_keras_initializers_draw_them(name):
+    """Same distribution as Keras' initializer: compare moments and bounds on a big draw."""
+    spec = NetworkSpec(300, (200,), "relu", 1, kernel_initializer=name)
+    ours = initial_weights(spec, 0)[0]
+    theirs = np.asarray(type(keras.initializers.get(name))(seed=0)(shape=(300, 200)))
+    assert ours.std() == pytest.approx(theirs.std(), rel=0.03)
+    assert abs(ours.mean()) < 0.1 * ours.std()
+    assert np.abs(ours).max() <= np.abs(theirs).max() * 1.05
+    if name == "orthogonal":
+        np.testing.assert_allclose(ours.T @ ours, np.eye(200), atol=1e-4)
 
 
-def test_learning_rate_is_a_variable_shared_by_fits_with_different_rates():
+def test_programs_are_shared_by_fits_that_differ_only_in_hyper_parameters():
     clear_cache()
     built = cache_info()["built"]
     fast = MLPClassifierTF((8,), learning_rate_init=0.1, max_iter=5, random_state=0).fit(X, Y)
-    slow = MLPClassifierTF((8,), learning_rate_init=1e-5, max_iter=5, random_state=0).fit(X, Y)
+    slow = MLPClassifierTF((8,), learning_rate_init=1e-5, alpha=0.1, beta_1=0.5,
+                           max_iter=5, random_state=0).fit(X, Y)
     assert cache_info()["built"] - built == 1
     assert fast.loss_ < slow.loss_ - 0.1
-
-
-def test_two_threads_borrowing_the_same_shape_get_two_programs():
-    clear_cache()
-    inside, release, seen = threading.Barrier(3), threading.Event(), []
-
-    def borrow():
-        with borrow_program(SPEC, ADAM) as program:
-            seen.append(id(program))
-            inside.wait()
-            release.wait()
-
-    threads = [threading.Thread(target=borrow) for _ in range(2)]
-    for t in threads:
-        t.start()
-    inside.wait()  # both threads hold a program now
-    release.set()
-    for t in threads:
-        t.join()
-    assert len(set(seen)) == 2
-    assert cache_info()["idle"] == 2
+    again = MLPClassifierTF((8,), learning_rate_init=0.1, max_iter=5, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(again.coefs_[0], fast.coefs_[0])  # no state carried over
 
 
 def test_threads_fitting_at_once_get_the_results_they_get_alone():
     def fit(seed):
         return MLPClassifierTF((8,), max_iter=5, random_state=seed).fit(X, Y).predict_proba(X)
 
-    alone = {seed: fit(seed) for seed in range(4)}
+    by_itself = {seed: fit(seed) for seed in range(4)}
     together = {}
 
     def run(seed):
@@ -96,7 +108,7 @@ def test_threads_fitting_at_once_get_the_results_they_get_alone():
     for t in threads:
         t.join()
     for seed in range(4):
-        np.testing.assert_array_equal(together[seed], alone[seed])
+        np.testing.assert_array_equal(together[seed], by_itself[seed])
 
 
 def test_cpu_device_trains_and_predicts():
@@ -105,22 +117,120 @@ def test_cpu_device_trains_and_predicts():
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-5)
 
 
+# --- stacks ------------------------------------------------------------------------------
+FOLDS = [np.arange(150) % 5 != k for k in range(5)]
+
+
+def fold_requests(make, folds=FOLDS, **fit_params):
+    return [request_of(make(k), X[rows], Y[rows], **fit_params) for k, rows in enumerate(folds)]
+
+
+@pytest.mark.parametrize("params", [
+    dict(solver="adam"),
+    dict(solver="sgd", momentum=0.9, nesterovs_momentum=True),
+    dict(solver="rmsprop", dropout=0.3),
+    dict(solver="nadam"),
+    # Not Adam-like with batch normalization: the dense biases before it have a zero true
+    # gradient, whose rounding noise Adam scales up to full steps, differently in every run.
+    dict(solver="sgd", batch_normalization=True),
+    dict(solver="adamw", wide_and_deep=True, l1=1e-3),
+    dict(solver="adagrad", activation="tanh"),
+], ids=["adam", "sgd", "rmsprop_dropout", "nadam", "sgd_bn", "adamw_wide_l1", "adagrad_tanh"])
+def test_a_stack_trains_each_model_as_it_trains_alone(params):
+    """Five folds, each its own seed, learning rate, alpha and hidden width, in one stack."""
+    def make(k):
+        return MLPClassifierTF(hidden_layer_sizes=(4 + 3 * k, 5), learning_rate_init=0.01 * (k + 1),
+                               alpha=10.0 ** -k, batch_size=16, max_iter=3, random_state=k, **params)
+
+    requests = fold_requests(make)
+    assert engine.stacks(requests) == [[0, 1, 2, 3, 4]]  # one stack
+    assert engine.structure_of(requests).padded
+    for request, a, b in zip(requests, engine.train(requests), alone(requests)):
+        # Three epochs: Adam-like steps (and L1's sign) scale float32 rounding up a little.
+        assert_same_fit(a, b, request, rtol=1e-4, atol=5e-5)
+
+
+def test_one_epoch_of_a_stack_starts_and_shuffles_as_each_fit_alone():
+    def make(k):
+        return MLPClassifierTF((6,), batch_size=8, max_iter=1, random_state=k)
+
+    requests = fold_requests(make)
+    for request, stacked, single in zip(requests, engine.train(requests), alone(requests)):
+        assert_same_fit(stacked, single)
+        start = initial_weights(request.network, request.seed)
+        assert not np.allclose(stacked.weights[0], start[0])  # it trained
+
+
+def test_each_model_of_a_stack_stops_on_its_own():
+    def make(k):
+        return MLPClassifierTF((6,), early_stopping=k % 2 == 0, n_iter_no_change=2 + k, tol=1e-2,
+                               max_iter=40, learning_rate_init=0.05, random_state=k)
+
+    requests = fold_requests(make)
+    stacked, single = engine.train(requests), alone(requests)
+    n_iters = [r.n_iter for r in stacked]
+    assert len(set(n_iters)) > 1 and max(n_iters) <= 40
+    for a, b in zip(stacked, single):
+        assert_same_fit(a, b)
+        if a.validation_scores is not None:
+            np.testing.assert_allclose(a.validation_scores, b.validation_scores, rtol=1e-5)
+
+
+def test_a_diverging_model_stops_alone_and_the_others_are_untouched():
+    def make(k):
+        return MLPRegressorTF(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, max_iter=5,
+                              learning_rate_init=1e3 if k == 2 else 0.01, random_state=k)
+
+    target = X[:, 0]
+    requests = [request_of(make(k), X[rows], target[rows]) for k, rows in enumerate(FOLDS)]
+    stacked, single = engine.train(requests), alone(requests)
+    assert isinstance(stacked[2].error, DivergenceError)
+    assert isinstance(single[2].error, DivergenceError)
+    for k in (0, 1, 3, 4):
+        assert stacked[k].error is None
+        assert_same_fit(stacked[k], single[k])
+
+
+def test_a_stack_of_regressors_with_two_outputs_and_sample_weights():
+    def make(k):
+        return MLPRegressorTF(hidden_layer_sizes=(3 + k,), max_iter=4, batch_size=20, random_state=k)
+
+    targets = np.column_stack([X[:, 0], -X[:, 1]])
+    weights = np.linspace(0.0, 2.0, 150)
+    requests = [request_of(make(k), X[rows], targets[rows], sample_weight=weights[rows])
+                for k, rows in enumerate(FOLDS)]
+    for a, b in zip(engine.train(requests), alone(requests)):
+        assert_same_fit(a, b)
+
+
+def test_requests_that_cannot_share_a_program_get_stacks_of_their_own():
+    requests = [request_of(MLPClassifierTF((8,), solver=s, max_iter=2, random_state=0))
+                for s in ("adam", "sgd", "lbfgs", "adam")]
+    requests.append(request_of(MLPClassifierTF((8, 8), max_iter=2, random_state=0)))
+    assert sorted(engine.stacks(requests)) == [[0, 3], [1], [2], [4]]
+
+
+# --- XLA (TensorFlow) --------------------------------------------------------------------
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="jit_compile is the TensorFlow engine's option")
+
+
+@tensorflow_only
 def test_xla_epochs_learn_like_the_graph_loop():
     plain = MLPClassifierTF((8,), max_iter=20, learning_rate_init=0.02, random_state=0).fit(X, Y)
     xla = MLPClassifierTF((8,), max_iter=20, learning_rate_init=0.02, jit_compile=True,
                           random_state=0).fit(X, Y)
-    # Same seeds and batches; only the compiler differs.
+    assert xla._training_spec.jit_compile and not plain._training_spec.jit_compile
     np.testing.assert_allclose(xla.loss_curve_, plain.loss_curve_, rtol=1e-3)
     assert xla.score(X, Y) == plain.score(X, Y)
 
 
-ZERO_TAIL = W.copy()
+ZERO_TAIL = np.ones(150)
 ZERO_TAIL[128:] = 0  # 150 rows in batches of 32: the partial last batch weighs nothing
 
 
+@tensorflow_only
 @pytest.mark.parametrize("params, sample_weight", [
-    # The padded last batch (22 real rows of 32) must not reach batch normalization's
-    # statistics; the one-unit layer takes Keras' squeezed masked moments.
     (dict(hidden_layer_sizes=(8, 1), batch_normalization=True, wide_and_deep=True,
           activation="tanh", alpha=1e-4), None),
     (dict(hidden_layer_sizes=(8, 6), batch_normalization=True, alpha=1e-4), None),
@@ -128,23 +238,15 @@ ZERO_TAIL[128:] = 0  # 150 rows in batches of 32: the partial last batch weighs 
     (dict(hidden_layer_sizes=(8,), activation="tanh", alpha=0.05), ZERO_TAIL),
 ], ids=["bn_narrow", "bn", "zero_tail"])
 def test_xla_padding_rows_change_nothing(params, sample_weight):
-    """Same start, no shuffling: the XLA epoch's padding rows leave the fit as the graph loop's."""
-    # SGD, not Adam: the biases before batch normalization get rounding noise for
-    # gradients, which Adam would scale up to full-size steps.
+    """Same start, no shuffling: the compiled epoch's padded last batch leaves the fit as it is."""
     common = dict(solver="sgd", batch_size=32, shuffle=False, max_iter=6, learning_rate_init=0.05,
                   tol=0.0, n_iter_no_change=100, random_state=0, **params)
-    fits = [MLPClassifierTF(jit_compile=jit, **common).fit(X, Y, sample_weight=sample_weight)
-            for jit in (False, True)]
-    plain, xla = fits
-    assert xla._training_spec.jit_compile and not plain._training_spec.jit_compile
+    plain, xla = (MLPClassifierTF(jit_compile=jit, **common).fit(X, Y, sample_weight=sample_weight)
+                  for jit in (False, True))
     np.testing.assert_allclose(xla.loss_curve_, plain.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(xla.predict_proba(X), plain.predict_proba(X), rtol=1e-4, atol=1e-4)
-    paths = [v.path for v in plain.model_.weights]
-    assert len(xla._weights) == len(plain._weights) == len(paths)
-    if params.get("batch_normalization"):
-        assert any("moving" in p for p in paths)
-    for path, a, b in zip(paths, xla._weights, plain._weights):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=path)
+    for a, b in zip(xla._layout_weights(np.float32), plain._layout_weights(np.float32)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
 def test_tensorflow_thread_pools_follow_the_workers_core_share():
@@ -160,19 +262,7 @@ def test_tensorflow_thread_pools_follow_the_workers_core_share():
     assert out.stdout.split() == ["1", "1"]
 
 
-@pytest.mark.parametrize("params", [dict(solver="sgd"),
-                                    dict(solver="sgd", nesterovs_momentum=False),
-                                    dict(solver="sgd", momentum=0.0)], ids=str)
-def test_fused_optimizer_kernels_match_the_keras_optimizer(params):
-    # weight_decay=0.0 keeps Keras' own optimizer; None lets the engine fuse it.
-    common = dict(hidden_layer_sizes=(8,), max_iter=10, learning_rate_init=0.05, random_state=0, **params)
-    fused = MLPClassifierTF(**common).fit(X, Y)
-    keras_path = MLPClassifierTF(weight_decay=0.0, **common).fit(X, Y)
-    np.testing.assert_allclose(fused.loss_curve_, keras_path.loss_curve_, rtol=1e-4)
-    for a, b in zip(fused.coefs_, keras_path.coefs_):
-        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
-
-
+@tensorflow_only
 def test_jit_compile_auto_compiles_only_big_fits():
     small = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
     assert small._training_spec.jit_compile is False

@@ -219,12 +219,27 @@ def test_fitted_attributes():
     assert np.all(np.diff(clf.loss_curve_[:10]) < 0.05)  # it learns
 
 
-def test_model_is_the_fitted_keras_network():
-    clf = MLPClassifierTF((16,), **FAST).fit(IRIS_XS, IRIS_Y)
-    logits = np.asarray(clf.model_(IRIS_XS.astype("float32")))
-    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(clf.predict_proba(IRIS_XS), expected, rtol=1e-4, atol=1e-6)
-    np.testing.assert_array_equal(clf.model_.get_weights()[0], clf.coefs_[0])
+@pytest.mark.parametrize("estimator", [
+    MLPClassifierTF((16,), **FAST),
+    MLPClassifierTF((16,), **FAST).set_params(hidden_layer_sizes=(6,), batch_normalization=True),
+    MLPRegressorTF(hidden_layer_sizes=(16,), loss="poisson", **FAST),
+    MLPRegressorTF(hidden_layer_sizes=(16,), output_activation="softplus", wide_and_deep=True,
+                   **FAST),
+], ids=["multiclass", "batch_norm", "poisson", "softplus_wide"])
+def test_model_predicts_what_the_estimator_predicts_and_survives_keras_saving(estimator, tmp_path):
+    import keras
+
+    y = IRIS_Y if isinstance(estimator, MLPClassifierTF) else IRIS_XS[:, 0] ** 2
+    est = estimator.fit(IRIS_XS, y)
+    expected = est.predict_proba(IRIS_XS) if hasattr(est, "predict_proba") else est.predict(IRIS_XS)
+    X32 = IRIS_XS.astype("float32")
+    got = np.asarray(est.model_(X32)).reshape(expected.shape)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(est.model_.get_weights()[0], est.coefs_[0].astype("float32"))
+    est.model_.save(tmp_path / "net.keras")
+    loaded = keras.saving.load_model(tmp_path / "net.keras")
+    np.testing.assert_allclose(loaded.predict(X32, verbose=0).reshape(expected.shape), expected,
+                               rtol=1e-4, atol=1e-6)
 
 
 def test_feature_names_are_recorded():

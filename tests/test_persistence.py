@@ -61,4 +61,6 @@ def test_pickle_holds_numpy_weights_not_keras_objects():
     clf.model_  # built on demand, not pickled
     state = clf.__getstate__()
     assert "_model" not in state
-    assert all(isinstance(w, np.ndarray) for w in state["_weights"])
+    arrays = state["coefs_"] + state["intercepts_"]
+    assert arrays and all(isinstance(w, np.ndarray) for w in arrays)
+    assert not any("keras" in type(v).__module__ for v in state.values())

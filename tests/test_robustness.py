@@ -219,7 +219,7 @@ def test_an_interrupted_fit_keeps_the_previous_model(error):
 
 
 def test_diverging_run_says_at_which_epoch():
-    from skdl.engine.loop import DivergenceError
+    from skdl.exceptions import DivergenceError
 
     with pytest.raises(DivergenceError, match=r"diverged: the loss became (nan|inf) at epoch \d+"):
         MLPRegressorTF(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e6, max_iter=50,

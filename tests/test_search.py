@@ -18,7 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skdl import MLPClassifier, MLPClassifierTF, MLPRegressorTF
 
 X, Y = load_iris(return_X_y=True)
-FAST = dict(hidden_layer_sizes=(8,), max_iter=15, learning_rate_init=0.03, random_state=0)
+FAST = dict(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=0.03, random_state=0)
 
 
 def pipeline(**params):

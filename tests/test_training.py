@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF, MLPRegressorTF
 from skdl.engine import cache_info, clear_cache
-from skdl.engine.loop import DivergenceError
+from skdl.exceptions import DivergenceError
 
 IRIS_X, IRIS_Y = load_iris(return_X_y=True)
 IRIS_XS = StandardScaler().fit_transform(IRIS_X)
@@ -158,7 +158,7 @@ def test_program_cache_stays_bounded_over_300_fits():
         # 24 distinct shapes first (more than the cache keeps), then 4 shapes over and over.
         width = 2 + (i % 24 if i < 48 else i % 4)
         MLPClassifierTF((width,), max_iter=1, batch_size=150, random_state=i).fit(IRIS_XS, IRIS_Y)
-        assert cache_info()["idle"] <= cache_info()["max_idle"]
+        assert cache_info()["programs"] <= cache_info()["max_programs"]
     # 48 builds for the cycling phase at most, then the 4 shapes stay cached.
     assert cache_info()["built"] - built_before <= 48 + 4
     clear_cache()

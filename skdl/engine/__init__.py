@@ -1,55 +1,113 @@
-"""The training engine: compiled programs per backend, lent from one cache.
+"""The training engine: one boundary between the estimators and the training.
 
-``borrow_program(network_spec, training_spec)`` is the only entry point the
-estimators use; which backend compiles the program follows ``keras.backend``.
+An estimator validates its inputs, encodes its targets and hands the engine
+one :class:`FitRequest` per network (data, network and training specs, seed,
+where to start, callbacks); :func:`train` gives back one :class:`FitResult`
+each (weights, optimizer state, loss curve, validation scores, ``n_iter``,
+``t``, history, or the error that stopped it). Behind it: requests that can
+share a compiled program are grouped into stacks (one stack of one for an
+ordinary fit), each stack trains through one compiled call per epoch
+(:mod:`~skdl.engine.stack`, the same code on TensorFlow and JAX) driven by
+one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
+per-epoch bookkeeping for every model and freezes the models that stop or
+diverge; L-BFGS runs one model at a time through SciPy. Programs are cached
+by structure (:mod:`~skdl.engine.program`); the estimators keep only NumPy
+arrays.
 """
 
-import keras
+from . import replay
+from .program import ProgramCache
+from .request import FitRequest, FitResult, Start, TrainingSpec
+from .stack import Structure
+from .trainer import StackTrainer, train_lbfgs
 
-from ._cache import ProgramCache
-from ._program import Program, TrainingSpec
+__all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "clear_cache", "cache_info"]
 
-__all__ = ["Program", "TrainingSpec", "borrow_program", "clear_cache", "cache_info"]
-
-_CACHE = ProgramCache(max_idle=16)
-
-
-def _program_class():
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        from .tensorflow import TensorFlowProgram
-        return TensorFlowProgram
-    if backend == "jax":
-        from .jax import JaxProgram
-        return JaxProgram
-    raise RuntimeError(
-        f"skdl trains with the TensorFlow or JAX Keras backend. Received: "
-        f"KERAS_BACKEND={backend!r}. Set KERAS_BACKEND=tensorflow (the default) or jax."
-    )
+_CACHE = ProgramCache(max_size=16)
 
 
-def borrow_program(network_spec, training_spec, device=None):
-    """Context manager lending a compiled program for these specs.
+def stackable(request):
+    """Whether ``request`` can train in a stack with others (L-BFGS, Keras callbacks,
+    ``verbose`` and warm starts train alone)."""
+    return not (request.callbacks or request.training.verbose or request.start is not None
+                or request.training.solver == "lbfgs")
+
+
+def _stack_key(request):
+    """Requests with equal keys can share a stack (their hidden widths may differ)."""
+    n, t = request.network, request.training
+    return (n.n_features, len(n.hidden_layer_sizes), n.activation, n.n_outputs,
+            n.output_activation, n.batch_normalization, n.wide_and_deep, n.dropout > 0,
+            t.task, t.loss, t.solver, t.solver == "sgd" and t.nesterovs_momentum, t.batch_size,
+            t.l1 > 0, t.jit_compile, t.device, request.validation is not None)
+
+
+def structure_of(requests):
+    """The :class:`Structure` of a stack of ``requests`` (one stack key), widths padded
+    to the widest."""
+    first = requests[0]
+    n, t = first.network, first.training
+    widths = tuple(max(sizes) for sizes in zip(*(r.network.hidden_layer_sizes for r in requests)))
+    return Structure(
+        n_features=n.n_features, widths=widths, activation=n.activation, n_outputs=n.n_outputs,
+        output_activation=n.output_activation, task=t.task, loss=t.loss, solver=t.solver,
+        batch_size=t.batch_size, nesterov=t.solver == "sgd" and t.nesterovs_momentum,
+        batch_normalization=n.batch_normalization, wide_and_deep=n.wide_and_deep,
+        dropout=any(r.network.dropout > 0 for r in requests),
+        l1=any(r.training.l1 > 0 for r in requests),
+        padded=any(r.network.hidden_layer_sizes != widths for r in requests),
+        jit_compile=t.jit_compile)
+
+
+def stacks(requests):
+    """Group ``requests`` into stacks: a list of lists of indices."""
+    groups = {}
+    for index, request in enumerate(requests):
+        key = _stack_key(request) if stackable(request) else ("alone", index)
+        groups.setdefault(key, []).append(index)
+    return list(groups.values())
+
+
+def train(requests):
+    """Train every request; returns one :class:`FitResult` per request, in order.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skdl._network import NetworkSpec
-    >>> from skdl.engine import TrainingSpec, borrow_program
-    >>> spec = NetworkSpec(n_features=4, hidden_layer_sizes=(8,), activation="relu", n_outputs=3)
-    >>> with borrow_program(spec, TrainingSpec("multiclass", "log_loss", "adam")) as program:
-    ...     [w.shape for w in program.get_weights()]
-    [(4, 8), (8,), (8, 3), (3,)]
+    >>> from skdl.engine import FitRequest, TrainingSpec, train
+    >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    >>> Y = (X[:, :1] > 0).astype("float32")
+    >>> network = NetworkSpec(3, (8,), "relu", 1, output_activation="logistic")
+    >>> spec = TrainingSpec("binary", "log_loss", learning_rate_init=0.05, batch_size=16,
+    ...                     max_iter=20)
+    >>> requests = [FitRequest(network, spec, X, Y, np.ones(64, "float32"), seed=seed)
+    ...             for seed in (0, 1)]
+    >>> [r.n_iter for r in train(requests)], [w.shape for w in train(requests[:1])[0].weights]
+    ([20, 20], [(3, 8), (8,), (8, 1), (1,)])
     """
-    program_class = _program_class()
-    key = (keras.backend.backend(), network_spec, training_spec, device)
-    return _CACHE.borrow(key, lambda: program_class(network_spec, training_spec, device))
+    if replay.is_recording():
+        raise replay.Recorded(requests)
+    results = [replay.lookup(request) for request in requests]
+    todo = [k for k, result in enumerate(results) if result is None]
+    for group in stacks([requests[k] for k in todo]):
+        members = [requests[todo[k]] for k in group]
+        program = _CACHE.get(structure_of(members), members[0].training.device)
+        if members[0].training.solver == "lbfgs":
+            trained = [train_lbfgs(program, members[0])]
+        else:
+            trained = StackTrainer(program, members).run()
+        for k, result in zip(group, trained):
+            results[todo[k]] = result
+    return results
 
 
 def clear_cache():
-    """Drop every idle program (their graphs and variables are then freed)."""
+    """Drop every cached program (their traced graphs are then freed)."""
     _CACHE.clear()
 
 
 def cache_info():
-    """``{"idle": programs kept now, "max_idle": bound, "built": programs built so far}``."""
-    return {"idle": _CACHE.n_idle, "max_idle": _CACHE.max_idle, "built": _CACHE.built}
+    """``{"programs": programs kept now, "max_programs": bound, "built": built so far}``."""
+    return {"programs": len(_CACHE), "max_programs": _CACHE.max_size, "built": _CACHE.built}
+

@@ -15,14 +15,11 @@ import weakref
 import keras
 import numpy as np
 
-from ._program import Program, fixed_chunks
+from .chunks import PREDICT_CHUNK, fixed_chunks
 
 #: Callback hooks the fused loop never calls: a callback overriding one of
 #: them trains through ``model.fit``.
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
-
-#: Rows per predict call (see ``fixed_chunks``).
-PREDICT_CHUNK = Program.predict_chunk
 
 
 def why_keras_fit(model, callbacks, fit_kwargs, engine):

@@ -1,0 +1,72 @@
+"""Keras callbacks around the engine's epochs: a Keras model that mirrors the network.
+
+The engine trains plain arrays, not a Keras model. Callbacks written for
+Keras (``EarlyStopping``, ``ModelCheckpoint``, ``TensorBoard``,
+``LearningRateScheduler``, ``ReduceLROnPlateau``) read and write
+``callback.model``: this bridge builds that model once per fit, copies the
+weights into it before each epoch's end, takes the learning rate and
+``stop_training`` back, and takes the weights back after training (so
+``EarlyStopping(restore_best_weights=True)`` works).
+"""
+
+import keras
+import numpy as np
+
+from .._network import build_network
+
+#: Keras optimizers that match skdl's solvers, for ``model.optimizer`` (callbacks read
+#: and set its learning rate; the engine does the updates).
+_KERAS_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "Nadam",
+                     "rmsprop": "RMSprop", "adagrad": "Adagrad", "lbfgs": "Adam"}
+
+
+class KerasCallbacks:
+    """The ``callbacks`` of one fit, called with the usual epoch logs."""
+
+    def __init__(self, callbacks, network, solver, learning_rate, max_iter, steps):
+        self.model = build_network(network)
+        self.model.optimizer = getattr(keras.optimizers, _KERAS_OPTIMIZERS[solver])(
+            learning_rate=float(learning_rate))
+        self.model.stop_training = False
+        self.callbacks = list(callbacks)
+        self.callback_list = keras.callbacks.CallbackList(
+            self.callbacks, model=self.model, add_history=False, add_progbar=False,
+            epochs=max_iter, verbose=0, steps=steps)
+
+    @property
+    def learning_rate(self):
+        return float(np.asarray(self.model.optimizer.learning_rate))
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.model.optimizer.learning_rate = float(value)
+
+    @property
+    def stop_training(self):
+        return bool(self.model.stop_training)
+
+    def train_begin(self):
+        self.callback_list.on_train_begin()
+
+    def epoch_begin(self, epoch, learning_rate):
+        """Call ``on_epoch_begin``; returns the learning rate the callbacks leave."""
+        self.learning_rate = learning_rate
+        self.callback_list.on_epoch_begin(epoch)
+        return self.learning_rate
+
+    def epoch_end(self, epoch, logs, weights, learning_rate):
+        """Call ``on_epoch_end`` with the model holding ``weights``; returns the learning rate."""
+        self.learning_rate = learning_rate
+        self.model.set_weights(weights)
+        self.callback_list.on_epoch_end(epoch, dict(logs))
+        return self.learning_rate
+
+    def train_end(self, weights):
+        """Call ``on_train_end``; returns the weights the model holds afterwards."""
+        self.model.set_weights(weights)
+        self.callback_list.on_train_end()
+        for callback in self.callbacks:
+            # Don't let the estimator's parameters (and so its pickles and clones)
+            # keep a reference to this model.
+            callback.set_model(None)
+        return [np.asarray(w) for w in self.model.get_weights()]

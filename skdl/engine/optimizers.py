@@ -1,0 +1,76 @@
+"""Keras' optimizer updates for a stack of networks, each with its own hyper-parameters.
+
+The arithmetic is Keras 3's (``keras/src/optimizers/{sgd,adam,...}.py``,
+with decoupled weight decay applied first as ``Optimizer.apply`` does), but
+every hyper-parameter is a vector with one value per model, and every array
+has a leading model axis. Written once with ``keras.ops`` for every backend;
+``tests/test_optimizers.py`` checks each rule against Keras' own optimizer.
+"""
+
+from keras import ops
+
+#: The slot arrays each solver keeps per trained weight, and their initial value.
+SLOTS = {
+    "sgd": {"momentum": 0.0},
+    "adam": {"m": 0.0, "v": 0.0},
+    "adamw": {"m": 0.0, "v": 0.0},
+    "nadam": {"m": 0.0, "v": 0.0},
+    "rmsprop": {"velocity": 0.0},
+    "adagrad": {"accumulator": 0.1},
+    "lbfgs": {},
+}
+
+#: Per-model hyper-parameters the updates read (vectors of length M).
+HYPER_PARAMETERS = ("learning_rate", "momentum", "beta_1", "beta_2", "epsilon", "weight_decay")
+
+#: Keras' defaults for what skdl does not expose.
+RMSPROP_RHO, NADAM_DECAY = 0.9, 0.96
+
+
+def _per_model(vector, like):
+    """``vector`` (M,) shaped to broadcast against ``like`` (M, ...)."""
+    return ops.reshape(vector, (-1,) + (1,) * (len(like.shape) - 1))
+
+
+def nadam_u_product(u_product, step, beta_1):
+    """Nadam's running product of momentum schedules after step ``step`` (1-based)."""
+    return u_product * beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step))
+
+
+def update(solver, nesterov, weight, gradient, slots, step, hyper, u_product=None):
+    """One step of ``solver`` for one weight of every model: ``(new weight, new slots)``.
+
+    ``slots`` maps the solver's slot names to arrays shaped like ``weight``;
+    ``step`` (M,) is each model's 1-based step number; ``hyper`` maps
+    :data:`HYPER_PARAMETERS` to (M,) vectors; ``u_product`` is Nadam's
+    product *after* this step's factor (see :func:`nadam_u_product`).
+    """
+    h = {name: _per_model(value, weight) for name, value in hyper.items()}
+    lr = h["learning_rate"]
+    weight = weight - weight * h["weight_decay"] * lr
+    if solver == "sgd":
+        momentum = slots["momentum"] * h["momentum"] - gradient * lr
+        change = momentum * h["momentum"] - gradient * lr if nesterov else momentum
+        return weight + change, {"momentum": momentum}
+    if solver == "rmsprop":
+        velocity = RMSPROP_RHO * slots["velocity"] + (1 - RMSPROP_RHO) * ops.square(gradient)
+        return weight - lr * gradient / ops.sqrt(velocity + h["epsilon"]), {"velocity": velocity}
+    if solver == "adagrad":
+        accumulator = slots["accumulator"] + ops.square(gradient)
+        return (weight - lr * gradient / ops.sqrt(accumulator + h["epsilon"]),
+                {"accumulator": accumulator})
+    beta_1, beta_2, epsilon = h["beta_1"], h["beta_2"], h["epsilon"]
+    step = _per_model(step, weight)
+    m = slots["m"] + (gradient - slots["m"]) * (1 - beta_1)
+    v = slots["v"] + (ops.square(gradient) - slots["v"]) * (1 - beta_2)
+    if solver in ("adam", "adamw"):
+        alpha = lr * ops.sqrt(1 - ops.power(beta_2, step)) / (1 - ops.power(beta_1, step))
+        return weight - m * alpha / (ops.sqrt(v) + epsilon), {"m": m, "v": v}
+    if solver == "nadam":
+        u_t = beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step))
+        u_next = beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step + 1))
+        product = _per_model(u_product, weight)
+        m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * gradient / (1 - product)
+        v_hat = v / (1 - ops.power(beta_2, step))
+        return weight - m_hat * lr / (ops.sqrt(v_hat) + epsilon), {"m": m, "v": v}
+    raise ValueError(f"No stochastic update for solver={solver!r}.")

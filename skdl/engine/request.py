@@ -1,0 +1,116 @@
+"""What the estimators hand the engine, and what they get back: one of each per model."""
+
+import hashlib
+from dataclasses import astuple, dataclass, field
+
+import numpy as np
+
+from .._network import NetworkSpec
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """How one network is trained: every scalar a fit needs besides its data and seed.
+
+    ``task`` is "binary", "multiclass", "multilabel" or "regression";
+    ``learning_rate`` is the SGD schedule ("constant", "invscaling",
+    "adaptive"); ``device`` is None or ``(kind, index)``.
+    """
+
+    task: str
+    loss: str
+    solver: str = "adam"
+    learning_rate_init: float = 1e-3
+    alpha: float = 0.0
+    l1: float = 0.0
+    momentum: float = 0.9
+    nesterovs_momentum: bool = True
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    batch_size: int = 200
+    shuffle: bool = True
+    max_iter: int = 200
+    tol: float = 1e-4
+    n_iter_no_change: float = 10
+    early_stopping: bool = False
+    learning_rate: str = "constant"
+    power_t: float = 0.5
+    max_fun: int = 15000
+    jit_compile: bool = False
+    device: tuple | None = None
+    verbose: bool = False
+
+
+@dataclass
+class Start:
+    """Where a warm-started or incremental fit starts: weights in layout order, the
+    optimizer's state to continue (None: fresh), and the epochs and samples seen so far."""
+
+    weights: list
+    optimizer_state: dict | None = None
+    epochs: int = 0
+    samples: int = 0
+
+
+@dataclass
+class FitRequest:
+    """One network to train.
+
+    ``X``, ``Y``, ``W`` are the training rows (float32 inputs; targets as
+    int32 class codes for "multiclass", float32 columns otherwise; float32
+    weights); ``validation`` the same triple for held-out rows, scored by
+    ``score(outputs, Y, W) -> float`` after every epoch. ``incremental``
+    trains one epoch and never warns of convergence (``partial_fit``).
+    """
+
+    network: NetworkSpec
+    training: TrainingSpec
+    X: np.ndarray
+    Y: np.ndarray
+    W: np.ndarray
+    seed: int
+    validation: tuple | None = None
+    score: object = None
+    metric_name: str | None = None
+    start: Start | None = None
+    incremental: bool = False
+    callbacks: list | None = None
+
+    def fingerprint(self):
+        """A digest of everything that decides this fit's result."""
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(repr((astuple(self.network), astuple(self.training), self.seed,
+                            self.metric_name, self.incremental)).encode())
+        arrays = [self.X, self.Y, self.W] + list(self.validation or ())
+        if self.start is not None:
+            arrays += list(self.start.weights)
+            digest.update(repr((self.start.epochs, self.start.samples)).encode())
+        for array in arrays:
+            array = np.ascontiguousarray(array)
+            digest.update(repr((array.shape, array.dtype.str)).encode())
+            digest.update(array.data)
+        return digest.hexdigest()
+
+
+@dataclass
+class FitResult:
+    """One trained network: weights in layout order, the optimizer's state and what
+    scikit-learn's MLP reports. ``error`` is set (and the rest meaningless) when
+    the fit diverged; ``converged`` is False when ``max_iter`` stopped it."""
+
+    weights: list = None
+    optimizer_state: dict | None = None
+    loss: float = float("nan")
+    loss_curve: list = field(default_factory=list)
+    best_loss: float | None = None
+    validation_scores: list | None = None
+    best_validation_score: float | None = None
+    n_iter: int = 0
+    t: int = 0
+    history: dict = field(default_factory=dict)
+    converged: bool = True
+    convergence_warning: str | None = None
+    error: Exception | None = None

@@ -1,0 +1,310 @@
+"""The arithmetic of a stack of M networks, written once with ``keras.ops``.
+
+Every weight has a leading model axis, every hyper-parameter is a vector of
+M values and every model reads its own rows: one compiled call trains M
+networks as one. A single fit is a stack of one; nothing here knows the
+difference. Networks of different hidden widths share a stack by padding:
+padded units are multiplied by a zero mask after their activation, so their
+weights get zero gradients and stay zero, and each model computes exactly
+what its unpadded network computes.
+
+The backend supplies what ``keras.ops`` cannot: differentiation
+(``value_and_grad``) and compilation (see :mod:`skdl.engine.backend`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from keras import activations, ops
+
+from .._network import BN_EPSILON, BN_MOMENTUM, BN_ROLES, NetworkSpec, layout
+from .._optim import LOSSES, OUTPUT_ACTIVATIONS
+from .optimizers import SLOTS, nadam_u_product, update
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What one compiled program serves: the shape and arithmetic a stack of networks shares.
+
+    Everything per model (hyper-parameters, rows, seeds, real widths) is data
+    passed to the program, not part of it.
+    """
+
+    n_features: int
+    widths: tuple
+    activation: str
+    n_outputs: int
+    output_activation: str
+    task: str
+    loss: str
+    solver: str
+    batch_size: int
+    nesterov: bool = False
+    batch_normalization: bool = False
+    wide_and_deep: bool = False
+    dropout: bool = False
+    l1: bool = False
+    padded: bool = False
+    jit_compile: bool = False
+
+    @property
+    def network(self):
+        """The (padded) network whose :func:`~skdl._network.layout` the stack's weights follow."""
+        return NetworkSpec(self.n_features, self.widths, self.activation, self.n_outputs,
+                           self.output_activation, batch_normalization=self.batch_normalization,
+                           wide_and_deep=self.wide_and_deep)
+
+    @property
+    def layout(self):
+        return layout(self.network)
+
+    @property
+    def loss_on_logits(self):
+        """Whether the loss reads the last layer's logits (classification, the Poisson
+        log link) rather than the network's output."""
+        return self.task != "regression" or self.loss == "poisson"
+
+
+# --- random bits, the same on every backend --------------------------------------------------
+_U32 = np.uint32
+
+
+def _mix(x):
+    """A 32-bit integer hash (C. Wellons' lowbias32)."""
+    x = ops.bitwise_xor(x, ops.right_shift(x, _U32(16)))
+    x = ops.multiply(x, _U32(0x7FEB352D))
+    x = ops.bitwise_xor(x, ops.right_shift(x, _U32(15)))
+    x = ops.multiply(x, _U32(0x846CA68B))
+    return ops.bitwise_xor(x, ops.right_shift(x, _U32(16)))
+
+
+def uniform(seeds, counters, step, shape):
+    """Uniform [0, 1) floats of ``shape`` (M, rows, units), each model's from its own seed.
+
+    A model's numbers depend on its ``seeds`` (M,), ``counters`` (M,) (its
+    epoch) and ``step`` alone, never on the other models of its stack.
+    """
+    key = _mix(ops.bitwise_xor(seeds, _mix(ops.add(
+        ops.multiply(counters, _U32(0x9E3779B9)), _mix(ops.cast(step, "uint32"))))))
+    # A unit's number depends on its row and its index alone, not on the layer's
+    # (padded) width, so that a padded network draws what the network alone draws.
+    rows = ops.cast(ops.arange(shape[1], dtype="int32"), "uint32")
+    units = ops.cast(ops.arange(shape[2], dtype="int32"), "uint32")
+    position = ops.add(ops.multiply(ops.expand_dims(rows, 1), _U32(0x9E3779B1)),
+                       ops.multiply(ops.expand_dims(units, 0), _U32(0x85EBCA77)))
+    bits = _mix(ops.bitwise_xor(ops.reshape(key, (-1, 1, 1)), _mix(ops.expand_dims(position, 0))))
+    return ops.cast(ops.right_shift(bits, _U32(8)), "float32") * (1.0 / 2**24)
+
+
+# --- the forward pass -------------------------------------------------------------------------
+def _per_model(vector, rank):
+    return ops.reshape(vector, (-1,) + (1,) * (rank - 1))
+
+
+def _masked_moments(z, real):
+    """Each model's mean and variance of ``z`` (M, B, U) over its real rows."""
+    weights = ops.expand_dims(real, -1)
+    count = ops.maximum(ops.sum(weights, axis=1), 1.0)
+    mean = ops.sum(z * weights, axis=1) / count
+    variance = ops.sum(ops.square((z - ops.expand_dims(mean, 1)) * weights), axis=1) / count
+    return mean, variance
+
+
+def forward(structure, params, x, *, training=False, real=None, unit_masks=None, dropout=None):
+    """The last layer's logits (M, B, K) for inputs ``x`` (M, B, F), and the new
+    batch-norm moving statistics (a list, empty unless training with batch norm).
+
+    ``params`` follows ``structure.layout``. ``real`` (M, B) marks the rows
+    that are data (batch statistics ignore the others); ``unit_masks`` (one
+    (M, width) array per hidden layer) the units that exist; ``dropout`` is
+    ``(rates (M,), seeds (M,), counters (M,), step)``.
+    """
+    values = iter(params)
+    hidden, moving = x, []
+    activation = activations.get(OUTPUT_ACTIVATIONS[structure.activation])
+    for layer, _ in enumerate(structure.widths):
+        kernel, bias = next(values), next(values)
+        z = ops.einsum("mbi,mio->mbo", hidden, kernel) + ops.expand_dims(bias, 1)
+        if structure.batch_normalization:
+            gamma, beta, moving_mean, moving_variance = (next(values) for _ in BN_ROLES)
+            if training:
+                mean, variance = _masked_moments(z, real)
+                moving += [moving_mean * BN_MOMENTUM + mean * (1 - BN_MOMENTUM),
+                           moving_variance * BN_MOMENTUM + variance * (1 - BN_MOMENTUM)]
+            else:
+                mean, variance = moving_mean, moving_variance
+            z = ((z - ops.expand_dims(mean, 1)) / ops.sqrt(ops.expand_dims(variance, 1) + BN_EPSILON)
+                 * ops.expand_dims(gamma, 1) + ops.expand_dims(beta, 1))
+        hidden = activation(z)
+        if structure.padded:
+            hidden = hidden * ops.expand_dims(unit_masks[layer], 1)
+        if structure.dropout and training:
+            rates, seeds, counters, step = dropout
+            draws = uniform(seeds, counters, step * 64 + layer, ops.shape(hidden))
+            rates = _per_model(rates, 3)
+            hidden = ops.where(draws >= rates, hidden / (1.0 - rates), 0.0)
+    if structure.wide_and_deep and structure.widths:
+        hidden = ops.concatenate([x, hidden], axis=-1)
+    kernel, bias = next(values), next(values)
+    return ops.einsum("mbi,mio->mbo", hidden, kernel) + ops.expand_dims(bias, 1), moving
+
+
+def link(structure, logits):
+    """The network's output from its logits: what predictions are made of."""
+    return activations.get(OUTPUT_ACTIVATIONS[structure.output_activation])(logits)
+
+
+def sample_losses(structure, y, logits):
+    """Each row's loss (M, B)."""
+    inputs = logits if structure.loss_on_logits else link(structure, logits)
+    return LOSSES[(structure.task, structure.loss)](y, inputs)
+
+
+def kernels(structure, params):
+    return [p for w, p in zip(structure.layout, params) if w.role == "kernel"]
+
+
+def penalty(structure, params, alpha, l1):
+    """Each model's ``0.5 * alpha * ||W||^2 (+ l1 * |W|)`` over its kernels (M,)."""
+    total = 0.0
+    for kernel in kernels(structure, params):
+        axes = tuple(range(1, len(kernel.shape)))
+        total = total + 0.5 * alpha * ops.sum(ops.square(kernel), axis=axes)
+        if structure.l1:
+            total = total + l1 * ops.sum(ops.abs(kernel), axis=axes)
+    return total
+
+
+def objectives(structure, trainable, frozen, x, y, w, real, hyper, dropout=None, unit_masks=None):
+    """Each model's minibatch objective (M,): its weighted mean loss plus its penalty,
+    the penalty divided by the batch's weight as scikit-learn's MLP does.
+
+    Returns ``(sum of the objectives, (objectives, divisors, new moving statistics))``:
+    the sum's gradient is every model's own gradient. A batch whose weights
+    are all zero divides by its real row count instead.
+    """
+    params = merge(structure, trainable, frozen)
+    logits, moving = forward(structure, params, x, training=True, real=real,
+                             unit_masks=unit_masks, dropout=dropout)
+    total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
+    weight = ops.sum(w, axis=1)
+    divisor = ops.where(weight > 0, weight, ops.maximum(ops.sum(real, axis=1), 1.0))
+    per_model = (total + penalty(structure, params, hyper["alpha"], hyper["l1"])) / divisor
+    return ops.sum(per_model), (per_model, divisor, moving)
+
+
+def split(structure, params):
+    """``(trainable, frozen)``: the weights the optimizer trains, and the moving statistics."""
+    trainable = [p for w, p in zip(structure.layout, params) if w.trainable]
+    frozen = [p for w, p in zip(structure.layout, params) if not w.trainable]
+    return trainable, frozen
+
+
+def merge(structure, trainable, frozen):
+    trainable, frozen = iter(trainable), iter(frozen)
+    return [next(trainable) if w.trainable else next(frozen) for w in structure.layout]
+
+
+# --- one epoch ---------------------------------------------------------------------------------
+def _select(active, new, old):
+    return ops.where(_per_model(active, len(old.shape)), new, old)
+
+
+def _gather_rows(array, flat_rows):
+    """Rows ``flat_rows`` (M, B) of ``array`` (S, N, ...) read as (S * N, ...)."""
+    flat = ops.reshape(array, (-1,) + tuple(array.shape[2:]))
+    return ops.take(flat, flat_rows, axis=0)
+
+
+def epoch(structure, value_and_grad, state, data, plan):
+    """Train every running model of the stack on one epoch of its rows.
+
+    ``state`` holds ``params`` (``structure.layout`` order), ``slots``
+    (the solver's slot name -> one array per trainable weight), ``step`` (M,)
+    and ``u_product`` (M,); ``data`` the stack's distinct training sets
+    ``X`` (S, N, F), ``Y`` (S, N[, K]), ``W`` (S, N), zero-padded to N rows;
+    ``plan`` which set each model reads (``source``), how many of its rows
+    (``n_rows``), in which order (``order`` (M, n_steps * batch_size)), the
+    step count, which models run, and their hyper-parameters and seeds.
+
+    Returns the new state and each model's epoch loss: the mean of its
+    minibatch objectives weighted by each batch's divisor.
+    """
+    batch_size = structure.batch_size
+    n_rows, running, hyper = plan["n_rows"], plan["running"], plan["hyper"]
+    rows_per_set = ops.shape(data["X"])[1]
+    base = ops.expand_dims(plan["source"] * rows_per_set, 1)
+    positions = ops.arange(batch_size, dtype="int32")
+
+    def body(i, params, slots, step, u_product, loss_sum, weight_sum):
+        start = i * batch_size
+        order = ops.slice(plan["order"], (0, start), (ops.shape(plan["order"])[0], batch_size))
+        real = ops.cast(ops.expand_dims(positions + start, 0) < ops.expand_dims(n_rows, 1), "float32")
+        active = ops.logical_and(running, start < n_rows)
+        rows = base + order
+        x, y = _gather_rows(data["X"], rows), _gather_rows(data["Y"], rows)
+        w = _gather_rows(data["W"], rows) * real
+        trainable, frozen = split(structure, params)
+        dropout = (hyper["dropout"], plan["seeds"], plan["epochs"], i)
+        (_, (per_model, divisor, moving)), gradients = value_and_grad(
+            lambda t: objectives(structure, t, frozen, x, y, w, real, hyper, dropout,
+                                 plan.get("unit_masks")))(trainable)
+        new_step = step + ops.cast(active, "float32")
+        new_product = (nadam_u_product(u_product, new_step, hyper["beta_1"])
+                       if structure.solver == "nadam" else u_product)
+        new_trainable, new_slots = [], {name: [] for name in slots}
+        for k, (weight, gradient) in enumerate(zip(trainable, gradients)):
+            value, updated = update(structure.solver, structure.nesterov, weight, gradient,
+                                    {name: slots[name][k] for name in slots}, new_step, hyper,
+                                    new_product)
+            new_trainable.append(_select(active, value, weight))
+            for name in slots:
+                new_slots[name].append(_select(active, updated[name], slots[name][k]))
+        new_frozen = [_select(active, value, old) for value, old in zip(moving, frozen)] or frozen
+        return (i + 1, merge(structure, new_trainable, new_frozen), new_slots,
+                _select(active, new_step, step), _select(active, new_product, u_product),
+                loss_sum + ops.where(active, per_model * divisor, 0.0),
+                weight_sum + ops.where(active, divisor, 0.0))
+
+    zeros = ops.zeros_like(state["step"])
+    _, params, slots, step, u_product, loss_sum, weight_sum = ops.while_loop(
+        lambda i, *_: i < plan["n_steps"], body,
+        (ops.convert_to_tensor(0, "int32"), state["params"], state["slots"], state["step"],
+         state["u_product"], zeros, zeros))
+    return ({"params": params, "slots": slots, "step": step, "u_product": u_product},
+            loss_sum / ops.maximum(weight_sum, 1e-30))
+
+
+def evaluate(structure, params, data, plan):
+    """Every model's outputs on its own held-out rows (M, N, K) and its weighted
+    mean loss there (M,), without penalty; ``plan`` as for :func:`epoch`
+    (``order`` lists each model's rows, ``n_rows`` how many are real)."""
+    rows_per_set = ops.shape(data["X"])[1]
+    rows = ops.expand_dims(plan["source"] * rows_per_set, 1) + plan["order"]
+    x, y = _gather_rows(data["X"], rows), _gather_rows(data["Y"], rows)
+    width = ops.shape(plan["order"])[1]
+    real = ops.cast(ops.expand_dims(ops.arange(width, dtype="int32"), 0)
+                    < ops.expand_dims(plan["n_rows"], 1), "float32")
+    w = _gather_rows(data["W"], rows) * real
+    logits, _ = forward(structure, params, x, unit_masks=plan.get("unit_masks"))
+    total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
+    weight = ops.sum(w, axis=1)
+    return link(structure, logits), total / ops.where(weight > 0, weight, 1.0)
+
+
+def full_batch(structure, value_and_grad, params, data, hyper, seeds, counters):
+    """L-BFGS' objective on all rows of a stack of one, its gradients and the new
+    moving statistics (training mode, as each minibatch step is)."""
+    x, y = data["X"], data["Y"]
+    real = ops.ones(ops.shape(data["W"]), "float32")
+    trainable, frozen = split(structure, params)
+    dropout = (hyper["dropout"], seeds, counters, 0)
+    (_, (per_model, _, moving)), gradients = value_and_grad(
+        lambda t: objectives(structure, t, frozen, x, y, data["W"], real, hyper, dropout))(trainable)
+    return per_model, gradients, moving or frozen
+
+
+def initial_slots(structure, trainable_shapes):
+    """The solver's slots at the start of training, as NumPy arrays."""
+    return {name: [np.full(shape, value, np.float32) for shape in trainable_shapes]
+            for name, value in SLOTS[structure.solver].items()}

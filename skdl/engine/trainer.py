@@ -1,0 +1,469 @@
+"""Training a stack: the epoch loop, written once for every backend and stack size.
+
+Each epoch is one compiled call for the whole stack; between calls the host
+does for each model what scikit-learn's MLP does after an epoch (loss curve,
+validation score, ``tol`` / ``n_iter_no_change``, the SGD learning-rate
+schedules, early stopping's best weights, divergence) and takes the models
+that stopped out of the next epoch's running set. A model that diverges is
+frozen and reported; the others never see it.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import scipy.optimize
+
+from .._network import forward, layout
+from ..exceptions import DivergenceError
+from . import stack
+from .keras_callbacks import KerasCallbacks
+from .request import FitResult
+
+#: Rows of the training data whose outputs a fit's last check computes.
+FINAL_CHECK_ROWS = 256
+
+
+def divergence(epoch, what="the loss became non-finite"):
+    return DivergenceError(
+        f"Training diverged: {what} at epoch {epoch}. Lower 'learning_rate_init', scale the "
+        "inputs (e.g. StandardScaler) or add regularisation (alpha). The estimator keeps its "
+        "previous state.")
+
+
+def bucket(n):
+    """``n`` rounded up by at most 1/8, so that nearby sizes share a compiled shape."""
+    grain = 2 ** max(int(math.log2(max(n, 1))) - 3, 0)
+    return -(-n // grain) * grain
+
+
+# --- padding each model's weights into the stack's shapes ---------------------------------------
+def _segments(network, weight, axis):
+    """The (start, length) pieces of ``weight``'s ``axis`` that a network really has."""
+    sizes = network.hidden_layer_sizes
+    depth = len(sizes)
+    if axis == 0 and weight.role == "kernel":
+        if weight.layer == 0:
+            return [network.n_features]
+        if weight.layer == depth and network.wide_and_deep:
+            return [network.n_features, sizes[-1]]
+        return [sizes[weight.layer - 1]]
+    return [network.n_outputs if weight.layer == depth else sizes[weight.layer]]
+
+
+def _slices(real, padded, weight):
+    """For each axis of ``weight``, (padded slice, real slice) pairs of its real pieces."""
+    pieces = []
+    for axis in range(len(weight.shape)):
+        pairs, start_real, start_padded = [], 0, 0
+        for real_size, padded_size in zip(_segments(real, weight, axis), _segments(padded, weight, axis)):
+            pairs.append((slice(start_padded, start_padded + real_size),
+                          slice(start_real, start_real + real_size)))
+            start_real += real_size
+            start_padded += padded_size
+        pieces.append(pairs)
+    return pieces
+
+
+def pad(real, padded, weights):
+    """``weights`` of network ``real`` laid into the (wider) shapes of network ``padded``."""
+    out = []
+    for weight_real, weight_padded, value in zip(layout(real), layout(padded), weights):
+        target = np.zeros(weight_padded.shape, np.float32)
+        for index in _product(_slices(real, padded, weight_real)):
+            target[tuple(p for p, _ in index)] = value[tuple(r for _, r in index)]
+        out.append(target)
+    return out
+
+
+def unpad(real, padded, weights):
+    """The inverse of :func:`pad`."""
+    out = []
+    for weight_real, value in zip(layout(real), weights):
+        target = np.zeros(weight_real.shape, np.float32)
+        for index in _product(_slices(real, padded, weight_real)):
+            target[tuple(r for _, r in index)] = value[tuple(p for p, _ in index)]
+        out.append(target)
+    return out
+
+
+def _product(axes):
+    combos = [[]]
+    for pairs in axes:
+        combos = [c + [p] for c in combos for p in pairs]
+    return combos
+
+
+# --- one model's bookkeeping -----------------------------------------------------------------
+class ModelRun:
+    """What the host tracks for one model of a stack between epochs."""
+
+    def __init__(self, request):
+        t, start = request.training, request.start
+        self.request, self.training = request, t
+        self.learning_rate = t.learning_rate_init
+        self.epochs = start.epochs if start is not None else 0  # seeds each epoch's shuffle
+        self.n_iter = self.epochs if request.incremental else 0
+        self.t = start.samples if start is not None else 0
+        self.loss_curve, self.history = [], []
+        self.validation_scores = [] if request.validation is not None else None
+        self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
+        self.no_improvement, self.epochs_run = 0, 0
+        self.running, self.converged, self.error, self.loss = True, True, None, np.nan
+        self.convergence_warning = None
+
+    def order(self, n_rows, width):
+        """This epoch's row order, padded to ``width``."""
+        order = np.zeros(width, np.int32)
+        if self.training.shuffle:
+            order[:n_rows] = np.random.default_rng([self.request.seed, self.epochs]).permutation(n_rows)
+        else:
+            order[:n_rows] = np.arange(n_rows)
+        return order
+
+    def after_epoch(self, loss, score=None, validation_loss=None):
+        """Record an epoch; returns whether its weights are the best so far (early stopping)."""
+        t, request = self.training, self.request
+        if not np.isfinite(loss):
+            self.error, self.running = divergence(self.n_iter + 1, f"the loss became {loss}"), False
+            return False
+        self.epochs, self.epochs_run, self.n_iter = self.epochs + 1, self.epochs_run + 1, self.n_iter + 1
+        self.t += request.X.shape[0]
+        self.loss = loss
+        self.loss_curve.append(loss)
+        logs = {"loss": loss}
+        if request.validation is not None:
+            self.validation_scores.append(score)
+            logs.update(val_loss=validation_loss, val_score=score)
+            if request.metric_name:
+                logs["val_" + request.metric_name] = score
+        if t.verbose:
+            print(f"Iteration {self.n_iter}, loss = {loss:.8f}"
+                  + (f", validation score = {score:.6f}" if score is not None else ""))
+        improved = False
+        if t.early_stopping:
+            self.no_improvement = self.no_improvement + 1 if score < self.best_score + t.tol else 0
+            if score > self.best_score:
+                self.best_score, improved, self.has_best = score, True, True
+        else:
+            self.no_improvement = self.no_improvement + 1 if loss > self.best_loss - t.tol else 0
+            self.best_loss = min(self.best_loss, loss)
+        if t.solver == "sgd" and t.learning_rate == "invscaling":
+            self.learning_rate = t.learning_rate_init / (self.t + 1) ** t.power_t
+        self.history.append(logs)
+        return improved
+
+    def decide(self, stop_requested=False):
+        """After the epoch's callbacks: stop now or go on."""
+        t = self.training
+        if stop_requested:
+            self.running = False
+        elif self.no_improvement > t.n_iter_no_change:
+            if t.solver == "sgd" and t.learning_rate == "adaptive" and self.learning_rate > 1e-6:
+                self.learning_rate, self.no_improvement = self.learning_rate / 5.0, 0
+            else:
+                if t.verbose:
+                    what = "Validation score" if t.early_stopping else "Training loss"
+                    print(f"{what} did not improve more than tol={t.tol} for "
+                          f"{t.n_iter_no_change} consecutive epochs. Stopping.")
+                self.running = False
+        if self.running and self.request.incremental:
+            self.running = False
+        elif self.running and self.epochs_run >= t.max_iter:
+            self.running, self.converged = False, False
+            self.convergence_warning = (
+                f"Stochastic Optimizer: Maximum iterations ({t.max_iter}) reached and the "
+                "optimization hasn't converged yet.")
+
+    def result(self, weights, optimizer_state):
+        history_keys = dict.fromkeys(k for logs in self.history for k in logs)
+        return FitResult(
+            weights=weights, optimizer_state=optimizer_state, loss=float(self.loss),
+            loss_curve=[float(v) for v in self.loss_curve],
+            best_loss=None if self.training.early_stopping else float(self.best_loss),
+            validation_scores=self.validation_scores,
+            best_validation_score=max(self.validation_scores) if self.validation_scores else None,
+            n_iter=self.n_iter, t=self.t,
+            history={k: [logs.get(k, np.nan) for logs in self.history] for k in history_keys},
+            converged=self.converged, convergence_warning=self.convergence_warning,
+            error=self.error)
+
+
+# --- the stack's data ------------------------------------------------------------------------
+def _distinct_sets(requests, part):
+    """The stack's distinct data sets (compared by content) and which one each model reads."""
+    sets, keys, source = [], {}, []
+    for request in requests:
+        arrays = part(request)
+        key = tuple(id(a) for a in arrays) if len(requests) == 1 else tuple(
+            (a.shape, a.dtype.str, a.tobytes()) for a in arrays)
+        if key not in keys:
+            keys[key] = len(sets)
+            sets.append(arrays)
+        source.append(keys[key])
+    return sets, np.asarray(source, np.int32)
+
+
+def _padded_sets(sets, n_rows):
+    """Stack the (X, Y, W) sets along a new first axis, each zero-padded to ``n_rows``."""
+    def stacked(arrays):
+        out = np.zeros((len(arrays), n_rows) + arrays[0].shape[1:], arrays[0].dtype)
+        for k, array in enumerate(arrays):
+            out[k, :len(array)] = array
+        return out
+    return {name: stacked([s[k] for s in sets]) for k, name in enumerate(("X", "Y", "W"))}
+
+
+class StackData:
+    """A stack's training (or validation) sets placed on the device once, and each
+    model's rows in them."""
+
+    def __init__(self, program, requests, part, batch_size):
+        sets, self.source = _distinct_sets(requests, part)
+        self.n_rows = np.asarray([len(part(r)[0]) for r in requests], np.int32)
+        padded_rows = bucket(max(int(self.n_rows.max()), 1))
+        self.width = -(-padded_rows // batch_size) * batch_size
+        self.placed = program.place(_padded_sets(sets, padded_rows))
+
+    def plan(self, orders, n_steps=None):
+        plan = {"source": self.source, "n_rows": self.n_rows, "order": np.stack(orders)}
+        if n_steps is not None:
+            plan["n_steps"] = np.int32(n_steps)
+        return plan
+
+
+# --- training a stack --------------------------------------------------------------------------
+def _stacked(values):
+    return np.stack([np.asarray(v, np.float32) for v in values])
+
+
+class StackTrainer:
+    """Train ``requests`` (stackable into ``structure``) with ``program``."""
+
+    def __init__(self, program, requests):
+        self.program, self.requests = program, requests
+        self.structure = structure = program.structure
+        self.padded_network = structure.network
+        self.runs = [ModelRun(r) for r in requests]
+        self.train_data = StackData(program, requests, lambda r: (r.X, r.Y, r.W), structure.batch_size)
+        self.validation = None
+        if requests[0].validation is not None:
+            self.validation = StackData(program, requests, lambda r: r.validation, 1)
+        self.callbacks = None
+        if requests[0].callbacks:
+            request = requests[0]
+            self.callbacks = KerasCallbacks(
+                request.callbacks, request.network, request.training.solver,
+                request.training.learning_rate_init, request.training.max_iter,
+                steps=-(-request.X.shape[0] // structure.batch_size))
+        self.constant_plan = self._constant_plan()
+
+    # -- state in -------------------------------------------------------------------------
+    def _initial_state(self):
+        from .._network import initial_weights
+
+        weights, slots, step, u_product = [], [], [], []
+        trainable_shapes = [w.shape for w in layout(self.padded_network) if w.trainable]
+        for request in self.requests:
+            start = request.start
+            own = start.weights if start is not None else initial_weights(request.network, request.seed)
+            weights.append(pad(request.network, self.padded_network, own))
+            state = start.optimizer_state if start is not None else None
+            if state is not None:
+                slots.append(state["slots"])
+                step.append(state["step"])
+                u_product.append(state["u_product"])
+            else:
+                slots.append(stack.initial_slots(self.structure, trainable_shapes))
+                step.append(0.0)
+                u_product.append(1.0)
+        names = list(slots[0])
+        return {"params": [_stacked(w) for w in zip(*weights)],
+                "slots": {name: [_stacked(s) for s in zip(*(model[name] for model in slots))]
+                          for name in names},
+                "step": np.asarray(step, np.float32), "u_product": np.asarray(u_product, np.float32)}
+
+    def _constant_plan(self):
+        t = [r.training for r in self.requests]
+        hyper = {name: np.asarray([getattr(x, name) for x in t], np.float32)
+                 for name in ("momentum", "beta_1", "beta_2", "epsilon", "weight_decay", "alpha",
+                              "l1", "dropout")}
+        plan = {"hyper": hyper, "seeds": np.asarray([r.seed % 2**32 for r in self.requests], np.uint32)}
+        if self.structure.padded:
+            plan["unit_masks"] = [
+                np.stack([(np.arange(width) < (r.network.hidden_layer_sizes[layer])).astype(np.float32)
+                          for r in self.requests])
+                for layer, width in enumerate(self.structure.widths)]
+        return plan
+
+    def _epoch_plan(self, data, orders, n_steps):
+        plan = dict(self.constant_plan, **data.plan(orders, n_steps))
+        plan["hyper"] = dict(plan["hyper"], learning_rate=np.asarray(
+            [run.learning_rate for run in self.runs], np.float32))
+        plan["running"] = np.asarray([run.running for run in self.runs])
+        plan["epochs"] = np.asarray([run.epochs % 2**32 for run in self.runs], np.uint32)
+        return plan
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self):
+        program, runs, data = self.program, self.runs, self.train_data
+        state = program.place(self._initial_state())
+        best, batch_size = None, self.structure.batch_size
+        if self.callbacks:
+            self.callbacks.train_begin()
+        epoch = 0
+        while any(run.running for run in runs):
+            if self.callbacks:
+                runs[0].learning_rate = self.callbacks.epoch_begin(epoch, runs[0].learning_rate)
+            orders = [run.order(n, data.width) for run, n in zip(runs, data.n_rows)]
+            n_steps = max(-(-int(n) // batch_size) for run, n in zip(runs, data.n_rows) if run.running)
+            running = [run.running for run in runs]
+            plan = program.place(self._epoch_plan(data, orders, n_steps))
+            state, losses = program.train_epoch(state, data.placed, plan)
+            losses = program.backend.to_numpy(losses)
+            scores = validation_losses = [None] * len(runs)
+            if self.validation is not None:
+                scores, validation_losses = self._validate(state["params"], running)
+            improved = np.zeros(len(runs), bool)
+            for m, run in enumerate(runs):
+                if running[m]:
+                    improved[m] = run.after_epoch(float(losses[m]), scores[m], validation_losses[m])
+            if improved.any():
+                best = program.select_improved(improved, state["params"],
+                                               state["params"] if best is None else best)
+            stop = False
+            if self.callbacks and runs[0].running:
+                weights = self._weights_of(state["params"], 0)
+                runs[0].learning_rate = self.callbacks.epoch_end(
+                    epoch, runs[0].history[-1], weights, runs[0].learning_rate)
+                stop = self.callbacks.stop_training
+            for m, run in enumerate(runs):
+                if running[m] and run.error is None:
+                    run.decide(stop)
+            epoch += 1
+        return self._results(state, best)
+
+    def _validate(self, params, running):
+        data = self.validation
+        orders = [np.arange(data.width, dtype=np.int32) for _ in self.runs]
+        outputs, losses = self.program.evaluate(params, data.placed, data.plan(orders))
+        outputs, losses = self.program.backend.to_numpy((outputs, losses))
+        scores = [None] * len(self.runs)
+        for m, request in enumerate(self.requests):
+            if running[m]:
+                X_val, Y_val, W_val = request.validation
+                n_outputs = request.network.n_outputs
+                scores[m] = request.score(outputs[m, :len(X_val), :n_outputs], Y_val, W_val)
+        return scores, [float(v) for v in losses]
+
+    def _weights_of(self, params, m, numpy_params=None):
+        values = numpy_params if numpy_params is not None else self.program.backend.to_numpy(params)
+        return unpad(self.requests[m].network, self.padded_network, [p[m] for p in values])
+
+    def _results(self, state, best):
+        backend = self.program.backend
+        params, slots = backend.to_numpy(state["params"]), backend.to_numpy(state["slots"])
+        step, u_product = backend.to_numpy((state["step"], state["u_product"]))
+        best = backend.to_numpy(best) if best is not None else None
+        trainable = [w for w in layout(self.padded_network) if w.trainable]
+        results = []
+        for m, (run, request) in enumerate(zip(self.runs, self.requests)):
+            use_best = request.training.early_stopping and run.has_best
+            weights = self._weights_of(None, m, best if use_best else params)
+            if self.callbacks:
+                weights = self.callbacks.train_end(weights)
+            real_trainable = [w for w in layout(request.network) if w.trainable]
+            optimizer_state = {
+                "names": [w.name for w in real_trainable],
+                "shapes": [w.shape for w in real_trainable],
+                "solver": request.training.solver,
+                "slots": {name: unpad_trainable(request.network, self.padded_network, trainable,
+                                                [s[m] for s in values])
+                          for name, values in slots.items()},
+                "step": float(step[m]), "u_product": float(u_product[m])}
+            if run.error is None:
+                run.error = final_check(request, weights, run.n_iter)
+            results.append(run.result(weights, optimizer_state))
+        return results
+
+
+def unpad_trainable(real, padded, trainable_padded, values):
+    """:func:`unpad` for arrays shaped like the trainable weights only."""
+    full = iter(values)
+    padded_all = [next(full) if w.trainable else np.zeros(w.shape, np.float32)
+                  for w in layout(padded)]
+    return [v for w, v in zip(layout(real), unpad(real, padded, padded_all)) if w.trainable]
+
+
+def final_check(request, weights, n_iter):
+    """A fit's last check: the weights, and the outputs of a chunk of training rows, are
+    finite (an epoch's loss is taken before its last update)."""
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        return divergence(n_iter, "the weights became non-finite")
+    with np.errstate(all="ignore"):
+        outputs = forward(request.network, weights, request.X[:FINAL_CHECK_ROWS])
+    if not np.all(np.isfinite(outputs)):
+        return divergence(n_iter, "the network's outputs became non-finite")
+    return None
+
+
+# --- L-BFGS: one model, full batch -----------------------------------------------------------
+def train_lbfgs(program, request):
+    """Full-batch L-BFGS-B through :func:`scipy.optimize.minimize` with the network's gradient."""
+    backend, t = program.backend, request.training
+    network_layout = layout(request.network)
+    trainable_index = [k for k, w in enumerate(network_layout) if w.trainable]
+    shapes = [network_layout[k].shape for k in trainable_index]
+    sizes = [int(np.prod(s)) for s in shapes]
+    weights = [np.array(w, np.float32) for w in (
+        request.start.weights if request.start is not None else _fresh(request))]
+    data = program.place({"X": request.X[None], "Y": request.Y[None], "W": request.W[None]})
+    hyper = {name: np.asarray([getattr(t, name)], np.float32) for name in ("alpha", "l1", "dropout")}
+    seeds = np.asarray([request.seed % 2**32], np.uint32)
+    loss_curve = []
+
+    def unpack(flat):
+        offset = 0
+        for k, shape, size in zip(trainable_index, shapes, sizes):
+            weights[k] = flat[offset:offset + size].reshape(shape).astype(np.float32)
+            offset += size
+
+    def fun(flat):
+        unpack(flat)
+        counters = np.asarray([len(loss_curve)], np.uint32)
+        loss, gradients, frozen = backend.to_numpy(program.full_batch(
+            program.place([w[None] for w in weights]), data, program.place(hyper),
+            program.place(seeds), program.place(counters)))
+        frozen_index = [k for k, w in enumerate(network_layout) if not w.trainable]
+        for k, value in zip(frozen_index, frozen):
+            weights[k] = np.asarray(value[0], np.float32)
+        loss = float(loss[0])
+        loss_curve.append(loss)
+        if t.verbose:
+            print(f"Evaluation {len(loss_curve)}, loss = {loss:.8f}")
+        return loss, np.concatenate([np.ravel(g[0]) for g in gradients]).astype(np.float64)
+
+    x0 = np.concatenate([weights[k].ravel() for k in trainable_index]).astype(np.float64)
+    with np.errstate(all="ignore"):
+        outcome = scipy.optimize.minimize(fun, x0, method="L-BFGS-B", jac=True, options={
+            "maxfun": t.max_fun, "maxiter": t.max_iter, "gtol": t.tol})
+    unpack(outcome.x)
+    result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
+                       loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
+                       t=request.X.shape[0], history={"loss": list(loss_curve)})
+    if not np.isfinite(outcome.fun):
+        result.error = divergence(outcome.nit)
+    elif outcome.status != 0:
+        result.converged = False
+        result.convergence_warning = (
+            f"lbfgs failed to converge after {outcome.nit} iteration(s) (status={outcome.status}): "
+            f"{outcome.message}. Increase the number of iterations (max_iter) or scale the data.")
+    if result.error is None:
+        result.error = final_check(request, weights, result.n_iter)
+    return result
+
+
+def _fresh(request):
+    from .._network import initial_weights
+
+    return initial_weights(request.network, request.seed)
