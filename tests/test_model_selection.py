@@ -1,0 +1,166 @@
+"""skdl.model_selection: scikit-learn's searches, whose networks train in stacks, give
+scikit-learn's results."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import loguniform
+from sklearn import model_selection as sk
+from sklearn.datasets import load_iris
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdl import MLPClassifier, MLPRegressor, model_selection as skdl_ms
+from skdl.exceptions import DivergenceError
+
+X, Y = load_iris(return_X_y=True)
+GROUPS = np.arange(len(X)) % 4
+FAST = dict(hidden_layer_sizes=(8,), max_iter=8, learning_rate_init=0.03, batch_size=16,
+            random_state=0)
+
+
+def pipeline(**params):
+    return make_pipeline(StandardScaler(), MLPClassifier(**{**FAST, **params}))
+
+
+def assert_same_cv_results(ours, theirs, atol=0.01):
+    """Same keys, same types and shapes, the same candidates and near-equal scores."""
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        a, b = ours[key], theirs[key]
+        assert type(a) is type(b), key
+        if key == "params":
+            assert a == b
+        elif key.startswith("param_"):
+            assert a.dtype == b.dtype and list(a) == list(b) and np.array_equal(a.mask, b.mask), key
+        elif "time" in key:
+            assert a.shape == b.shape and a.dtype == b.dtype, key
+        elif key.startswith("rank_"):
+            assert a.dtype == b.dtype, key
+        else:
+            np.testing.assert_allclose(a, b, atol=atol, err_msg=key)
+
+
+def test_grid_search_gives_scikit_learns_results_with_its_fits_in_one_stack():
+    grid = {"mlpclassifier__hidden_layer_sizes": [(4,), (8,)],
+            "mlpclassifier__learning_rate_init": [0.01, 0.03]}
+    options = dict(cv=3, scoring={"acc": "accuracy", "f1": "f1_macro"}, refit="acc",
+                   return_train_score=True)
+    ours = skdl_ms.GridSearchCV(pipeline(), grid, **options).fit(X, Y)
+    theirs = sk.GridSearchCV(pipeline(), grid, **options).fit(X, Y)
+    assert ours.stacking_["fits"] == 12 and ours.stacking_["stacks"] == 1
+    assert_same_cv_results(ours.cv_results_, theirs.cv_results_)
+    assert ours.best_params_ == theirs.best_params_
+    assert ours.best_score_ == pytest.approx(theirs.best_score_, abs=0.01)
+    # The refit trains alone in both: the same network.
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-5)
+    assert set(ours.scorer_) == {"acc", "f1"} and ours.multimetric_
+
+
+def test_randomized_search_with_groups_and_a_routed_sample_weight():
+    space = {"learning_rate_init": loguniform(1e-3, 1e-1), "alpha": loguniform(1e-5, 1e-1),
+             "hidden_layer_sizes": [(4,), (6,), (8,)]}
+    weights = np.where(Y == 0, 2.0, 1.0)
+    results = []
+    for module in (skdl_ms, sk):
+        search = module.RandomizedSearchCV(MLPClassifier(**FAST), space, n_iter=5,
+                                           cv=GroupKFold(4), random_state=0)
+        results.append(search.fit(StandardScaler().fit_transform(X), Y, groups=GROUPS,
+                                  sample_weight=weights))
+    ours, theirs = results
+    assert ours.stacking_["fits"] == 20
+    assert_same_cv_results(ours.cv_results_, theirs.cv_results_)
+    assert ours.best_params_ == theirs.best_params_
+
+
+def test_a_search_with_a_refit_callable_and_parallel_jobs():
+    def refit(results):
+        return int(np.argmin(results["rank_test_score"]))
+
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-1]}
+    ours = skdl_ms.GridSearchCV(pipeline(), grid, cv=3, refit=refit, n_jobs=2).fit(X, Y)
+    theirs = sk.GridSearchCV(pipeline(), grid, cv=3, refit=refit).fit(X, Y)
+    assert_same_cv_results(ours.cv_results_, theirs.cv_results_)
+    assert ours.best_index_ == theirs.best_index_
+    assert not hasattr(ours, "best_score_")
+
+
+def test_a_diverging_candidate_gets_the_error_score_and_the_others_train():
+    y = X[:, 0]
+    grid = {"learning_rate_init": [1e-3, 1e4]}
+    regressor = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, max_iter=5,
+                             random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = skdl_ms.GridSearchCV(regressor, grid, cv=3, error_score=np.nan).fit(X, y)
+    assert any(issubclass(w.category, FitFailedWarning) for w in caught)
+    scores = ours.cv_results_["mean_test_score"]
+    assert np.isnan(scores[1]) and np.isfinite(scores[0])
+    theirs = sk.GridSearchCV(regressor, grid, cv=3, error_score=np.nan).fit(X, y)
+    assert_same_cv_results(ours.cv_results_, theirs.cv_results_)
+    with pytest.raises(DivergenceError):
+        skdl_ms.GridSearchCV(regressor, grid, cv=3, error_score="raise").fit(X, y)
+
+
+def test_fits_that_cannot_be_stacked_train_as_scikit_learn_trains_them():
+    """lbfgs, a verbose fit and another estimator in the grid: one fit at a time."""
+    pipe = Pipeline([("scale", StandardScaler()), ("model", MLPClassifier(**FAST))])
+    grid = [{"model": [MLPClassifier(**FAST)], "model__solver": ["adam", "lbfgs"]},
+            {"model": [LogisticRegression(max_iter=200)]}]
+    ours = skdl_ms.GridSearchCV(pipe, grid, cv=3).fit(X, Y)
+    theirs = sk.GridSearchCV(pipe, grid, cv=3).fit(X, Y)
+    assert ours.stacking_["fits"] == 3  # the adam candidate's three splits
+    assert_same_cv_results(ours.cv_results_, theirs.cv_results_)
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"][1:],
+                               theirs.cv_results_["mean_test_score"][1:], rtol=1e-6)
+
+
+def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is():
+    search = skdl_ms.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3)
+    search.fit(X, Y)
+    assert search.stacking_ == {"fits": 0, "stacks": 0, "train_time": 0.0}
+    expected = sk.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
+    np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
+                                  expected.cv_results_["mean_test_score"])
+
+
+def test_cross_validate_and_cross_val_score_give_scikit_learns_results():
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    weights = np.linspace(0.5, 1.5, len(X))
+    options = dict(cv=cv, scoring=["accuracy", "neg_log_loss"], return_train_score=True,
+                   return_estimator=True, return_indices=True,
+                   params={"mlpclassifier__sample_weight": weights})
+    ours = skdl_ms.cross_validate(pipeline(), X, Y, **options)
+    theirs = sk.cross_validate(pipeline(), X, Y, **options)
+    assert list(ours) == list(theirs)
+    for key in ("test_accuracy", "train_accuracy", "test_neg_log_loss", "train_neg_log_loss"):
+        np.testing.assert_allclose(ours[key], theirs[key], atol=0.01, err_msg=key)
+    for a, b in zip(ours["estimator"], theirs["estimator"]):
+        for x, y in zip(a[-1].coefs_, b[-1].coefs_):
+            np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+    for a, b in zip(ours["indices"]["test"], theirs["indices"]["test"]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(skdl_ms.cross_val_score(pipeline(), X, Y, cv=cv, groups=GROUPS),
+                               sk.cross_val_score(pipeline(), X, Y, cv=cv, groups=GROUPS), atol=0.01)
+
+
+def test_cross_validate_with_every_network_in_one_stack_keeps_each_its_own_early_stopping():
+    est = pipeline(early_stopping=True, n_iter_no_change=2, max_iter=40)
+    ours = skdl_ms.cross_validate(est, X, Y, cv=5, return_estimator=True)
+    theirs = sk.cross_validate(est, X, Y, cv=5, return_estimator=True)
+    ours_iters = [e[-1].n_iter_ for e in ours["estimator"]]
+    assert ours_iters == [e[-1].n_iter_ for e in theirs["estimator"]]
+    np.testing.assert_allclose(ours["test_score"], theirs["test_score"], atol=0.01)
+
+
+def test_the_scikit_learn_private_names_the_searches_rely_on_are_there():
+    from sklearn.model_selection._search import BaseSearchCV
+
+    from skdl.model_selection import _sklearn
+
+    assert callable(_sklearn.safe_split) and callable(_sklearn.check_method_params)
+    assert callable(BaseSearchCV._get_routed_params_for_fit)
