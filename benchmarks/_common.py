@@ -115,36 +115,50 @@ def git_revision():
     return "unknown"
 
 
-def header_lines(title, extra=()):
-    """Date, machine and package versions, as markdown-friendly lines."""
-    cores = os.cpu_count()
+def load_average():
+    """The 1-, 5- and 15-minute load averages as text (``"n/a"`` where the system has none)."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def machine_description():
+    """CPU model, cores, RAM and operating system, in one line."""
     try:
         import psutil
         physical = psutil.cpu_count(logical=False)
     except ImportError:
         physical = None
-    try:
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "n/a"
     mem = memory_gib()
-    versions = []
+    return (f"{cpu_model()}, {os.cpu_count()} logical cores"
+            + (f" ({physical} physical)" if physical else "")
+            + (f", {mem:.0f} GiB RAM" if mem else "")
+            + f", {platform.system()} {platform.release()}")
+
+
+def package_versions():
+    """``{import name: version}`` of the packages in :data:`PACKAGES` that are installed."""
+    versions = {}
     for module, dists in PACKAGES:
-        v = package_version(module, dists)
-        if v is not None:
-            versions.append(f"{module} {v}")
-    absent = [m for m, d in PACKAGES if package_version(m, d) is None]
+        version = package_version(module, dists)
+        if version is not None:
+            versions[module] = version
+    return versions
+
+
+def header_lines(title, extra=()):
+    """Date, machine and package versions, as markdown-friendly lines."""
+    versions = package_versions()
+    absent = [m for m, _ in PACKAGES if m not in versions]
     lines = [
         f"## {title}",
         "",
         f"- date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-        f"- machine: {cpu_model()}, {cores} logical cores"
-        + (f" ({physical} physical)" if physical else "")
-        + (f", {mem:.0f} GiB RAM" if mem else "")
-        + f", {platform.system()} {platform.release()}, load average {load}",
+        f"- machine: {machine_description()}, load average {load_average()}",
         f"- python {platform.python_version()} ({sys.executable})",
         f"- skdl {skdl_version()} (git {git_revision()})",
-        f"- packages: {', '.join(versions)}",
+        f"- packages: {', '.join(f'{m} {v}' for m, v in versions.items())}",
         f"- not installed: {', '.join(absent) or 'none'}",
         f"- KERAS_BACKEND={os.environ.get('KERAS_BACKEND', '(unset: tensorflow)')}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}",
@@ -214,6 +228,8 @@ def add_common_args(parser):
     parser.add_argument("--row-timeout", type=float, default=3600.0,
                         help="seconds before a row's subprocess is stopped")
     parser.add_argument("--out", default=None, help="also write the report to this file")
+    parser.add_argument("--json", default=None, metavar="FILE.json",
+                        help="also write the report as JSON (for the docs' tables and figure)")
     parser.add_argument("--row", default=None, help=argparse.SUPPRESS)  # internal: run one row
     return parser
 
@@ -236,7 +252,7 @@ def child_argv(args, parser):
     """The command-line options to forward to a row's subprocess."""
     argv = []
     for action in parser._actions:
-        if not action.option_strings or action.dest in ("help", "row", "only", "skip", "out",
+        if not action.option_strings or action.dest in ("help", "row", "only", "skip", "out", "json",
                                                           "anchor_python", "row_timeout"):
             continue
         value = getattr(args, action.dest)
@@ -488,6 +504,132 @@ def print_report(title, args, table, extra_header=(), footer=()):
     if footer:
         text += "\n" + "\n".join(footer) + "\n"
     emit(text, args.out, mode="w")
+
+
+# --------------------------------------------------------------------------
+# JSON reports: what the docs' tables and ratio figure are drawn from
+# (see benchmarks/README.md for the fields).
+
+REPORT_FIELDS = ("workload", "title", "date", "machine", "versions", "git_revision", "setup",
+                 "value_label", "ratio_label", "reference", "headline", "goal", "rows")
+
+
+def report_row(system, value, unit, ratio=None, notes="", **columns):
+    """One system's row of a JSON report.
+
+    Parameters
+    ----------
+    system : str
+        The row's label, e.g. ``"skdl MLPClassifierTF"``.
+    value : float or None
+        The workload's main figure (None when the row did not run).
+    unit : str
+        ``value``'s unit, e.g. ``"s"``, ``"ms"``, ``"MiB"``.
+    ratio : float or None
+        ``value`` over the reference's value measured in the same run.
+    notes : str
+        Anything a reader needs to read the row (an error, a version, a caveat).
+    **columns
+        The other figures of the row, by column name (keyword names are used as given;
+        pass a dict with ``**{"best CV accuracy": 0.975}`` for names with spaces).
+
+    Returns
+    -------
+    dict
+    """
+    return {"system": system, "value": value, "unit": unit, "ratio": ratio, "notes": notes,
+            "columns": columns}
+
+
+def plain(label):
+    """A markdown row label without its bold markers: ``"**skdl**"`` -> ``"skdl"``."""
+    return label.replace("**", "")
+
+
+def row_ratio(value, reference):
+    """``value / reference``, or None when either is missing."""
+    if value is None or not reference:
+        return None
+    return value / reference
+
+
+def write_json_report(path, workload, title, rows, *, value_label, ratio_label, reference,
+                      headline=None, goal=None, goal_text="", setup="", notes=(), smoke_run=False,
+                      device=None):
+    """Write one run's report to ``path`` as JSON, with this run's date, machine and versions.
+
+    Parameters
+    ----------
+    path : str
+        The file to write (its folder must exist).
+    workload : str
+        ``"P1"`` ... ``"P6"``, ``"wrappers"`` or ``"side-by-side"``.
+    title : str
+        The report's heading.
+    rows : list of dict
+        From :func:`report_row`.
+    value_label, ratio_label : str
+        Column headings for the rows' ``value`` and ``ratio``.
+    reference : str
+        What the ratios divide by (a row's ``system``, or a description).
+    headline : str or None
+        The ``system`` of skdl's row that the ratio figure plots; None: not plotted.
+    goal : float or None
+        The headline ratio the project aims to be at or under.
+    goal_text, setup : str
+        The goal and the workload's set-up, in words.
+    notes : sequence of str
+        Findings of this run, in words.
+    smoke_run : bool
+        True for ``--quick`` runs, whose numbers mean nothing (the figure skips them).
+    device : str or None
+        The accelerator the rows ran on, when not the CPU.
+
+    Returns
+    -------
+    dict
+        The report as written.
+    """
+    now = datetime.now().astimezone()
+    report = {
+        "workload": workload, "title": title,
+        "date": f"{now:%Y-%m-%d}", "time": f"{now:%H:%M %Z}",
+        "machine": machine_description(), "load_average": load_average(), "device": device,
+        "versions": {"python": platform.python_version(), "skdl": skdl_version(), **package_versions()},
+        "git_revision": git_revision(),
+        "setup": setup, "value_label": value_label, "ratio_label": ratio_label,
+        "reference": reference, "headline": headline, "goal": goal, "goal_text": goal_text,
+        "rows": list(rows), "notes": list(notes), "smoke_run": bool(smoke_run),
+    }
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    log(f"JSON report written to {path}")
+    return report
+
+
+def load_report(path):
+    """A JSON report, checked for the fields the docs and the figure read."""
+    with open(path) as f:
+        report = json.load(f)
+    absent = [field for field in REPORT_FIELDS if field not in report]
+    if absent:
+        raise ValueError(f"{path} is not a benchmark report: it lacks {', '.join(absent)}")
+    for row in report["rows"]:
+        numbers = [row[key] for key in ("value", "ratio") if row[key] is not None]
+        if not isinstance(row["unit"], str) or not all(isinstance(x, (int, float)) for x in numbers):
+            raise ValueError(f"{path}: row {row['system']!r} needs a numeric value and ratio (or null) "
+                             f"and a unit; got {row['value']!r}, {row['ratio']!r}, {row['unit']!r}")
+    systems = [row["system"] for row in report["rows"]]
+    if report["headline"] is not None and report["headline"] not in systems:
+        raise ValueError(f"{path}: its headline {report['headline']!r} is none of its rows")
+    return report
+
+
+def load_reports(folder):
+    """Every ``*.json`` report in ``folder``, sorted by file name."""
+    names = sorted(name for name in os.listdir(folder) if name.endswith(".json"))
+    return [load_report(os.path.join(folder, name)) for name in names]
 
 
 # --- the tiny iris workload shared by P2 (time per fit) and P5 (memory per fit) -------------

@@ -174,6 +174,25 @@ def cell_time(r):
     return f"{r['seconds']:.1f} s"
 
 
+def json_system(impl, dataset):
+    return f"{impl}, {dataset}" + (" (pipeline)" if dataset == "digits" else "")
+
+
+def json_row(r, scikeras):
+    """The JSON report's row of one impl x dataset; its ratio is to scikeras on that dataset."""
+    system = json_system(r["impl"], r["dataset"])
+    if r.get("status", "ok") != "ok":
+        return C.report_row(system, None, "s", notes=C.status_text(r))
+    reference = scikeras.get("seconds") if scikeras.get("status", "ok") == "ok" else None
+    return C.report_row(
+        system, r["seconds"], "s", C.row_ratio(r["seconds"], reference),
+        ", ".join(f"{k}={v}" for k, v in r["best_params"].items()),
+        **{"best_score_": r["best_score"],
+           "best candidate's fold scores": ", ".join(f"{s:.3f}" for s in r["fold_scores"]),
+           "is_classifier": r.get("is_classifier"), "CV splitter": r.get("cv"),
+           "training_loop_": r.get("training_loop") if r["impl"] == "skdl" else None})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impl", choices=IMPLS, help="which KerasClassifier to import")
@@ -183,6 +202,8 @@ def main():
     parser.add_argument("--row-timeout", type=float, default=1800.0,
                         help="seconds before a run's subprocess is stopped (--all)")
     parser.add_argument("--out", default=None, help="also write the --all report to this file")
+    parser.add_argument("--json", default=None, metavar="FILE.json",
+                        help="also write the --all report as JSON (for the docs' tables and figure)")
     parser.add_argument("--row", default=None, help=argparse.SUPPRESS)  # internal: impl:dataset
     args = parser.parse_args()
     if args.row:
@@ -217,13 +238,14 @@ def main():
         for impl in IMPLS:
             run(impl, FALLBACK)
 
-    rows = []
+    rows, json_rows = [], []
     for dataset in datasets:
         for impl in IMPLS:
             r = results[impl, dataset]
             ok = r.get("status", "ok") == "ok"
             other = results["skdl", dataset]
             both = ok and other.get("status", "ok") == "ok"
+            json_rows.append(json_row(r, results["scikeras", dataset]))
             rows.append([
                 dataset + (" (pipeline)" if dataset == "digits" else ""),
                 impl,
@@ -250,8 +272,12 @@ def main():
     if FALLBACK in datasets:
         footer.append(f"{FALLBACK}: the digits pipeline failed for one library, so both ran on X "
                       "standardised once up front (no pipeline) for a timing comparison.")
-    C.print_report("scikeras 0.13 vs skdl.wrappers: the same GridSearchCV script", args, table,
-                   extra, footer)
+    title = "scikeras 0.13 vs skdl.wrappers: the same GridSearchCV script"
+    C.print_report(title, args, table, extra, footer)
+    if args.json:
+        C.write_json_report(args.json, "wrappers", title, json_rows, value_label="search time",
+                            ratio_label="ratio to scikeras", reference="scikeras on the same dataset",
+                            headline=json_system("skdl", "digits"), setup=" ".join(extra), notes=footer)
 
 
 if __name__ == "__main__":

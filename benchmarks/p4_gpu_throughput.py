@@ -314,11 +314,32 @@ def build_report(args, state):
     return table, footer
 
 
+def json_system(name, batch):
+    return f"{C.plain(LABELS[name])}, batch {batch}"
+
+
+def json_rows(args, state):
+    """One JSON report row per system and batch size; ratios are to the probe at that batch size."""
+    rows = []
+    for name in SYSTEMS:
+        for b in args.batches:
+            r = state["results"].get((name, b), {"status": "not run", "reason": ""})
+            if r.get("status", "ok") != "ok":
+                rows.append(C.report_row(json_system(name, b), None, "ms", notes=C.status_text(r)))
+                continue
+            probe = state["results"].get(("probe", b), {}).get("ms")
+            rows.append(C.report_row(json_system(name, b), r["ms"], "ms", C.row_ratio(r["ms"], probe),
+                                     r.get("note", ""), **{"train acc": r.get("acc")}))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes (2048 samples, a smaller network): a smoke run, numbers meaningless")
     parser.add_argument("--out", default=None, help="also write the report to this file (rewritten after each row)")
+    parser.add_argument("--json", default=None, metavar="FILE.json",
+                        help="also write the final report as JSON (for the docs' tables and figure)")
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs per system (default 5; 2 with --quick)")
     parser.add_argument("--samples", type=int, default=None, help="training samples (default 60000; 2048 with --quick)")
     parser.add_argument("--batches", default="128,1024", help="comma-separated batch sizes")
@@ -344,6 +365,12 @@ def main():
         text = "\n".join(C.header_lines(title, extra)) + "\n\n" + table + "\n\n" + "\n".join(footer) + "\n"
         if final:
             C.emit(text, args.out, mode="w")
+            if args.json:
+                C.write_json_report(args.json, "P4", title, json_rows(args, state), value_label="ms/epoch",
+                                    ratio_label="ratio to probe", reference="the probe at the same batch size",
+                                    headline=json_system("skdl", args.batches[0]), goal_text=footer[0],
+                                    setup=extra[0], notes=footer[1:], smoke_run=args.quick,
+                                    device=state.get("device"))
         elif args.out:
             with open(args.out, "w") as f:
                 f.write(text)

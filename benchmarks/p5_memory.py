@@ -103,10 +103,11 @@ def main():
         return C.run_child(ROWS, args)
 
     results = C.run_all(__file__, parser, args, ROWS, OPTIONAL)
-    rows = []
+    rows, json_rows = [], []
     for name, r in results.items():
         if r.get("status") != "ok":
             rows.append([LABELS[name], C.status_text(r), "-", "-", "-", "-", "-", ""])
+            json_rows.append(C.report_row(C.plain(LABELS[name]), None, "MiB", notes=C.status_text(r)))
             continue
         n, s, m = r["fits"], r["start"], r["mid"]
         rss = r["rss"]
@@ -115,6 +116,12 @@ def main():
         rows.append([LABELS[name], f"{growth:+.1f} MiB", f"{growth * 1024 / max(n - s, 1):+.1f} KiB",
                      f"fit {s} -> {n}", f"{a:.0f} / {mid:.0f} / {b:.0f} MiB", f"{r['ms_per_fit']:.1f} ms",
                      f"{(mid - a):+.1f} / {(b - mid):+.1f} MiB", r.get("note", "")])
+        json_rows.append(C.report_row(
+            C.plain(LABELS[name]), growth, "MiB", None, r.get("note", ""),
+            **{"per fit KiB": growth * 1024 / max(n - s, 1), "between": f"fit {s} -> {n}",
+               "RSS at start / midway / N MiB": f"{a:.0f} / {mid:.0f} / {b:.0f}",
+               "ms/fit (all fits)": r["ms_per_fit"],
+               "growth 1st half / 2nd half MiB": f"{(mid - a):+.1f} / {(b - mid):+.1f}"}))
     table = C.markdown_table(["system", "RSS growth", "per fit", "between", "RSS at start / midway / N",
                               "ms/fit (all fits)", "growth 1st half / 2nd half", "note"], rows)
     footer = ["Goal: skdl flat, under +2 MiB between fit 10 and fit 500."]
@@ -129,7 +136,14 @@ def main():
     extra = [f"P5: iris, hidden (16,), 2 epochs, fit+predict repeated: skdl/sklearn/skorch {args.fits_skdl} fits, "
              f"keras/scikeras {args.fits_keras} fits; RSS via psutil after gc.collect(); each system in its own "
              "subprocess"]
-    C.print_report("P5 memory over many fits", args, table, extra, footer)
+    title = "P5 memory over many fits"
+    C.print_report(title, args, table, extra, footer)
+    if args.json:
+        # The goal is absolute (MiB), not a ratio: the rows carry no ratio and the figure skips P5.
+        C.write_json_report(args.json, "P5", title, json_rows, value_label="RSS growth",
+                            ratio_label="ratio", reference="none (the goal is an absolute growth)",
+                            headline=C.plain(LABELS["skdl"]), goal_text=footer[0], setup=extra[0],
+                            notes=footer[1:], smoke_run=args.quick)
 
 
 if __name__ == "__main__":

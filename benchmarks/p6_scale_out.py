@@ -83,6 +83,11 @@ def labels_for(n):
             f"skdl_{n}_warm": f"**skdl MLPClassifierTF after start_workers({n})**"}
 
 
+def json_system(name, labels):
+    """A row's label with its n_jobs, unique within the report (the table shows n_jobs in a column)."""
+    return f"{C.plain(labels[name])}, n_jobs={name.split('_')[1]}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     C.add_common_args(parser)
@@ -97,10 +102,11 @@ def main():
     labels = labels_for(n)
     ok = {name: r for name, r in results.items() if r.get("status") == "ok"}
     anchor = ok.get("sklearn_1", {}).get("seconds")
-    table = []
+    table, json_rows = [], []
     for name, r in results.items():
         if name not in ok:
             table.append([labels[name], "-", C.status_text(r)] + ["-"] * 6)
+            json_rows.append(C.report_row(json_system(name, labels), None, "s", notes=C.status_text(r)))
             continue
         base = ok.get("sklearn_1" if name.startswith("sklearn") else "skdl_1")
         same = "-" if base is None or base is r else ("yes" if r["scores"] == base["scores"] else "**no**")
@@ -109,10 +115,16 @@ def main():
             warm = f"{r['warm_up']:.1f} s ({len(r['warm_pids'])} workers; fits in them: {'yes' if inside else 'no'})"
         else:
             warm = "-"
+        speedup = None if base is None or base is r else base["seconds"] / r["seconds"]
         table.append([labels[name], r["n_jobs"], f"{r['seconds']:.1f} s",
-                      "-" if base is None or base is r else C.ratio(base["seconds"], r["seconds"]),
+                      "-" if speedup is None else f"{speedup:.2f}x",
                       C.ratio(r["seconds"], anchor), warm, f"{r['best_score']:.4f}", same,
                       len(r["fit_pids"])])
+        json_rows.append(C.report_row(
+            json_system(name, labels), r["seconds"], "s", C.row_ratio(r["seconds"], anchor),
+            **{"speed-up over its n_jobs=1": speedup, "start_workers (untimed)": warm,
+               "best CV accuracy": r["best_score"], "same scores as n_jobs=1": same.strip("*"),
+               "fit processes": len(r["fit_pids"])}))
     text = C.markdown_table(["system", "n_jobs", "search time", "speed-up over its n_jobs=1",
                              "ratio to sklearn n_jobs=1", "start_workers (untimed)", "best CV accuracy",
                              "same scores as n_jobs=1", "fit processes"], table)
@@ -129,7 +141,14 @@ def main():
              f"shuffle=True, random_state=0), {args.epochs} epochs, batch {args.batch_size}); each row in its "
              "own subprocess; times exclude interpreter start and the parent's imports",
              f"load average before the rows: {load_before} (the header's is after)"]
-    C.print_report(f"P6 scale-out (P1 search, n_jobs=1 vs {n})", args, text, extra, footer)
+    title = f"P6 scale-out (P1 search, n_jobs=1 vs {n})"
+    C.print_report(title, args, text, extra, footer)
+    if args.json:
+        # The goal is a speed-up over skdl's own n_jobs=1, not a ratio to sklearn: no goal marker.
+        C.write_json_report(args.json, "P6", title, json_rows, value_label="search time",
+                            ratio_label="ratio to sklearn n_jobs=1", reference=json_system("sklearn_1", labels),
+                            headline=json_system(f"skdl_{n}_warm", labels), goal_text=footer[0],
+                            setup=" ".join(extra), notes=footer[1:], smoke_run=args.quick)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Run the user guide's doctests (the gallery is not executed for this builder)::
 
 import doctest
 import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -26,10 +27,16 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+GENERATED = Path(__file__).resolve().parent / "_generated"  # drawn at build time, git-ignored
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _gallery_order
+sys.path.insert(0, str(BENCHMARKS))  # the reports' reader and table writer
 
+import _common as benchmark_reports  # noqa: E402
+import report_table  # noqa: E402
 import skdl  # noqa: E402
+from sphinx.util.docutils import SphinxDirective  # noqa: E402
 
 # Examples and doctests train for a handful of epochs on purpose.
 warnings.filterwarnings("ignore", message=".*Maximum iterations.*")
@@ -37,7 +44,7 @@ warnings.filterwarnings("ignore", message=".*Maximum iterations.*")
 # -- Project -----------------------------------------------------------------
 project = "skdl"
 author = "the skdl developers"
-copyright = "2025, the skdl developers"
+copyright = "%Y, the skdl developers"  # Sphinx puts the build's year (SOURCE_DATE_EPOCH's if set)
 release = skdl.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -50,7 +57,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
-exclude_patterns = ["_build", "_gallery_order.py", "Thumbs.db", ".DS_Store",
+exclude_patterns = ["_build", "_generated", "_gallery_order.py", "Thumbs.db", ".DS_Store",
                     "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
 root_doc = "index"
 default_role = "literal"
@@ -113,5 +120,29 @@ def _no_gallery_for_doctest(app):
         app.config.plot_gallery = "False"
 
 
+# -- Benchmarks page ---------------------------------------------------------
+class BenchmarkReport(SphinxDirective):
+    """``.. benchmark-report:: NAME.json``: a report of ``benchmarks/reports/`` as a table."""
+
+    required_arguments = 1
+
+    def run(self):
+        path = BENCHMARKS / "reports" / self.arguments[0]
+        self.env.note_dependency(str(path))
+        report = benchmark_reports.load_report(path)
+        return self.parse_text_to_nodes("\n".join(report_table.report_rst(report)))
+
+
+def _draw_benchmark_ratios(app):
+    """Run ``benchmarks/plot_ratios.py``, so the page's figure is drawn from the committed reports."""
+    GENERATED.mkdir(exist_ok=True)
+    command = [sys.executable, str(BENCHMARKS / "plot_ratios.py"), "--out", str(GENERATED / "benchmark_ratios.png")]
+    drawn = subprocess.run(command, capture_output=True, text=True)
+    if drawn.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{drawn.stderr}")
+
+
 def setup(app):
     app.connect("builder-inited", _no_gallery_for_doctest, priority=5)
+    app.connect("builder-inited", _draw_benchmark_ratios)
+    app.add_directive("benchmark-report", BenchmarkReport)

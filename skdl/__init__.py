@@ -2,8 +2,11 @@
 
 import os
 
+from . import _startup_log
+
 # TensorFlow's C++ start-up chatter (oneDNN notices) drowns a search's output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_startup_log.install()
 # Several processes (n_jobs, Ray workers) share one GPU: take memory as needed.
 os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
