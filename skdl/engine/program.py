@@ -30,10 +30,13 @@ def backend():
 
 
 def _dynamic_rows(path, value):
-    """Leading dimensions that vary between calls of a program's functions, whose
-    second argument is always the data: the stack size everywhere, and the rows of
-    the data sets and of the epoch's order as well."""
-    return 2 if path[0] == 1 or path[-1] == "order" else 1
+    """The dimensions that vary between calls of a program's functions on one stack:
+    the rows of the data sets (the ``X``, ``Y``, ``W`` entries of the data argument,
+    and how many distinct sets there are) and the length of the epoch's ``order``.
+    The stack's size stays fixed: each size is traced once."""
+    if len(path) > 1 and path[1] in ("X", "Y", "W"):
+        return (0, 1)
+    return (1,) if path[-1] == "order" else ()
 
 
 def _select_improved(improved, new, old):
@@ -54,7 +57,7 @@ class Program:
         self.evaluate = compiled(functools.partial(stack.evaluate, structure), dynamic=_dynamic_rows)
         self.full_batch = compiled(functools.partial(stack.full_batch, structure, engine.value_and_grad),
                                    dynamic=_dynamic_rows)
-        self.select_improved = engine.Compiled(_select_improved, dynamic=lambda p, v: 1, device=device)
+        self.select_improved = engine.Compiled(_select_improved, dynamic=lambda p, v: (), device=device)
 
     def place(self, tree):
         return self.backend.place(tree, self.device)

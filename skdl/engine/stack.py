@@ -179,11 +179,12 @@ def objectives(structure, trainable, frozen, x, y, w, real, hyper, dropout=None,
     """Each model's minibatch objective (M,): its weighted mean loss plus its penalty,
     the penalty divided by the batch's weight as scikit-learn's MLP does.
 
-    Returns ``(sum of the objectives, (objectives, divisors, new moving statistics))``:
-    the sum's gradient is every model's own gradient. A batch whose weights
-    are all zero divides by its real row count instead.
+    ``trainable`` is the flat (M, P) array of :func:`flatten`. Returns ``(sum of
+    the objectives, (objectives, divisors, new moving statistics))``: the sum's
+    gradient is every model's own gradient. A batch whose weights are all
+    zero divides by its real row count instead.
     """
-    params = merge(structure, trainable, frozen)
+    params = merge(structure, unflatten(structure, trainable), frozen)
     logits, moving = forward(structure, params, x, training=True, real=real,
                              unit_masks=unit_masks, dropout=dropout)
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
@@ -193,14 +194,31 @@ def objectives(structure, trainable, frozen, x, y, w, real, hyper, dropout=None,
     return ops.sum(per_model), (per_model, divisor, moving)
 
 
-def split(structure, params):
-    """``(trainable, frozen)``: the weights the optimizer trains, and the moving statistics."""
-    trainable = [p for w, p in zip(structure.layout, params) if w.trainable]
+# --- the trained weights as one flat array per model ------------------------------------------
+def trainable_shapes(structure):
+    return [w.shape for w in structure.layout if w.trainable]
+
+
+def flatten(structure, params):
+    """``(trainable (M, P), frozen list)``: the weights the optimizer trains side by side in
+    one array (so a step updates them all in a few operations), and the moving statistics.
+    Works on NumPy arrays and on backend tensors."""
+    trainable = [ops.reshape(p, (ops.shape(p)[0], -1))
+                 for w, p in zip(structure.layout, params) if w.trainable]
     frozen = [p for w, p in zip(structure.layout, params) if not w.trainable]
-    return trainable, frozen
+    return ops.concatenate(trainable, axis=1), frozen
+
+
+def unflatten(structure, trainable):
+    """The trainable weights (in layout order) from their flat (M, P) array."""
+    shapes = trainable_shapes(structure)
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    pieces = ops.split(trainable, list(np.cumsum(sizes)[:-1]), axis=1)
+    return [ops.reshape(piece, (-1,) + tuple(shape)) for piece, shape in zip(pieces, shapes)]
 
 
 def merge(structure, trainable, frozen):
+    """Trainable and frozen weights interleaved back in layout order."""
     trainable, frozen = iter(trainable), iter(frozen)
     return [next(trainable) if w.trainable else next(frozen) for w in structure.layout]
 
@@ -210,101 +228,95 @@ def _select(active, new, old):
     return ops.where(_per_model(active, len(old.shape)), new, old)
 
 
-def _gather_rows(array, flat_rows):
-    """Rows ``flat_rows`` (M, B) of ``array`` (S, N, ...) read as (S * N, ...)."""
-    flat = ops.reshape(array, (-1,) + tuple(array.shape[2:]))
-    return ops.take(flat, flat_rows, axis=0)
+def _flat_rows(array):
+    """``array`` (S, N, ...) read as (S * N, ...)."""
+    return ops.reshape(array, (-1,) + tuple(array.shape[2:]))
 
 
 def epoch(structure, value_and_grad, state, data, plan):
     """Train every running model of the stack on one epoch of its rows.
 
-    ``state`` holds ``params`` (``structure.layout`` order), ``slots``
-    (the solver's slot name -> one array per trainable weight), ``step`` (M,)
-    and ``u_product`` (M,); ``data`` the stack's distinct training sets
-    ``X`` (S, N, F), ``Y`` (S, N[, K]), ``W`` (S, N), zero-padded to N rows;
-    ``plan`` which set each model reads (``source``), how many of its rows
-    (``n_rows``), in which order (``order`` (M, n_steps * batch_size)), the
-    step count, which models run, and their hyper-parameters and seeds.
+    ``state`` holds ``trainable`` (M, P) (see :func:`flatten`), ``frozen``
+    (the moving statistics), ``slots`` (the solver's slot name -> an (M, P)
+    array), ``step`` (M,) and ``u_product`` (M,); ``data`` the stack's
+    distinct training sets ``X`` (S, N, F), ``Y`` (S, N[, K]), ``W`` (S, N),
+    zero-padded to N rows; ``plan`` which set each model reads (``source``),
+    how many of its rows (``n_rows``), in which order (``order`` (M, n_steps *
+    batch_size)), the step count, which models run, and their
+    hyper-parameters and seeds.
 
     Returns the new state and each model's epoch loss: the mean of its
     minibatch objectives weighted by each batch's divisor.
     """
     batch_size = structure.batch_size
     n_rows, running, hyper = plan["n_rows"], plan["running"], plan["hyper"]
-    rows_per_set = ops.shape(data["X"])[1]
-    base = ops.expand_dims(plan["source"] * rows_per_set, 1)
-    positions = ops.arange(batch_size, dtype="int32")
+    X, Y, W = (_flat_rows(data[name]) for name in ("X", "Y", "W"))
+    base = ops.expand_dims(plan["source"] * ops.shape(data["X"])[1], 1)
+    positions = ops.expand_dims(ops.arange(batch_size, dtype="int32"), 0)
+    limits = ops.expand_dims(n_rows, 1)
+    n_models = ops.shape(plan["order"])[0]
+    solver = structure.solver
 
-    def body(i, params, slots, step, u_product, loss_sum, weight_sum):
+    def body(i, trainable, frozen, slots, step, u_product, loss_sum, weight_sum):
         start = i * batch_size
-        order = ops.slice(plan["order"], (0, start), (ops.shape(plan["order"])[0], batch_size))
-        real = ops.cast(ops.expand_dims(positions + start, 0) < ops.expand_dims(n_rows, 1), "float32")
+        rows = base + ops.slice(plan["order"], (0, start), (n_models, batch_size))
+        real = ops.cast(positions + start < limits, "float32")
         active = ops.logical_and(running, start < n_rows)
-        rows = base + order
-        x, y = _gather_rows(data["X"], rows), _gather_rows(data["Y"], rows)
-        w = _gather_rows(data["W"], rows) * real
-        trainable, frozen = split(structure, params)
+        x, y, w = ops.take(X, rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
         dropout = (hyper["dropout"], plan["seeds"], plan["epochs"], i)
-        (_, (per_model, divisor, moving)), gradients = value_and_grad(
+        (_, (per_model, divisor, moving)), gradient = value_and_grad(
             lambda t: objectives(structure, t, frozen, x, y, w, real, hyper, dropout,
                                  plan.get("unit_masks")))(trainable)
         new_step = step + ops.cast(active, "float32")
         new_product = (nadam_u_product(u_product, new_step, hyper["beta_1"])
-                       if structure.solver == "nadam" else u_product)
-        new_trainable, new_slots = [], {name: [] for name in slots}
-        for k, (weight, gradient) in enumerate(zip(trainable, gradients)):
-            value, updated = update(structure.solver, structure.nesterov, weight, gradient,
-                                    {name: slots[name][k] for name in slots}, new_step, hyper,
-                                    new_product)
-            new_trainable.append(_select(active, value, weight))
-            for name in slots:
-                new_slots[name].append(_select(active, updated[name], slots[name][k]))
-        new_frozen = [_select(active, value, old) for value, old in zip(moving, frozen)] or frozen
-        return (i + 1, merge(structure, new_trainable, new_frozen), new_slots,
+                       if solver == "nadam" else u_product)
+        updated, new_slots = update(solver, structure.nesterov, trainable, gradient, slots,
+                                    new_step, hyper, new_product)
+        return (i + 1, _select(active, updated, trainable),
+                [_select(active, new, old) for new, old in zip(moving, frozen)] if moving else frozen,
+                {name: _select(active, new_slots[name], slots[name]) for name in slots},
                 _select(active, new_step, step), _select(active, new_product, u_product),
                 loss_sum + ops.where(active, per_model * divisor, 0.0),
                 weight_sum + ops.where(active, divisor, 0.0))
 
     zeros = ops.zeros_like(state["step"])
-    _, params, slots, step, u_product, loss_sum, weight_sum = ops.while_loop(
+    _, trainable, frozen, slots, step, u_product, loss_sum, weight_sum = ops.while_loop(
         lambda i, *_: i < plan["n_steps"], body,
-        (ops.convert_to_tensor(0, "int32"), state["params"], state["slots"], state["step"],
-         state["u_product"], zeros, zeros))
-    return ({"params": params, "slots": slots, "step": step, "u_product": u_product},
-            loss_sum / ops.maximum(weight_sum, 1e-30))
+        (ops.convert_to_tensor(0, "int32"), state["trainable"], state["frozen"], state["slots"],
+         state["step"], state["u_product"], zeros, zeros))
+    return ({"trainable": trainable, "frozen": frozen, "slots": slots, "step": step,
+             "u_product": u_product}, loss_sum / ops.maximum(weight_sum, 1e-30))
 
 
-def evaluate(structure, params, data, plan):
+def evaluate(structure, trainable, frozen, data, plan):
     """Every model's outputs on its own held-out rows (M, N, K) and its weighted
     mean loss there (M,), without penalty; ``plan`` as for :func:`epoch`
     (``order`` lists each model's rows, ``n_rows`` how many are real)."""
-    rows_per_set = ops.shape(data["X"])[1]
-    rows = ops.expand_dims(plan["source"] * rows_per_set, 1) + plan["order"]
-    x, y = _gather_rows(data["X"], rows), _gather_rows(data["Y"], rows)
+    rows = ops.expand_dims(plan["source"] * ops.shape(data["X"])[1], 1) + plan["order"]
+    X, Y, W = (_flat_rows(data[name]) for name in ("X", "Y", "W"))
     width = ops.shape(plan["order"])[1]
     real = ops.cast(ops.expand_dims(ops.arange(width, dtype="int32"), 0)
                     < ops.expand_dims(plan["n_rows"], 1), "float32")
-    w = _gather_rows(data["W"], rows) * real
+    x, y, w = ops.take(X, rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
+    params = merge(structure, unflatten(structure, trainable), frozen)
     logits, _ = forward(structure, params, x, unit_masks=plan.get("unit_masks"))
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
     weight = ops.sum(w, axis=1)
     return link(structure, logits), total / ops.where(weight > 0, weight, 1.0)
 
 
-def full_batch(structure, value_and_grad, params, data, hyper, seeds, counters):
-    """L-BFGS' objective on all rows of a stack of one, its gradients and the new
+def full_batch(structure, value_and_grad, trainable, frozen, data, hyper, seeds, counters):
+    """L-BFGS' objective on all rows of a stack of one, its flat gradient and the new
     moving statistics (training mode, as each minibatch step is)."""
-    x, y = data["X"], data["Y"]
     real = ops.ones(ops.shape(data["W"]), "float32")
-    trainable, frozen = split(structure, params)
     dropout = (hyper["dropout"], seeds, counters, 0)
-    (_, (per_model, _, moving)), gradients = value_and_grad(
-        lambda t: objectives(structure, t, frozen, x, y, data["W"], real, hyper, dropout))(trainable)
-    return per_model, gradients, moving or frozen
+    (_, (per_model, _, moving)), gradient = value_and_grad(
+        lambda t: objectives(structure, t, frozen, data["X"], data["Y"], data["W"], real, hyper,
+                             dropout))(trainable)
+    return per_model, gradient, moving or frozen
 
 
-def initial_slots(structure, trainable_shapes):
-    """The solver's slots at the start of training, as NumPy arrays."""
-    return {name: [np.full(shape, value, np.float32) for shape in trainable_shapes]
+def initial_slots(structure, n_models, size):
+    """The solver's slots at the start of training: NumPy (M, P) arrays."""
+    return {name: np.full((n_models, size), value, np.float32)
             for name, value in SLOTS[structure.solver].items()}

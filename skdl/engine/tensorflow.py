@@ -45,27 +45,33 @@ def value_and_grad(function):
 
 
 class Compiled:
-    """A ``tf.function`` traced on its first call with the leading dimensions that
-    ``dynamic(path, array)`` names left unknown, then called as that concrete function
-    (which skips the signature matching that costs about half a millisecond a call)."""
+    """A ``tf.function`` traced once per signature in which the dimensions that
+    ``dynamic(path, array)`` names are left unknown (the rows of the data, say), then
+    called as that concrete function (which skips the signature matching that costs
+    about half a millisecond a call). The other dimensions stay known to TensorFlow,
+    which folds the shape arithmetic of the traced step away."""
 
     def __init__(self, function, dynamic, jit_compile=False, device=None, donate=()):
         self.function = tf.function(function, autograph=False, jit_compile=jit_compile)
-        self.dynamic, self.device, self.concrete = dynamic, device, None
+        self.dynamic, self.device, self.concrete = dynamic, device, {}
 
     def _signature(self, args):
         def spec(path, value):
             shape = list(np.shape(value))
-            for axis in range(min(self.dynamic(path, value), len(shape))):
-                shape[axis] = None
+            for axis in self.dynamic(path, value):
+                if axis < len(shape):
+                    shape[axis] = None
             return tf.TensorSpec(shape, tf.as_dtype(value.dtype))
         return _map_with_paths(spec, args)
 
     def __call__(self, *args):
+        signature = self._signature(args)
+        key = tuple((tuple(s.shape.as_list()), s.dtype) for s in tf.nest.flatten(signature))
         with on_device(self.device):
-            if self.concrete is None:
-                self.concrete = self.function.get_concrete_function(*self._signature(args))
-            return self.concrete(*args)
+            concrete = self.concrete.get(key)
+            if concrete is None:
+                concrete = self.concrete[key] = self.function.get_concrete_function(*signature)
+            return concrete(*args)
 
 
 def _map_with_paths(function, tree, path=()):

@@ -263,25 +263,27 @@ class StackTrainer:
         from .._network import initial_weights
 
         weights, slots, step, u_product = [], [], [], []
-        trainable_shapes = [w.shape for w in layout(self.padded_network) if w.trainable]
         for request in self.requests:
             start = request.start
             own = start.weights if start is not None else initial_weights(request.network, request.seed)
             weights.append(pad(request.network, self.padded_network, own))
             state = start.optimizer_state if start is not None else None
-            if state is not None:
-                slots.append(state["slots"])
-                step.append(state["step"])
-                u_product.append(state["u_product"])
-            else:
-                slots.append(stack.initial_slots(self.structure, trainable_shapes))
-                step.append(0.0)
-                u_product.append(1.0)
-        names = list(slots[0])
-        return {"params": [_stacked(w) for w in zip(*weights)],
-                "slots": {name: [_stacked(s) for s in zip(*(model[name] for model in slots))]
-                          for name in names},
-                "step": np.asarray(step, np.float32), "u_product": np.asarray(u_product, np.float32)}
+            slots.append(None if state is None else {
+                name: np.concatenate([np.ravel(a) for a in arrays])
+                for name, arrays in state["slots"].items()})
+            step.append(0.0 if state is None else state["step"])
+            u_product.append(1.0 if state is None else state["u_product"])
+        params = [_stacked(values) for values in zip(*weights)]
+        trainable = np.concatenate([p.reshape(len(p), -1) for w, p in zip(layout(self.padded_network), params)
+                                    if w.trainable], axis=1)
+        initial = stack.initial_slots(self.structure, len(self.requests), trainable.shape[1])
+        for m, own in enumerate(slots):
+            for name, values in (own or {}).items():
+                initial[name][m] = values
+        return {"trainable": trainable,
+                "frozen": [p for w, p in zip(layout(self.padded_network), params) if not w.trainable],
+                "slots": initial, "step": np.asarray(step, np.float32),
+                "u_product": np.asarray(u_product, np.float32)}
 
     def _constant_plan(self):
         t = [r.training for r in self.requests]
@@ -323,17 +325,18 @@ class StackTrainer:
             losses = program.backend.to_numpy(losses)
             scores = validation_losses = [None] * len(runs)
             if self.validation is not None:
-                scores, validation_losses = self._validate(state["params"], running)
+                scores, validation_losses = self._validate(state, running)
             improved = np.zeros(len(runs), bool)
             for m, run in enumerate(runs):
                 if running[m]:
                     improved[m] = run.after_epoch(float(losses[m]), scores[m], validation_losses[m])
             if improved.any():
-                best = program.select_improved(improved, state["params"],
-                                               state["params"] if best is None else best)
+                current = [state["trainable"]] + list(state["frozen"])
+                best = program.select_improved(improved, current, current if best is None else best)
             stop = False
             if self.callbacks and runs[0].running:
-                weights = self._weights_of(state["params"], 0)
+                weights = self._weights_of(program.backend.to_numpy(
+                    [state["trainable"]] + list(state["frozen"])), 0)
                 runs[0].learning_rate = self.callbacks.epoch_end(
                     epoch, runs[0].history[-1], weights, runs[0].learning_rate)
                 stop = self.callbacks.stop_training
@@ -343,10 +346,11 @@ class StackTrainer:
             epoch += 1
         return self._results(state, best)
 
-    def _validate(self, params, running):
+    def _validate(self, state, running):
         data = self.validation
         orders = [np.arange(data.width, dtype=np.int32) for _ in self.runs]
-        outputs, losses = self.program.evaluate(params, data.placed, data.plan(orders))
+        outputs, losses = self.program.evaluate(state["trainable"], state["frozen"], data.placed,
+                                                data.plan(orders))
         outputs, losses = self.program.backend.to_numpy((outputs, losses))
         scores = [None] * len(self.runs)
         for m, request in enumerate(self.requests):
@@ -356,20 +360,23 @@ class StackTrainer:
                 scores[m] = request.score(outputs[m, :len(X_val), :n_outputs], Y_val, W_val)
         return scores, [float(v) for v in losses]
 
-    def _weights_of(self, params, m, numpy_params=None):
-        values = numpy_params if numpy_params is not None else self.program.backend.to_numpy(params)
-        return unpad(self.requests[m].network, self.padded_network, [p[m] for p in values])
+    def _weights_of(self, flat_and_frozen, m):
+        """Model ``m``'s own weights (layout order, unpadded) from ``[trainable] + frozen``."""
+        trainable, *frozen = flat_and_frozen
+        padded = stack.merge(self.structure, _unflatten(self.structure, trainable[m:m + 1]),
+                             [f[m:m + 1] for f in frozen])
+        return unpad(self.requests[m].network, self.padded_network, [p[0] for p in padded])
 
     def _results(self, state, best):
         backend = self.program.backend
-        params, slots = backend.to_numpy(state["params"]), backend.to_numpy(state["slots"])
+        current = backend.to_numpy([state["trainable"]] + list(state["frozen"]))
+        slots = backend.to_numpy(state["slots"])
         step, u_product = backend.to_numpy((state["step"], state["u_product"]))
         best = backend.to_numpy(best) if best is not None else None
-        trainable = [w for w in layout(self.padded_network) if w.trainable]
         results = []
         for m, (run, request) in enumerate(zip(self.runs, self.requests)):
             use_best = request.training.early_stopping and run.has_best
-            weights = self._weights_of(None, m, best if use_best else params)
+            weights = self._weights_of(best if use_best else current, m)
             if self.callbacks:
                 weights = self.callbacks.train_end(weights)
             real_trainable = [w for w in layout(request.network) if w.trainable]
@@ -377,22 +384,30 @@ class StackTrainer:
                 "names": [w.name for w in real_trainable],
                 "shapes": [w.shape for w in real_trainable],
                 "solver": request.training.solver,
-                "slots": {name: unpad_trainable(request.network, self.padded_network, trainable,
-                                                [s[m] for s in values])
-                          for name, values in slots.items()},
+                "slots": {name: self._trainable_of(values, m) for name, values in slots.items()},
                 "step": float(step[m]), "u_product": float(u_product[m])}
             if run.error is None:
                 run.error = final_check(request, weights, run.n_iter)
             results.append(run.result(weights, optimizer_state))
         return results
 
+    def _trainable_of(self, flat, m):
+        """Model ``m``'s unpadded arrays shaped like its trainable weights, from a flat (M, P)."""
+        padded = stack.merge(self.structure, _unflatten(self.structure, flat[m:m + 1]),
+                             [np.zeros((1,) + w.shape, np.float32)
+                              for w in layout(self.padded_network) if not w.trainable])
+        network = self.requests[m].network
+        return [value for w, value in zip(layout(network),
+                                          unpad(network, self.padded_network, [p[0] for p in padded]))
+                if w.trainable]
 
-def unpad_trainable(real, padded, trainable_padded, values):
-    """:func:`unpad` for arrays shaped like the trainable weights only."""
-    full = iter(values)
-    padded_all = [next(full) if w.trainable else np.zeros(w.shape, np.float32)
-                  for w in layout(padded)]
-    return [v for w, v in zip(layout(real), unpad(real, padded, padded_all)) if w.trainable]
+
+def _unflatten(structure, flat):
+    """:func:`stack.unflatten` for NumPy arrays."""
+    shapes = stack.trainable_shapes(structure)
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    pieces = np.split(flat, np.cumsum(sizes)[:-1], axis=1)
+    return [piece.reshape((len(flat),) + tuple(shape)) for piece, shape in zip(pieces, shapes)]
 
 
 def final_check(request, weights, n_iter):
@@ -410,44 +425,37 @@ def final_check(request, weights, n_iter):
 # --- L-BFGS: one model, full batch -----------------------------------------------------------
 def train_lbfgs(program, request):
     """Full-batch L-BFGS-B through :func:`scipy.optimize.minimize` with the network's gradient."""
-    backend, t = program.backend, request.training
+    backend, structure, t = program.backend, program.structure, request.training
     network_layout = layout(request.network)
-    trainable_index = [k for k, w in enumerate(network_layout) if w.trainable]
-    shapes = [network_layout[k].shape for k in trainable_index]
-    sizes = [int(np.prod(s)) for s in shapes]
-    weights = [np.array(w, np.float32) for w in (
+    weights = [np.array(w, np.float32)[None] for w in (
         request.start.weights if request.start is not None else _fresh(request))]
+    trainable = np.concatenate([w.reshape(1, -1) for spec, w in zip(network_layout, weights)
+                                if spec.trainable], axis=1)
+    frozen = [w for spec, w in zip(network_layout, weights) if not spec.trainable]
     data = program.place({"X": request.X[None], "Y": request.Y[None], "W": request.W[None]})
-    hyper = {name: np.asarray([getattr(t, name)], np.float32) for name in ("alpha", "l1", "dropout")}
-    seeds = np.asarray([request.seed % 2**32], np.uint32)
+    hyper = program.place({name: np.asarray([getattr(t, name)], np.float32)
+                           for name in ("alpha", "l1", "dropout")})
+    seeds = program.place(np.asarray([request.seed % 2**32], np.uint32))
     loss_curve = []
 
-    def unpack(flat):
-        offset = 0
-        for k, shape, size in zip(trainable_index, shapes, sizes):
-            weights[k] = flat[offset:offset + size].reshape(shape).astype(np.float32)
-            offset += size
-
     def fun(flat):
-        unpack(flat)
-        counters = np.asarray([len(loss_curve)], np.uint32)
-        loss, gradients, frozen = backend.to_numpy(program.full_batch(
-            program.place([w[None] for w in weights]), data, program.place(hyper),
-            program.place(seeds), program.place(counters)))
-        frozen_index = [k for k, w in enumerate(network_layout) if not w.trainable]
-        for k, value in zip(frozen_index, frozen):
-            weights[k] = np.asarray(value[0], np.float32)
+        nonlocal frozen
+        counters = program.place(np.asarray([len(loss_curve)], np.uint32))
+        loss, gradient, frozen = backend.to_numpy(program.full_batch(
+            program.place(flat[None].astype(np.float32)), program.place(frozen), data, hyper, seeds,
+            counters))
         loss = float(loss[0])
         loss_curve.append(loss)
         if t.verbose:
             print(f"Evaluation {len(loss_curve)}, loss = {loss:.8f}")
-        return loss, np.concatenate([np.ravel(g[0]) for g in gradients]).astype(np.float64)
+        return loss, np.asarray(gradient[0], np.float64)
 
-    x0 = np.concatenate([weights[k].ravel() for k in trainable_index]).astype(np.float64)
     with np.errstate(all="ignore"):
-        outcome = scipy.optimize.minimize(fun, x0, method="L-BFGS-B", jac=True, options={
-            "maxfun": t.max_fun, "maxiter": t.max_iter, "gtol": t.tol})
-    unpack(outcome.x)
+        outcome = scipy.optimize.minimize(fun, trainable[0].astype(np.float64), method="L-BFGS-B",
+                                          jac=True, options={"maxfun": t.max_fun, "maxiter": t.max_iter,
+                                                             "gtol": t.tol})
+    final = stack.merge(structure, _unflatten(structure, outcome.x[None].astype(np.float32)), frozen)
+    weights = [np.asarray(w[0], np.float32) for w in final]
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
                        t=request.X.shape[0], history={"loss": list(loss_curve)})
