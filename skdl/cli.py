@@ -175,13 +175,12 @@ def _leaderboard(results, top=10):
     import numpy as np
 
     order = np.argsort(results["rank_test_score"], kind="stable")[:top]
-    rows = [("rank", "mean score", "std", "fit s", "params")]
+    rows = [("rank", "mean score", "std", "params")]
     for i in order:
         rows.append((str(results["rank_test_score"][i]), f"{results['mean_test_score'][i]:.4f}",
-                     f"{results['std_test_score'][i]:.4f}", f"{results['mean_fit_time'][i]:.2f}",
-                     _short(results["params"][i])))
-    widths = [max(len(row[k]) for row in rows) for k in range(4)]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4]
+                     f"{results['std_test_score'][i]:.4f}", _short(results["params"][i])))
+    widths = [max(len(row[k]) for row in rows) for k in range(3)]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
              for row in rows]
     return "\n".join(lines)
 
@@ -208,7 +207,7 @@ def tune(args):
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import check_scoring
-    from sklearn.model_selection import RandomizedSearchCV
+    from .model_selection import RandomizedSearchCV
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # short fits are the point here
 
@@ -230,7 +229,9 @@ def tune(args):
     except ValueError as error:
         raise CommandError(f"search failed: {str(error).splitlines()[0]}") from error
     if not args.quiet:
-        print(f"\rsearch done in {time.time() - started:.1f}s" + " " * 40, file=sys.stderr)
+        stacked = search.stacking_
+        print(f"\rsearch done in {time.time() - started:.1f}s ({stacked['fits']} networks trained in "
+              f"{stacked['stacks']} stack(s), {stacked['train_time']:.1f}s)" + " " * 10, file=sys.stderr)
     metric = "accuracy" if task == "classification" else "R^2"
     print(f"Leaderboard ({metric}, {args.cv}-fold CV):")
     print(_leaderboard(search.cv_results_))
