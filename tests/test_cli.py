@@ -31,7 +31,7 @@ def test_tune_prints_a_leaderboard_for_a_bundled_dataset(capsys):
     out = capsys.readouterr().out
     assert "Leaderboard (accuracy, 2-fold CV):" in out
     header = [line for line in out.splitlines() if line.lstrip().startswith("rank")][0]
-    assert header.split()[:5] == ["rank", "mean", "score", "std", "fit"]
+    assert header.split() == ["rank", "mean", "score", "std", "params"]
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == 2 and "hidden_layer_sizes=" in rows[0]
     assert "Best accuracy: " in out
