@@ -253,24 +253,6 @@ class BaseMLP(EstimatorBase):
             return min(200, n_samples)
         return int(min(self.batch_size, n_samples))
 
-    #: Training arithmetic (FLOPs) from which ``jit_compile="auto"`` compiles
-    #: epochs with XLA: compiling costs about a second per network shape and
-    #: pays back when a fit's arithmetic takes ten seconds or more.
-    XLA_MIN_FLOPS = 1e12
-
-    def _wants_xla(self, network, n_samples):
-        import keras
-
-        if keras.backend.backend() != "tensorflow":
-            return False
-        if self.jit_compile != "auto":
-            return bool(self.jit_compile)
-        if self.solver == "lbfgs" or network.batch_normalization:
-            return False
-        units = (network.n_features,) + network.hidden_layer_sizes + (network.n_outputs,)
-        n_params = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
-        return 6 * n_params * n_samples * self.max_iter >= self.XLA_MIN_FLOPS
-
     def _network(self, n_features, n_outputs, task):
         from ._network import NetworkSpec
 
@@ -348,7 +330,7 @@ class BaseMLP(EstimatorBase):
             raise ValueError(
                 "warm_start and partial_fit need the same network and targets as the previous "
                 "fit; change warm_start=False (or call fit) to start over.")
-        jit = self._training_spec.jit_compile if keep else self._wants_xla(network, X.shape[0])
+        jit = self._training_spec.jit_compile if keep else self.jit_compile
         seed = self._seed if keep else int(check_random_state(self.random_state).randint(2**31 - 1))
         # Validation targets are encoded as this fit's (the transaction undoes this on failure).
         self._network_spec, self._training_spec = network, self._training(task, X.shape[0], jit)
@@ -369,7 +351,8 @@ class BaseMLP(EstimatorBase):
             raise result.error
         if result.convergence_warning and not incremental:
             warnings.warn(result.convergence_warning, ConvergenceWarning)
-        self._training_spec, self._seed = training, seed
+        self._training_spec = dataclasses.replace(training, jit_compile=result.jit_compile)
+        self._seed = seed
         self._record(result, dtype, keep)
         return self
 

@@ -88,13 +88,13 @@ _COMMON_PARAMETERS_DOC = """
     device : {"auto", "cpu", "gpu", "gpu:N"}, default="auto"
         Where the network trains and predicts.
     jit_compile : bool or "auto", default="auto"
-        Compile each epoch with XLA (TensorFlow backend; JAX always compiles).
-        Epochs run faster (2-3x on small networks, ~1.3x on large ones on a
-        CPU), but compiling costs about a second per network shape. ``"auto"``
-        compiles when a fit's arithmetic (``6 * parameters * samples *
-        max_iter``) reaches 1e12 FLOPs and the network has no batch
-        normalisation (XLA pads the last minibatch with zero-weight rows,
-        which batch statistics would see)."""
+        Compile the training step with XLA (TensorFlow backend; JAX always
+        compiles). An XLA step runs several times faster than TensorFlow's
+        graph on small networks, but compiling costs about a second per
+        network structure. ``"auto"`` compiles when the stack the fit trains
+        in (a search's folds and candidates train together, see
+        :mod:`skdl.model_selection`) runs 4000 minibatch steps or more,
+        summed over its networks, or reaches 1e12 FLOPs."""
 
 _COMMON_ATTRIBUTES_DOC = """
     loss_ : float

@@ -203,11 +203,40 @@ def test_a_stack_of_regressors_with_two_outputs_and_sample_weights():
         assert_same_fit(a, b)
 
 
+def test_depth_activation_and_solver_are_data_in_a_stack():
+    """Networks of different depths (the missing layers pass their input through),
+    activations and solvers in one stack, each trained as it trains alone."""
+    configurations = [dict(hidden_layer_sizes=(7,), activation="relu", solver="adam"),
+                      dict(hidden_layer_sizes=(5, 6), activation="tanh", solver="sgd"),
+                      dict(hidden_layer_sizes=(4, 3, 8), activation="logistic", solver="adam"),
+                      dict(hidden_layer_sizes=(9, 2), activation="elu", solver="rmsprop",
+                           nesterovs_momentum=False),
+                      dict(hidden_layer_sizes=(3,), activation="relu", solver="sgd",
+                           nesterovs_momentum=False)]
+
+    def make(k):
+        return MLPClassifierTF(learning_rate_init=0.02, batch_size=16, max_iter=3, random_state=k,
+                               wide_and_deep=True, **configurations[k])
+
+    requests = fold_requests(make)
+    assert engine.stacks(requests) == [[0, 1, 2, 3, 4]]
+    structure = engine.structure_of(requests)
+    assert structure.gated and structure.padded and len(structure.widths) == 3
+    assert len(structure.activations) == 4 and len(structure.solvers) == 3
+    for request, a, b in zip(requests, engine.train(requests), alone(requests)):
+        assert_same_fit(a, b, request, rtol=1e-4, atol=5e-5)
+
+
 def test_requests_that_cannot_share_a_program_get_stacks_of_their_own():
-    requests = [request_of(MLPClassifierTF((8,), solver=s, max_iter=2, random_state=0))
-                for s in ("adam", "sgd", "lbfgs", "adam")]
-    requests.append(request_of(MLPClassifierTF((8, 8), max_iter=2, random_state=0)))
-    assert sorted(engine.stacks(requests)) == [[0, 3], [1], [2], [4]]
+    def request(**params):
+        return request_of(MLPClassifierTF(**{**dict(hidden_layer_sizes=(8,), max_iter=2,
+                                                    random_state=0), **params}))
+
+    requests = [request(), request(solver="sgd"), request(solver="lbfgs"), request(activation="tanh"),
+                request(hidden_layer_sizes=(8, 8)), request(batch_size=16), request(loss="squared_error"),
+                request(batch_normalization=True), request(verbose=True),
+                request(hidden_layer_sizes=())]
+    assert engine.stacks(requests) == [[0, 1, 3, 4], [2], [5], [6], [7], [8], [9]]
 
 
 # --- XLA (TensorFlow) --------------------------------------------------------------------
@@ -263,12 +292,18 @@ def test_tensorflow_thread_pools_follow_the_workers_core_share():
 
 
 @tensorflow_only
-def test_jit_compile_auto_compiles_only_big_fits():
+def test_jit_compile_auto_compiles_only_big_stacks(monkeypatch):
+    from skdl.engine import planning
+
     small = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
     assert small._training_spec.jit_compile is False
-    big = MLPClassifierTF((8,), max_iter=2, random_state=0)
-    big.XLA_MIN_FLOPS = 1.0  # any fit counts as big
-    big.fit(X, Y)
+    monkeypatch.setattr(planning, "XLA_MIN_MODEL_STEPS", 1)  # any fit counts as big
+    big = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
     assert big._training_spec.jit_compile is True
+    monkeypatch.undo()
     big.partial_fit(X, Y)  # keeps the compiled choice of the first fit
     assert big._training_spec.jit_compile is True
+    # A stack of many models is big although each of its fits is small.
+    requests = fold_requests(lambda k: MLPClassifierTF((8,), batch_size=8, max_iter=60, random_state=k))
+    assert engine.structure_of(requests).jit_compile is True
+    assert engine.structure_of(requests[:1]).jit_compile is False

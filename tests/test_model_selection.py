@@ -53,6 +53,7 @@ def test_grid_search_gives_scikit_learns_results_with_its_fits_in_one_stack():
     ours = skdl_ms.GridSearchCV(pipeline(), grid, **options).fit(X, Y)
     theirs = sk.GridSearchCV(pipeline(), grid, **options).fit(X, Y)
     assert ours.stacking_["fits"] == 12 and ours.stacking_["stacks"] == 1
+    assert ours.stacking_["refits"] == 4  # every candidate's refit trained with them: one is kept
     assert_same_cv_results(ours.cv_results_, theirs.cv_results_)
     assert ours.best_params_ == theirs.best_params_
     assert ours.best_score_ == pytest.approx(theirs.best_score_, abs=0.01)
@@ -122,7 +123,7 @@ def test_fits_that_cannot_be_stacked_train_as_scikit_learn_trains_them():
 def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is():
     search = skdl_ms.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3)
     search.fit(X, Y)
-    assert search.stacking_ == {"fits": 0, "stacks": 0, "train_time": 0.0}
+    assert search.stacking_ == {"fits": 0, "refits": 0, "stacks": 0, "train_time": 0.0}
     expected = sk.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
                                   expected.cv_results_["mean_test_score"])
@@ -163,4 +164,5 @@ def test_the_scikit_learn_private_names_the_searches_rely_on_are_there():
     from skdl.model_selection import _sklearn
 
     assert callable(_sklearn.safe_split) and callable(_sklearn.check_method_params)
+    assert _sklearn.num_samples(X) == len(X)
     assert callable(BaseSearchCV._get_routed_params_for_fit)

@@ -10,62 +10,23 @@ ordinary fit), each stack trains through one compiled call per epoch
 (:mod:`~skdl.engine.stack`, the same code on TensorFlow and JAX) driven by
 one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
 per-epoch bookkeeping for every model and freezes the models that stop or
-diverge; L-BFGS runs one model at a time through SciPy. Programs are cached
+diverge; L-BFGS runs one model at a time through SciPy. Which requests share
+a stack, and whether it compiles with XLA, is :mod:`~skdl.engine.planning`'s
+call. Programs are cached
 by structure (:mod:`~skdl.engine.program`); the estimators keep only NumPy
 arrays.
 """
 
 from . import replay
 from .program import ProgramCache
+from .planning import stackable, stacks, structure_of
 from .request import FitRequest, FitResult, Start, TrainingSpec
-from .stack import Structure
 from .trainer import StackTrainer, train_lbfgs
 
-__all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "clear_cache", "cache_info"]
+__all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
+           "structure_of", "clear_cache", "cache_info"]
 
 _CACHE = ProgramCache(max_size=16)
-
-
-def stackable(request):
-    """Whether ``request`` can train in a stack with others (L-BFGS, Keras callbacks,
-    ``verbose`` and warm starts train alone)."""
-    return not (request.callbacks or request.training.verbose or request.start is not None
-                or request.training.solver == "lbfgs")
-
-
-def _stack_key(request):
-    """Requests with equal keys can share a stack (their hidden widths may differ)."""
-    n, t = request.network, request.training
-    return (n.n_features, len(n.hidden_layer_sizes), n.activation, n.n_outputs,
-            n.output_activation, n.batch_normalization, n.wide_and_deep, n.dropout > 0,
-            t.task, t.loss, t.solver, t.solver == "sgd" and t.nesterovs_momentum, t.batch_size,
-            t.l1 > 0, t.jit_compile, t.device, request.validation is not None)
-
-
-def structure_of(requests):
-    """The :class:`Structure` of a stack of ``requests`` (one stack key), widths padded
-    to the widest."""
-    first = requests[0]
-    n, t = first.network, first.training
-    widths = tuple(max(sizes) for sizes in zip(*(r.network.hidden_layer_sizes for r in requests)))
-    return Structure(
-        n_features=n.n_features, widths=widths, activation=n.activation, n_outputs=n.n_outputs,
-        output_activation=n.output_activation, task=t.task, loss=t.loss, solver=t.solver,
-        batch_size=t.batch_size, nesterov=t.solver == "sgd" and t.nesterovs_momentum,
-        batch_normalization=n.batch_normalization, wide_and_deep=n.wide_and_deep,
-        dropout=any(r.network.dropout > 0 for r in requests),
-        l1=any(r.training.l1 > 0 for r in requests),
-        padded=any(r.network.hidden_layer_sizes != widths for r in requests),
-        jit_compile=t.jit_compile)
-
-
-def stacks(requests):
-    """Group ``requests`` into stacks: a list of lists of indices."""
-    groups = {}
-    for index, request in enumerate(requests):
-        key = _stack_key(request) if stackable(request) else ("alone", index)
-        groups.setdefault(key, []).append(index)
-    return list(groups.values())
 
 
 def train(requests):

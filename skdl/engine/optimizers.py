@@ -20,8 +20,10 @@ SLOTS = {
     "lbfgs": {},
 }
 
-#: Per-model hyper-parameters the updates read (vectors of length M).
-HYPER_PARAMETERS = ("learning_rate", "momentum", "beta_1", "beta_2", "epsilon", "weight_decay")
+#: Per-model hyper-parameters the updates read (vectors of length M); ``nesterov`` is 1.0
+#: for Nesterov's momentum, 0.0 for plain momentum.
+HYPER_PARAMETERS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon",
+                    "weight_decay")
 
 #: Keras' defaults for what skdl does not expose.
 RMSPROP_RHO, NADAM_DECAY = 0.9, 0.96
@@ -37,7 +39,7 @@ def nadam_u_product(u_product, step, beta_1):
     return u_product * beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step))
 
 
-def update(solver, nesterov, weight, gradient, slots, step, hyper, u_product=None):
+def update(solver, weight, gradient, slots, step, hyper, u_product=None):
     """One step of ``solver`` for one weight of every model: ``(new weight, new slots)``.
 
     ``slots`` maps the solver's slot names to arrays shaped like ``weight``;
@@ -50,7 +52,7 @@ def update(solver, nesterov, weight, gradient, slots, step, hyper, u_product=Non
     weight = weight - weight * h["weight_decay"] * lr
     if solver == "sgd":
         momentum = slots["momentum"] * h["momentum"] - gradient * lr
-        change = momentum * h["momentum"] - gradient * lr if nesterov else momentum
+        change = ops.where(h["nesterov"] > 0, momentum * h["momentum"] - gradient * lr, momentum)
         return weight + change, {"momentum": momentum}
     if solver == "rmsprop":
         velocity = RMSPROP_RHO * slots["velocity"] + (1 - RMSPROP_RHO) * ops.square(gradient)

@@ -14,7 +14,8 @@ class TrainingSpec:
 
     ``task`` is "binary", "multiclass", "multilabel" or "regression";
     ``learning_rate`` is the SGD schedule ("constant", "invscaling",
-    "adaptive"); ``device`` is None or ``(kind, index)``.
+    "adaptive"); ``jit_compile`` True, False or "auto" (the engine decides per
+    stack); ``device`` is None or ``(kind, index)``.
     """
 
     task: str
@@ -39,7 +40,7 @@ class TrainingSpec:
     learning_rate: str = "constant"
     power_t: float = 0.5
     max_fun: int = 15000
-    jit_compile: bool = False
+    jit_compile: bool | str = "auto"
     device: tuple | None = None
     verbose: bool = False
 
@@ -113,4 +114,5 @@ class FitResult:
     history: dict = field(default_factory=dict)
     converged: bool = True
     convergence_warning: str | None = None
+    jit_compile: bool = False
     error: Exception | None = None

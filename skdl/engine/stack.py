@@ -26,31 +26,34 @@ from .optimizers import SLOTS, nadam_u_product, update
 class Structure:
     """What one compiled program serves: the shape and arithmetic a stack of networks shares.
 
-    Everything per model (hyper-parameters, rows, seeds, real widths) is data
-    passed to the program, not part of it.
+    Everything per model (hyper-parameters, rows, seeds, real widths, depth,
+    which of ``activations`` and ``solvers`` it uses) is data passed to the
+    program, not part of it. ``padded``: some hidden layers are wider than
+    some models' (masked units); ``gated``: some models have fewer hidden
+    layers (their missing layers pass their input through).
     """
 
     n_features: int
     widths: tuple
-    activation: str
     n_outputs: int
     output_activation: str
     task: str
     loss: str
-    solver: str
     batch_size: int
-    nesterov: bool = False
+    activations: tuple = ("relu",)
+    solvers: tuple = ("adam",)
     batch_normalization: bool = False
     wide_and_deep: bool = False
     dropout: bool = False
     l1: bool = False
     padded: bool = False
+    gated: bool = False
     jit_compile: bool = False
 
     @property
     def network(self):
         """The (padded) network whose :func:`~skdl._network.layout` the stack's weights follow."""
-        return NetworkSpec(self.n_features, self.widths, self.activation, self.n_outputs,
+        return NetworkSpec(self.n_features, self.widths, self.activations[0], self.n_outputs,
                            self.output_activation, batch_normalization=self.batch_normalization,
                            wide_and_deep=self.wide_and_deep)
 
@@ -110,19 +113,38 @@ def _masked_moments(z, real):
     return mean, variance
 
 
-def forward(structure, params, x, *, training=False, real=None, unit_masks=None, dropout=None):
+def _select_by_index(index, values):
+    """``values[index[m]]`` for each model: ``values`` are (M, ...) arrays, ``index`` (M,)."""
+    chosen = values[0]
+    for k, value in enumerate(values[1:], start=1):
+        chosen = ops.where(_per_model(index == k, len(value.shape)), value, chosen)
+    return chosen
+
+
+def _resize(hidden, width):
+    """``hidden`` (M, B, U) cut or zero-padded to ``width`` units."""
+    current = hidden.shape[-1]
+    if current >= width:
+        return hidden[..., :width]
+    return ops.pad(hidden, ((0, 0), (0, 0), (0, width - current)))
+
+
+def forward(structure, params, x, *, models, training=False, real=None, dropout=None):
     """The last layer's logits (M, B, K) for inputs ``x`` (M, B, F), and the new
     batch-norm moving statistics (a list, empty unless training with batch norm).
 
-    ``params`` follows ``structure.layout``. ``real`` (M, B) marks the rows
-    that are data (batch statistics ignore the others); ``unit_masks`` (one
-    (M, width) array per hidden layer) the units that exist; ``dropout`` is
-    ``(rates (M,), seeds (M,), counters (M,), step)``.
+    ``params`` follows ``structure.layout``. ``models`` holds what differs
+    between the stack's networks: ``unit_masks`` (one (M, width) array per
+    hidden layer: the units that exist), ``gates`` (one (M,) array per
+    hidden layer: whether a model has it, else its input passes through),
+    ``activation`` (M,) (an index into ``structure.activations``). ``real``
+    (M, B) marks the rows that are data (batch statistics ignore the
+    others); ``dropout`` is ``(rates (M,), seeds (M,), counters (M,), step)``.
     """
     values = iter(params)
     hidden, moving = x, []
-    activation = activations.get(OUTPUT_ACTIVATIONS[structure.activation])
-    for layer, _ in enumerate(structure.widths):
+    functions = [activations.get(OUTPUT_ACTIVATIONS[name]) for name in structure.activations]
+    for layer, width in enumerate(structure.widths):
         kernel, bias = next(values), next(values)
         z = ops.einsum("mbi,mio->mbo", hidden, kernel) + ops.expand_dims(bias, 1)
         if structure.batch_normalization:
@@ -135,14 +157,19 @@ def forward(structure, params, x, *, training=False, real=None, unit_masks=None,
                 mean, variance = moving_mean, moving_variance
             z = ((z - ops.expand_dims(mean, 1)) / ops.sqrt(ops.expand_dims(variance, 1) + BN_EPSILON)
                  * ops.expand_dims(gamma, 1) + ops.expand_dims(beta, 1))
-        hidden = activation(z)
+        activated = _select_by_index(models["activation"], [f(z) for f in functions]) \
+            if len(functions) > 1 else functions[0](z)
         if structure.padded:
-            hidden = hidden * ops.expand_dims(unit_masks[layer], 1)
+            activated = activated * ops.expand_dims(models["unit_masks"][layer], 1)
         if structure.dropout and training:
             rates, seeds, counters, step = dropout
-            draws = uniform(seeds, counters, step * 64 + layer, ops.shape(hidden))
+            draws = uniform(seeds, counters, step * 64 + layer, ops.shape(activated))
             rates = _per_model(rates, 3)
-            hidden = ops.where(draws >= rates, hidden / (1.0 - rates), 0.0)
+            activated = ops.where(draws >= rates, activated / (1.0 - rates), 0.0)
+        if structure.gated and layer > 0:
+            activated = ops.where(_per_model(models["gates"][layer], 3), activated,
+                                  _resize(hidden, width))
+        hidden = activated
     if structure.wide_and_deep and structure.widths:
         hidden = ops.concatenate([x, hidden], axis=-1)
     kernel, bias = next(values), next(values)
@@ -175,7 +202,7 @@ def penalty(structure, params, alpha, l1):
     return total
 
 
-def objectives(structure, trainable, frozen, x, y, w, real, hyper, dropout=None, unit_masks=None):
+def objectives(structure, trainable, frozen, x, y, w, real, hyper, models, dropout=None):
     """Each model's minibatch objective (M,): its weighted mean loss plus its penalty,
     the penalty divided by the batch's weight as scikit-learn's MLP does.
 
@@ -185,8 +212,8 @@ def objectives(structure, trainable, frozen, x, y, w, real, hyper, dropout=None,
     zero divides by its real row count instead.
     """
     params = merge(structure, unflatten(structure, trainable), frozen)
-    logits, moving = forward(structure, params, x, training=True, real=real,
-                             unit_masks=unit_masks, dropout=dropout)
+    logits, moving = forward(structure, params, x, models=models, training=True, real=real,
+                             dropout=dropout)
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
     weight = ops.sum(w, axis=1)
     divisor = ops.where(weight > 0, weight, ops.maximum(ops.sum(real, axis=1), 1.0))
@@ -233,6 +260,22 @@ def _flat_rows(array):
     return ops.reshape(array, (-1,) + tuple(array.shape[2:]))
 
 
+def _update(structure, solver_index, trainable, gradient, slots, step, hyper, u_product):
+    """Each model's step with its own solver: every solver of the stack computes its
+    update, and each model keeps its own solver's (and only its slots move)."""
+    if len(structure.solvers) == 1:
+        return update(structure.solvers[0], trainable, gradient, slots, step, hyper, u_product)
+    weights, new_slots = [], {name: [] for name in slots}
+    for k, solver in enumerate(structure.solvers):
+        own = {name: slots[name] for name in SLOTS[solver]}
+        weight, updated = update(solver, trainable, gradient, own, step, hyper, u_product)
+        weights.append(weight)
+        for name in slots:
+            new_slots[name].append(updated.get(name, slots[name]))
+    chosen = {name: _select_by_index(solver_index, values) for name, values in new_slots.items()}
+    return _select_by_index(solver_index, weights), chosen
+
+
 def epoch(structure, value_and_grad, state, data, plan):
     """Train every running model of the stack on one epoch of its rows.
 
@@ -255,7 +298,6 @@ def epoch(structure, value_and_grad, state, data, plan):
     positions = ops.expand_dims(ops.arange(batch_size, dtype="int32"), 0)
     limits = ops.expand_dims(n_rows, 1)
     n_models = ops.shape(plan["order"])[0]
-    solver = structure.solver
 
     def body(i, trainable, frozen, slots, step, u_product, loss_sum, weight_sum):
         start = i * batch_size
@@ -265,13 +307,13 @@ def epoch(structure, value_and_grad, state, data, plan):
         x, y, w = ops.take(X, rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
         dropout = (hyper["dropout"], plan["seeds"], plan["epochs"], i)
         (_, (per_model, divisor, moving)), gradient = value_and_grad(
-            lambda t: objectives(structure, t, frozen, x, y, w, real, hyper, dropout,
-                                 plan.get("unit_masks")))(trainable)
+            lambda t: objectives(structure, t, frozen, x, y, w, real, hyper, plan["models"],
+                                 dropout))(trainable)
         new_step = step + ops.cast(active, "float32")
-        new_product = (nadam_u_product(u_product, new_step, hyper["beta_1"])
-                       if solver == "nadam" else u_product)
-        updated, new_slots = update(solver, structure.nesterov, trainable, gradient, slots,
-                                    new_step, hyper, new_product)
+        new_product = nadam_u_product(u_product, new_step, hyper["beta_1"]) \
+            if "nadam" in structure.solvers else u_product
+        updated, new_slots = _update(structure, plan["models"]["solver"], trainable, gradient, slots,
+                                     new_step, hyper, new_product)
         return (i + 1, _select(active, updated, trainable),
                 [_select(active, new, old) for new, old in zip(moving, frozen)] if moving else frozen,
                 {name: _select(active, new_slots[name], slots[name]) for name in slots},
@@ -299,24 +341,24 @@ def evaluate(structure, trainable, frozen, data, plan):
                     < ops.expand_dims(plan["n_rows"], 1), "float32")
     x, y, w = ops.take(X, rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
     params = merge(structure, unflatten(structure, trainable), frozen)
-    logits, _ = forward(structure, params, x, unit_masks=plan.get("unit_masks"))
+    logits, _ = forward(structure, params, x, models=plan["models"])
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
     weight = ops.sum(w, axis=1)
     return link(structure, logits), total / ops.where(weight > 0, weight, 1.0)
 
 
-def full_batch(structure, value_and_grad, trainable, frozen, data, hyper, seeds, counters):
+def full_batch(structure, value_and_grad, trainable, frozen, data, hyper, models, seeds, counters):
     """L-BFGS' objective on all rows of a stack of one, its flat gradient and the new
     moving statistics (training mode, as each minibatch step is)."""
     real = ops.ones(ops.shape(data["W"]), "float32")
     dropout = (hyper["dropout"], seeds, counters, 0)
     (_, (per_model, _, moving)), gradient = value_and_grad(
         lambda t: objectives(structure, t, frozen, data["X"], data["Y"], data["W"], real, hyper,
-                             dropout))(trainable)
+                             models, dropout))(trainable)
     return per_model, gradient, moving or frozen
 
 
 def initial_slots(structure, n_models, size):
-    """The solver's slots at the start of training: NumPy (M, P) arrays."""
-    return {name: np.full((n_models, size), value, np.float32)
-            for name, value in SLOTS[structure.solver].items()}
+    """The solvers' slots at the start of training: NumPy (M, P) arrays."""
+    values = {name: value for solver in structure.solvers for name, value in SLOTS[solver].items()}
+    return {name: np.full((n_models, size), value, np.float32) for name, value in values.items()}

@@ -8,8 +8,8 @@ that stopped out of the next epoch's running set. A model that diverges is
 frozen and reported; the others never see it.
 """
 
+import itertools
 import math
-import warnings
 
 import numpy as np
 import scipy.optimize
@@ -18,6 +18,7 @@ from .._network import forward, layout
 from ..exceptions import DivergenceError
 from . import stack
 from .keras_callbacks import KerasCallbacks
+from .planning import carried_widths
 from .request import FitResult
 
 #: Rows of the training data whose outputs a fit's last check computes.
@@ -38,8 +39,17 @@ def bucket(n):
 
 
 # --- padding each model's weights into the stack's shapes ---------------------------------------
+def _counterpart(real, padded, weight):
+    """The weight of the ``padded`` (wider, deeper) network that holds ``weight`` of ``real``:
+    the same hidden layer, or the output layer."""
+    depth_real, depth_padded = len(real.hidden_layer_sizes), len(padded.hidden_layer_sizes)
+    layer = depth_padded if weight.layer == depth_real else weight.layer
+    return next(w for w in layout(padded) if w.layer == layer and w.role == weight.role)
+
+
 def _segments(network, weight, axis):
-    """The (start, length) pieces of ``weight``'s ``axis`` that a network really has."""
+    """The lengths of the pieces along ``axis`` of ``weight``: one piece, or for a wide &
+    deep output layer's inputs, the input features then the last hidden layer."""
     sizes = network.hidden_layer_sizes
     depth = len(sizes)
     if axis == 0 and weight.role == "kernel":
@@ -52,46 +62,39 @@ def _segments(network, weight, axis):
 
 
 def _slices(real, padded, weight):
-    """For each axis of ``weight``, (padded slice, real slice) pairs of its real pieces."""
-    pieces = []
+    """Index pairs (into the padded weight, into the real one) covering ``weight``."""
+    target = _counterpart(real, padded, weight)
+    axes = []
     for axis in range(len(weight.shape)):
         pairs, start_real, start_padded = [], 0, 0
-        for real_size, padded_size in zip(_segments(real, weight, axis), _segments(padded, weight, axis)):
-            pairs.append((slice(start_padded, start_padded + real_size),
-                          slice(start_real, start_real + real_size)))
-            start_real += real_size
-            start_padded += padded_size
-        pieces.append(pairs)
-    return pieces
+        for size, room in zip(_segments(real, weight, axis), _segments(padded, target, axis)):
+            pairs.append((slice(start_padded, start_padded + size), slice(start_real, start_real + size)))
+            start_real, start_padded = start_real + size, start_padded + room
+        axes.append(pairs)
+    return [tuple(zip(*combination)) for combination in itertools.product(*axes)]
 
 
 def pad(real, padded, weights):
-    """``weights`` of network ``real`` laid into the (wider) shapes of network ``padded``."""
-    out = []
-    for weight_real, weight_padded, value in zip(layout(real), layout(padded), weights):
-        target = np.zeros(weight_padded.shape, np.float32)
-        for index in _product(_slices(real, padded, weight_real)):
-            target[tuple(p for p, _ in index)] = value[tuple(r for _, r in index)]
-        out.append(target)
-    return out
+    """``weights`` of network ``real`` laid into the wider and deeper shapes of ``padded``
+    (the layers ``real`` lacks stay zero)."""
+    out = {w.name: np.zeros(w.shape, np.float32) for w in layout(padded)}
+    for weight, value in zip(layout(real), weights):
+        target = out[_counterpart(real, padded, weight).name]
+        for into, source in _slices(real, padded, weight):
+            target[into] = value[source]
+    return [out[w.name] for w in layout(padded)]
 
 
 def unpad(real, padded, weights):
     """The inverse of :func:`pad`."""
+    by_name = {w.name: value for w, value in zip(layout(padded), weights)}
     out = []
-    for weight_real, value in zip(layout(real), weights):
-        target = np.zeros(weight_real.shape, np.float32)
-        for index in _product(_slices(real, padded, weight_real)):
-            target[tuple(r for _, r in index)] = value[tuple(p for p, _ in index)]
-        out.append(target)
+    for weight in layout(real):
+        source, value = by_name[_counterpart(real, padded, weight).name], np.zeros(weight.shape, np.float32)
+        for into, from_real in _slices(real, padded, weight):
+            value[from_real] = source[into]
+        out.append(value)
     return out
-
-
-def _product(axes):
-    combos = [[]]
-    for pairs in axes:
-        combos = [c + [p] for c in combos for p in pairs]
-    return combos
 
 
 # --- one model's bookkeeping -----------------------------------------------------------------
@@ -233,6 +236,21 @@ class StackData:
 
 
 # --- training a stack --------------------------------------------------------------------------
+def model_plan(structure, requests):
+    """What differs between the networks of a stack, as arrays (see :func:`stack.forward`)."""
+    depth = len(structure.widths)
+    stretched = [carried_widths(r.network.hidden_layer_sizes, depth) for r in requests]
+    return {
+        "activation": np.asarray([structure.activations.index(r.network.activation)
+                                  for r in requests], np.int32),
+        "solver": np.asarray([structure.solvers.index(r.training.solver) for r in requests], np.int32),
+        "unit_masks": [np.stack([(np.arange(width) < own[layer]).astype(np.float32) for own in stretched])
+                       for layer, width in enumerate(structure.widths)],
+        "gates": [np.asarray([layer < len(r.network.hidden_layer_sizes) for r in requests])
+                  for layer in range(depth)],
+    }
+
+
 def _stacked(values):
     return np.stack([np.asarray(v, np.float32) for v in values])
 
@@ -286,17 +304,15 @@ class StackTrainer:
                 "u_product": np.asarray(u_product, np.float32)}
 
     def _constant_plan(self):
-        t = [r.training for r in self.requests]
+        requests, structure = self.requests, self.structure
+        t = [r.training for r in requests]
         hyper = {name: np.asarray([getattr(x, name) for x in t], np.float32)
                  for name in ("momentum", "beta_1", "beta_2", "epsilon", "weight_decay", "alpha",
                               "l1", "dropout")}
-        plan = {"hyper": hyper, "seeds": np.asarray([r.seed % 2**32 for r in self.requests], np.uint32)}
-        if self.structure.padded:
-            plan["unit_masks"] = [
-                np.stack([(np.arange(width) < (r.network.hidden_layer_sizes[layer])).astype(np.float32)
-                          for r in self.requests])
-                for layer, width in enumerate(self.structure.widths)]
-        return plan
+        hyper["nesterov"] = np.asarray([x.nesterovs_momentum for x in t], np.float32)
+        models = model_plan(structure, requests)
+        return {"hyper": hyper, "models": models,
+                "seeds": np.asarray([r.seed % 2**32 for r in requests], np.uint32)}
 
     def _epoch_plan(self, data, orders, n_steps):
         plan = dict(self.constant_plan, **data.plan(orders, n_steps))
@@ -349,8 +365,8 @@ class StackTrainer:
     def _validate(self, state, running):
         data = self.validation
         orders = [np.arange(data.width, dtype=np.int32) for _ in self.runs]
-        outputs, losses = self.program.evaluate(state["trainable"], state["frozen"], data.placed,
-                                                data.plan(orders))
+        plan = dict(data.plan(orders), models=self.constant_plan["models"])
+        outputs, losses = self.program.evaluate(state["trainable"], state["frozen"], data.placed, plan)
         outputs, losses = self.program.backend.to_numpy((outputs, losses))
         scores = [None] * len(self.runs)
         for m, request in enumerate(self.requests):
@@ -388,7 +404,9 @@ class StackTrainer:
                 "step": float(step[m]), "u_product": float(u_product[m])}
             if run.error is None:
                 run.error = final_check(request, weights, run.n_iter)
-            results.append(run.result(weights, optimizer_state))
+            result = run.result(weights, optimizer_state)
+            result.jit_compile = self.structure.jit_compile
+            results.append(result)
         return results
 
     def _trainable_of(self, flat, m):
@@ -435,6 +453,7 @@ def train_lbfgs(program, request):
     data = program.place({"X": request.X[None], "Y": request.Y[None], "W": request.W[None]})
     hyper = program.place({name: np.asarray([getattr(t, name)], np.float32)
                            for name in ("alpha", "l1", "dropout")})
+    models = program.place(model_plan(structure, [request]))
     seeds = program.place(np.asarray([request.seed % 2**32], np.uint32))
     loss_curve = []
 
@@ -442,8 +461,8 @@ def train_lbfgs(program, request):
         nonlocal frozen
         counters = program.place(np.asarray([len(loss_curve)], np.uint32))
         loss, gradient, frozen = backend.to_numpy(program.full_batch(
-            program.place(flat[None].astype(np.float32)), program.place(frozen), data, hyper, seeds,
-            counters))
+            program.place(flat[None].astype(np.float32)), program.place(frozen), data, hyper, models,
+            seeds, counters))
         loss = float(loss[0])
         loss_curve.append(loss)
         if t.verbose:
@@ -458,7 +477,8 @@ def train_lbfgs(program, request):
     weights = [np.asarray(w[0], np.float32) for w in final]
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
-                       t=request.X.shape[0], history={"loss": list(loss_curve)})
+                       t=request.X.shape[0], history={"loss": list(loss_curve)},
+                       jit_compile=structure.jit_compile)
     if not np.isfinite(outcome.fun):
         result.error = divergence(outcome.nit)
     elif outcome.status != 0:

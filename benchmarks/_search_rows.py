@@ -1,0 +1,143 @@
+"""The rows a search benchmark (P1, P7, P8) compares, each run in its own subprocess.
+
+A workload gives ``run(mlp_class, search_module) -> fitted search``; this
+module turns it into the rows: scikit-learn's MLP in scikit-learn's search
+(the reference), skdl's MLP in scikit-learn's search (one fit at a time),
+and skdl's MLP in skdl's stacked search, under TensorFlow and JAX, cold (the
+first search of a fresh process), with JAX's persistent compilation cache
+filled by an earlier process, and warm (a second search in the same process).
+"""
+
+import os
+import tempfile
+import time
+
+import _common as C
+
+#: Where the JAX rows keep compiled programs between processes (set by the parent).
+CACHE_ENV = "SKDL_BENCH_JAX_CACHE"
+
+LABELS = {
+    "sklearn": "sklearn MLPClassifier, sklearn search",
+    "skdl": "skdl MLPClassifier, sklearn search (one fit at a time)",
+    "skdl_fused": "**skdl MLPClassifier, skdl search (stacked), TensorFlow, cold**",
+    "skdl_fused_warm": "skdl stacked search, TensorFlow, warm (2nd search in the process)",
+    "skdl_fused_jax": "skdl stacked search, JAX, cold (empty compilation cache)",
+    "skdl_fused_jax_cached": "skdl stacked search, JAX, fresh process, compilation cache filled",
+    "skdl_fused_jax_warm": "skdl stacked search, JAX, warm (2nd search in the process)",
+}
+
+
+def _use_backend(backend, cache=False):
+    """Choose the Keras backend in this (row) process before Keras is imported."""
+    os.environ["KERAS_BACKEND"] = backend
+    if backend == "jax" and cache:
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", os.environ[CACHE_ENV])
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def _timed(run, mlp_class, search_module, times=1):
+    """Run the search ``times`` times; the last search and each run's seconds."""
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        search = run(mlp_class, search_module)
+        seconds.append(time.perf_counter() - started)
+    return search, seconds
+
+
+def _result(search, seconds, note=""):
+    stacking = getattr(search, "stacking_", None)
+    if stacking:
+        note = "; ".join(x for x in (note, f"{stacking['fits']} fits in {stacking['stacks']} stacks "
+                                     f"({stacking['train_time']:.1f} s)") if x)
+    return {"seconds": seconds, "best_score": float(search.best_score_),
+            "best_params": {k.split("__", 1)[-1]: str(v) for k, v in search.best_params_.items()},
+            "fits": len(search.cv_results_["params"]) * search.n_splits_ + bool(search.refit),
+            "note": note}
+
+
+def make_rows(run):
+    """The row functions of a workload ``run(mlp_class, search_module) -> fitted search``."""
+    def sklearn_row(args):
+        from sklearn import model_selection
+        from sklearn.neural_network import MLPClassifier
+        search, (seconds,) = _timed(run, MLPClassifier, model_selection)
+        return _result(search, seconds)
+
+    def skdl_row(backend, stacked, times=1, cache=False, note=""):
+        def row(args):
+            _use_backend(backend, cache)
+            import keras  # noqa: F401  imports stay out of the timing
+            from sklearn import model_selection as sklearn_search
+
+            from skdl import MLPClassifier
+            from skdl import model_selection as skdl_search
+            if backend == "jax" and cache:
+                entries = len(os.listdir(os.environ[CACHE_ENV]))
+                note_here = f"{entries} cached programs at start"
+            else:
+                note_here = note
+            search, seconds = _timed(run, MLPClassifier, skdl_search if stacked else sklearn_search,
+                                     times)
+            extra = f"first search {seconds[0]:.1f} s" if times > 1 else ""
+            return _result(search, seconds[-1], "; ".join(x for x in (note_here, extra) if x))
+        return row
+
+    return {
+        "sklearn": sklearn_row,
+        "skdl": skdl_row("tensorflow", False),
+        "skdl_fused": skdl_row("tensorflow", True),
+        "skdl_fused_warm": skdl_row("tensorflow", True, times=2),
+        "skdl_fused_jax": skdl_row("jax", True, cache=True),
+        "skdl_fused_jax_cached": skdl_row("jax", True, cache=True),
+        "skdl_fused_jax_warm": skdl_row("jax", True, times=2),
+    }
+
+
+def cache_environment():
+    """A fresh, empty compilation-cache folder for this run's JAX rows (the cold row fills
+    it, the cached row reads it)."""
+    return {CACHE_ENV: tempfile.mkdtemp(prefix="skdl-jax-cache-")}
+
+
+def report(title, setup, goal_ratio, goal_text, results, args, workload):
+    """Print the markdown table (and write the JSON report) of a search benchmark."""
+    reference = results["sklearn"].get("seconds")
+    reference_score = results["sklearn"].get("best_score")
+    rows, json_rows = [], []
+    for name, result in results.items():
+        if result.get("status") != "ok":
+            rows.append([LABELS[name], C.status_text(result), "-", "-", "-", "-", "-"])
+            json_rows.append(C.report_row(C.plain(LABELS[name]), None, "s",
+                                          notes=C.status_text(result)))
+            continue
+        difference = None if reference_score is None else result["best_score"] - reference_score
+        params = ", ".join(f"{k}={v}" for k, v in result["best_params"].items())
+        notes = "; ".join(x for x in (params, result.get("note")) if x)
+        rows.append([LABELS[name], f"{result['seconds']:.2f} s", C.ratio(result["seconds"], reference),
+                     f"{result['best_score']:.4f}",
+                     "-" if difference is None else f"{difference:+.4f}", result["fits"], notes])
+        json_rows.append(C.report_row(
+            C.plain(LABELS[name]), result["seconds"], "s", C.row_ratio(result["seconds"], reference),
+            notes, **{"best CV accuracy": result["best_score"], "accuracy - sklearn's": difference,
+                      "fits": result["fits"]}))
+    table = C.markdown_table(["system", "time", "ratio to sklearn", "best CV accuracy",
+                              "accuracy - sklearn's", "fits", "best params / note"], rows)
+    footer = [goal_text]
+    fused = results.get("skdl_fused", {})
+    if fused.get("status") == "ok" and reference:
+        footer.append(f"skdl stacked (TensorFlow, cold): {fused['seconds'] / reference:.2f}x sklearn "
+                      f"({'meets' if fused['seconds'] / reference <= goal_ratio else 'misses'} "
+                      f"{goal_ratio:.2f}x).")
+    if args.quick:
+        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
+    C.print_report(title, args, table, [setup], footer)
+    if args.json:
+        C.write_json_report(args.json, workload, title, json_rows, value_label="search time",
+                            ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
+                            headline=C.plain(LABELS["skdl_fused"]), goal=goal_ratio,
+                            goal_text=goal_text, setup=setup, notes=footer[1:], smoke_run=args.quick)

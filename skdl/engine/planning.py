@@ -1,0 +1,153 @@
+"""Which requests train together, and how each stack is compiled.
+
+Requests that differ only in data (hyper-parameters, seeds, rows, widths,
+depth, activation, solver) can share one compiled program. Sharing saves a
+compilation (about a second with XLA, half a second for a TensorFlow
+graph) but makes every network of the stack as wide and as deep as the
+widest and deepest: :func:`stacks` merges groups while the compilation it
+saves outweighs the arithmetic the padding adds, by a rough cost model.
+"""
+
+from dataclasses import replace
+
+import keras
+
+from .stack import Structure
+
+#: The cost model's constants: seconds to compile one program, and the arithmetic
+#: rate (FLOP/s) a stack trains at. Rough on purpose: only their ratio matters.
+COMPILE_SECONDS, FLOPS_PER_SECOND = 1.0, 5e10
+
+#: ``jit_compile="auto"`` compiles a stack with XLA from this many model-steps (a
+#: model's minibatches summed over its epochs and the stack's models) or this much
+#: arithmetic: XLA's step runs several times faster than TensorFlow's graph on small
+#: networks but costs about a second to compile.
+XLA_MIN_MODEL_STEPS, XLA_MIN_FLOPS = 4000, 1e12
+
+
+def stackable(request):
+    """Whether ``request`` can train in a stack with others (L-BFGS, Keras callbacks,
+    ``verbose`` and warm starts train alone)."""
+    return not (request.callbacks or request.training.verbose or request.start is not None
+                or request.training.solver == "lbfgs")
+
+
+def _family(request):
+    """What requests must share to train in one stack."""
+    n, t = request.network, request.training
+    return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
+            n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss,
+            t.batch_size, t.l1 > 0, t.jit_compile, t.device, request.validation is not None)
+
+
+def carried_widths(sizes, depth):
+    """A network's hidden widths stretched to ``depth`` layers: a missing layer passes its
+    input through, so it is as wide as the last real one."""
+    return tuple(sizes) + (sizes[-1],) * (depth - len(sizes)) if sizes else ()
+
+
+def _widths(requests):
+    depth = max(len(r.network.hidden_layer_sizes) for r in requests)
+    stretched = [carried_widths(r.network.hidden_layer_sizes, depth) for r in requests]
+    return tuple(max(column) for column in zip(*stretched)) if depth else ()
+
+
+def _flops(request, widths):
+    """Training arithmetic of ``request`` when padded to ``widths``."""
+    n = request.network
+    units = (n.n_features,) + tuple(widths)
+    macs = sum(a * b for a, b in zip(units[:-1], units[1:]))
+    macs += (units[-1] + (n.n_features if n.wide_and_deep and widths else 0)) * n.n_outputs
+    return 6.0 * macs * request.X.shape[0] * request.training.max_iter
+
+
+def _cost(requests):
+    widths = _widths(requests)
+    return COMPILE_SECONDS + sum(_flops(r, widths) for r in requests) / FLOPS_PER_SECOND
+
+
+def _merge_cheaply(groups, requests):
+    """Merge groups (lists of indices) while a merge lowers the estimated cost."""
+    groups = [list(g) for g in groups]
+    costs = [_cost([requests[i] for i in g]) for g in groups]
+    while len(groups) > 1:
+        best = None
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                merged = _cost([requests[i] for i in groups[a] + groups[b]])
+                saving = costs[a] + costs[b] - merged
+                if saving > 0 and (best is None or saving > best[0]):
+                    best = (saving, a, b, merged)
+        if best is None:
+            break
+        _, a, b, merged = best
+        groups[a] = sorted(groups[a] + groups.pop(b))
+        costs[a] = merged
+        costs.pop(b)
+    return groups
+
+
+def stacks(requests):
+    """Group ``requests`` into stacks: a list of lists of indices.
+
+    Requests of one family start in groups of identical networks; groups are
+    then merged while the cost model says it pays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl._network import NetworkSpec
+    >>> from skdl.engine import FitRequest, TrainingSpec
+    >>> from skdl.engine.planning import stacks
+    >>> X, Y, W = np.zeros((100, 4), "float32"), np.zeros(100, "int32"), np.ones(100, "float32")
+    >>> def request(sizes, solver="adam"):
+    ...     network = NetworkSpec(4, sizes, "relu", 3, output_activation="softmax")
+    ...     return FitRequest(network, TrainingSpec("multiclass", "log_loss", solver, max_iter=10),
+    ...                       X, Y, W, seed=0)
+    >>> stacks([request((8,)), request((16,)), request((8, 8), "sgd"), request((8,), "lbfgs")])
+    [[0, 1, 2], [3]]
+    """
+    families, alone = {}, []
+    for index, request in enumerate(requests):
+        if stackable(request):
+            n, t = request.network, request.training
+            exact = (n.hidden_layer_sizes, n.activation, t.solver)
+            families.setdefault(_family(request), {}).setdefault(exact, []).append(index)
+        else:
+            alone.append([index])
+    groups = []
+    for family in families.values():
+        groups += _merge_cheaply(list(family.values()), requests)
+    return sorted(groups + alone)
+
+
+def _wants_xla(requests, widths):
+    setting = requests[0].training.jit_compile
+    if keras.backend.backend() != "tensorflow":
+        return False  # JAX compiles every program with XLA anyway
+    if setting != "auto":
+        return bool(setting)
+    model_steps = sum(r.training.max_iter * -(-r.X.shape[0] // r.training.batch_size)
+                      for r in requests)
+    flops = sum(_flops(r, widths) for r in requests)
+    return model_steps >= XLA_MIN_MODEL_STEPS or flops >= XLA_MIN_FLOPS
+
+
+def structure_of(requests):
+    """The :class:`~skdl.engine.stack.Structure` of one stack of ``requests``: hidden
+    widths and depth of the widest and deepest, every activation and solver it uses."""
+    first = requests[0]
+    n, t = first.network, first.training
+    widths = _widths(requests)
+    depth = len(widths)
+    structure = Structure(
+        n_features=n.n_features, widths=widths, n_outputs=n.n_outputs,
+        output_activation=n.output_activation, task=t.task, loss=t.loss, batch_size=t.batch_size,
+        activations=tuple(sorted({r.network.activation for r in requests})),
+        solvers=tuple(sorted({r.training.solver for r in requests})),
+        batch_normalization=n.batch_normalization, wide_and_deep=n.wide_and_deep,
+        dropout=any(r.network.dropout > 0 for r in requests),
+        l1=any(r.training.l1 > 0 for r in requests),
+        padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
+        gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests))
+    return replace(structure, jit_compile=_wants_xla(requests, widths))
