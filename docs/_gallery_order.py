@@ -9,6 +9,7 @@ ORDER = [
     "plot_grid_search.py",
     "plot_randomized_search.py",
     "plot_stacked_search.py",
+    "plot_optuna_search.py",
     "plot_perceptron_xor.py",
     "plot_wide_and_deep.py",
     "plot_keras_wrapper_cnn.py",

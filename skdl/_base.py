@@ -5,7 +5,9 @@ here once; :mod:`skdl.mlp` adds only what differs between classification and
 regression (targets, output layer, default loss, predict and score).
 """
 
+import copy
 import dataclasses
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -53,6 +55,10 @@ def _is_callback_list(value):
     import keras
 
     return all(isinstance(c, keras.callbacks.Callback) for c in value)
+
+
+def _is_scoring(value):
+    return isinstance(value, str) or callable(value)
 
 
 def _is_device(value):
@@ -174,6 +180,9 @@ class BaseMLP(EstimatorBase):
         "callbacks": [NONE, Satisfies(_is_callback_list, "None or a list of keras.callbacks.Callback")],
         "device": [Satisfies(_is_device, "one of 'auto', 'cpu', 'gpu' or 'gpu:N'")],
         "jit_compile": [BOOLEAN, Options("auto")],
+        "n_hidden_layers": [NONE, Interval(Integral, 0, None, "left")],
+        "n_hidden_units": [NONE, Interval(Integral, 1, None, "left")],
+        "scoring": [NONE, Satisfies(_is_scoring, "None, a scorer name or a callable scorer(estimator, X, y)")],
     }
 
     # --- what subclasses define -------------------------------------------
@@ -253,12 +262,22 @@ class BaseMLP(EstimatorBase):
             return min(200, n_samples)
         return int(min(self.batch_size, n_samples))
 
+    def _hidden_layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple, with ``n_hidden_layers`` / ``n_hidden_units``
+        (when set) giving the depth and the width of every hidden layer."""
+        sizes = self.hidden_layer_sizes
+        sizes = (int(sizes),) if isinstance(sizes, Integral) else tuple(int(s) for s in sizes)
+        if self.n_hidden_layers is None and self.n_hidden_units is None:
+            return sizes
+        depth = len(sizes) if self.n_hidden_layers is None else int(self.n_hidden_layers)
+        width = int(self.n_hidden_units) if self.n_hidden_units is not None else (sizes[0] if sizes else 100)
+        return (width,) * depth
+
     def _network(self, n_features, n_outputs, task):
         from ._network import NetworkSpec
 
-        sizes = self.hidden_layer_sizes
-        sizes = (int(sizes),) if isinstance(sizes, Integral) else tuple(int(s) for s in sizes)
         output_activation, _ = self._output_spec(task, n_outputs)
+        sizes = self._hidden_layer_sizes()
         return NetworkSpec(
             n_features=n_features, hidden_layer_sizes=sizes, activation=self.activation,
             n_outputs=n_outputs, output_activation=output_activation, dropout=float(self.dropout),
@@ -342,10 +361,10 @@ class BaseMLP(EstimatorBase):
             start = engine.Start(self._layout_weights(np.float32),
                                  self._optimizer_state if incremental else None,
                                  epochs=self.n_iter_, samples=self.t_)
+        score, metric_name = self._validation_scoring(validation)
         request = engine.FitRequest(
-            network, training, X, Y, W, seed, validation=validation, score=self._validation_score,
-            metric_name=self._metric_name, start=start, incremental=incremental,
-            callbacks=self.callbacks)
+            network, training, X, Y, W, seed, validation=validation, score=score,
+            metric_name=metric_name, start=start, incremental=incremental, callbacks=self.callbacks)
         result = engine.train([request])[0]
         if result.error is not None:
             raise result.error
@@ -357,6 +376,31 @@ class BaseMLP(EstimatorBase):
         return self
 
     _metric_name = None
+
+    def _validation_scoring(self, validation):
+        """``(score(outputs, Y, W) -> float, name)`` for the validation data: ``score``'s
+        accuracy or R² by default, else the ``scoring`` scorer on the network's outputs."""
+        if self.scoring is None or validation is None:
+            return self._validation_score, self._metric_name
+        from sklearn.metrics import check_scoring
+
+        try:
+            scorer = check_scoring(self, scoring=self.scoring)
+        except ValueError as error:  # scikit-learn's message names check_scoring, not us
+            raise ValueError(
+                f"The 'scoring' parameter of {type(self).__name__} must be a scikit-learn scorer "
+                "name (sklearn.metrics.get_scorer_names()) or a callable scorer(estimator, X, y). "
+                f"Got {self.scoring!r} instead.") from error
+        name = self.scoring if isinstance(self.scoring, str) else getattr(self.scoring, "__name__",
+                                                                          "scoring")
+        return functools.partial(self._scored_outputs, scorer, validation[0]), name
+
+    def _scored_outputs(self, scorer, X, outputs, Y, sample_weight):
+        """``scorer`` on an estimator whose predictions for ``X`` are ``outputs``."""
+        view = copy.copy(self)
+        view._forward = lambda _: outputs.astype(np.float64)
+        weights = None if np.all(sample_weight == 1) else sample_weight
+        return float(scorer(view, X, self._decode_targets(Y), sample_weight=weights))
 
     def _class_weights(self, codes):
         return np.float32(1.0)
@@ -386,6 +430,41 @@ class BaseMLP(EstimatorBase):
         self.n_layers_ = len(self._network_spec.hidden_layer_sizes) + 2
         self.n_outputs_ = self._network_spec.n_outputs
         self.out_activation_ = self._network_spec.output_activation
+
+    # --- persistence ---------------------------------------------------------------------
+    def __getstate__(self):
+        """Plain data only (arrays, numbers, strings, lists, dicts), so that ``skops.io``
+        loads a fitted estimator trusting nothing but skdl's estimator classes."""
+        state = super().__getstate__()
+        for name in ("_network_spec", "_training_spec"):
+            if name in state:
+                state[name] = dataclasses.asdict(state[name])
+        return state
+
+    def __setstate__(self, state):
+        from ._network import NetworkSpec
+        from .engine import TrainingSpec
+        from .engine.request import optimizer_state_fits
+
+        if isinstance(state.get("_network_spec"), dict):
+            spec = dict(state["_network_spec"], hidden_layer_sizes=tuple(
+                state["_network_spec"]["hidden_layer_sizes"]))
+            state["_network_spec"] = NetworkSpec(**spec)
+        if isinstance(state.get("_training_spec"), dict):
+            training = state["_training_spec"]
+            device = training.get("device")
+            state["_training_spec"] = TrainingSpec(**dict(
+                training, device=tuple(device) if device is not None else None))
+        optimizer_state = state.get("_optimizer_state")
+        if optimizer_state is not None:
+            reason = optimizer_state_fits(optimizer_state, state["_network_spec"],
+                                          state["_training_spec"].solver)
+            if reason is not None:
+                warnings.warn(f"{type(self).__name__}: the saved optimizer state is dropped because "
+                              f"{reason}; the weights are kept, and partial_fit starts a fresh "
+                              "optimizer.", UserWarning)
+                state["_optimizer_state"] = None
+        super().__setstate__(state)
 
     # --- the fitted network ------------------------------------------------------------
     def _layout_weights(self, dtype):

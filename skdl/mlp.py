@@ -94,7 +94,23 @@ _COMMON_PARAMETERS_DOC = """
         network structure. ``"auto"`` compiles when the stack the fit trains
         in (a search's folds and candidates train together, see
         :mod:`skdl.model_selection`) runs 4000 minibatch steps or more,
-        summed over its networks, or reaches 1e12 FLOPs."""
+        summed over its networks, or reaches 1e12 FLOPs.
+    n_hidden_layers : int or None, default=None
+        When set, the number of hidden layers, each ``n_hidden_units`` wide
+        (or as wide as ``hidden_layer_sizes``' first layer): depth as one
+        integer, for searches that sample scalars (Optuna, scikit-optimize,
+        ``randint``). ``hidden_layer_sizes`` keeps scikit-learn's meaning and
+        is used when both are None.
+    n_hidden_units : int or None, default=None
+        When set, the width of every hidden layer (``n_hidden_layers`` of
+        them, or as many as ``hidden_layer_sizes`` has).
+    scoring : str, callable or None, default=None
+        How the validation data is scored for ``validation_scores_`` and
+        early stopping: a scikit-learn scorer name (``"f1_macro"``,
+        ``"roc_auc"``, ``"neg_log_loss"``, ...) or a callable
+        ``scorer(estimator, X, y)``, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. None
+        scores with ``score`` (accuracy, R²), as scikit-learn's MLP does."""
 
 _COMMON_ATTRIBUTES_DOC = """
     loss_ : float
@@ -191,7 +207,8 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="log_loss", dropout=0.0, batch_normalization=False, l1=0.0,
                  kernel_initializer="glorot_uniform", wide_and_deep=False, weight_decay=None,
-                 class_weight=None, callbacks=None, device="auto", jit_compile="auto"):
+                 class_weight=None, callbacks=None, device="auto", jit_compile="auto",
+                 n_hidden_layers=None, n_hidden_units=None, scoring=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -226,6 +243,9 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         self.callbacks = callbacks
         self.device = device
         self.jit_compile = jit_compile
+        self.n_hidden_layers = n_hidden_layers
+        self.n_hidden_units = n_hidden_units
+        self.scoring = scoring
 
     def _prepare_targets(self, y, *, first, classes=None):
         y = np.asarray(y)
@@ -275,6 +295,14 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
 
     def _output_spec(self, task, n_outputs):
         return "softmax" if task == "multiclass" else "logistic", self.loss
+
+    def _decode_targets(self, Y):
+        """Encoded targets back to the labels they encode."""
+        if Y.ndim == 1:
+            return self.classes_[Y]
+        if self._multilabel:
+            return Y.astype(int)
+        return self.classes_[Y[:, 0].astype(int)]
 
     def _validation_score(self, outputs, Y, sample_weight):
         if Y.ndim == 1:  # class codes
@@ -364,7 +392,8 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  output_activation="identity", dropout=0.0, batch_normalization=False, l1=0.0,
                  kernel_initializer="glorot_uniform", wide_and_deep=False, weight_decay=None,
-                 callbacks=None, device="auto", jit_compile="auto"):
+                 callbacks=None, device="auto", jit_compile="auto", n_hidden_layers=None,
+                 n_hidden_units=None, scoring=None):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -399,6 +428,9 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         self.callbacks = callbacks
         self.device = device
         self.jit_compile = jit_compile
+        self.n_hidden_layers = n_hidden_layers
+        self.n_hidden_units = n_hidden_units
+        self.scoring = scoring
 
     def _prepare_targets(self, y, *, first, classes=None):
         y = np.asarray(y, dtype=np.float64)
@@ -421,6 +453,9 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
                                  f"output_activation={self.output_activation!r}.")
             return "exp", "poisson"
         return self.output_activation, self.loss
+
+    def _decode_targets(self, Y):
+        return Y.ravel() if self._y_is_1d else Y
 
     def _validation_score(self, outputs, Y, sample_weight):
         return float(r2_score(Y, outputs, sample_weight=sample_weight))

@@ -64,3 +64,46 @@ def test_pickle_holds_numpy_weights_not_keras_objects():
     arrays = state["coefs_"] + state["intercepts_"]
     assert arrays and all(isinstance(w, np.ndarray) for w in arrays)
     assert not any("keras" in type(v).__module__ for v in state.values())
+
+
+def test_skops_loads_a_fitted_pipeline_trusting_only_skdls_estimator_classes():
+    import skops.io as skops_io
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skdl import MLPRegressor
+
+    clf = make_pipeline(StandardScaler(), MLPClassifierTF((8,), max_iter=3, batch_normalization=True,
+                                                          random_state=0)).fit(X, Y)
+    clf[-1].partial_fit(StandardScaler().fit_transform(X), Y)  # an optimizer state to save too
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, X[:, 0])
+    for model, name in ((clf, "skdl.mlp.MLPClassifierTF"), (reg, "skdl.mlp.MLPRegressor")):
+        blob = skops_io.dumps(model)
+        assert skops_io.get_untrusted_types(data=blob) == [name]
+        loaded = skops_io.loads(blob, trusted=[name])
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    loaded = skops_io.loads(skops_io.dumps(clf), trusted=["skdl.mlp.MLPClassifierTF"])
+    assert loaded[-1]._optimizer_state["step"] == clf[-1]._optimizer_state["step"]
+
+
+@pytest.mark.parametrize("change", ["names", "format", "solver"])
+def test_a_saved_optimizer_state_that_does_not_fit_is_dropped_with_a_warning(change):
+    clf = MLPClassifierTF((8,), max_iter=2, random_state=0)
+    for _ in range(2):
+        clf.partial_fit(X, Y, classes=[0, 1, 2])
+    state = clf.__getstate__()
+    optimizer_state = dict(state["_optimizer_state"])
+    if change == "names":  # as if a new release laid the weights out in another order
+        optimizer_state["names"] = optimizer_state["names"][::-1]
+    elif change == "format":
+        optimizer_state["format"] = 0
+    else:
+        optimizer_state["solver"] = "sgd"
+    state["_optimizer_state"] = optimizer_state
+    restored = MLPClassifierTF.__new__(MLPClassifierTF)
+    with pytest.warns(UserWarning, match="optimizer state is dropped"):
+        restored.__setstate__(state)
+    assert restored._optimizer_state is None
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    restored.partial_fit(X, Y)  # a fresh optimizer (one step: one full batch), the saved weights
+    assert restored._optimizer_state["step"] == 1 < clf._optimizer_state["step"]

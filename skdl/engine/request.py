@@ -45,6 +45,32 @@ class TrainingSpec:
     verbose: bool = False
 
 
+#: The version of the optimizer-state format a result carries (bumped when it changes).
+OPTIMIZER_STATE_FORMAT = 1
+
+
+def optimizer_state_fits(state, network, solver):
+    """Why ``state`` (a result's ``optimizer_state``) cannot continue training ``network``
+    with ``solver`` (a sentence), or None when it can: the same format, solver, slots and
+    weights (names and shapes)."""
+    from .._network import layout
+    from .optimizers import SLOTS
+
+    trainable = [w for w in layout(network) if w.trainable]
+    if state.get("format") != OPTIMIZER_STATE_FORMAT:
+        return f"its format is {state.get('format')!r}, this skdl writes {OPTIMIZER_STATE_FORMAT}"
+    if state.get("solver") != solver:
+        return f"it belongs to solver {state.get('solver')!r}, not {solver!r}"
+    if list(state.get("names", ())) != [w.name for w in trainable] or \
+            [tuple(s) for s in state.get("shapes", ())] != [w.shape for w in trainable]:
+        return "its weights' names or shapes are not the network's"
+    slots = state.get("slots", {})
+    if set(slots) != set(SLOTS[solver]) or any(
+            [np.shape(a) for a in arrays] != [w.shape for w in trainable] for arrays in slots.values()):
+        return "its slots are not the solver's"
+    return None
+
+
 @dataclass
 class Start:
     """Where a warm-started or incremental fit starts: weights in layout order, the

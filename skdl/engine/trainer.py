@@ -19,7 +19,7 @@ from ..exceptions import DivergenceError
 from . import stack
 from .keras_callbacks import KerasCallbacks
 from .planning import carried_widths
-from .request import FitResult
+from .request import OPTIMIZER_STATE_FORMAT, FitResult
 
 #: Rows of the training data whose outputs a fit's last check computes.
 FINAL_CHECK_ROWS = 256
@@ -397,6 +397,7 @@ class StackTrainer:
                 weights = self.callbacks.train_end(weights)
             real_trainable = [w for w in layout(request.network) if w.trainable]
             optimizer_state = {
+                "format": OPTIMIZER_STATE_FORMAT,
                 "names": [w.name for w in real_trainable],
                 "shapes": [w.shape for w in real_trainable],
                 "solver": request.training.solver,
