@@ -9,6 +9,7 @@ and :func:`build_network` builds the equivalent Keras model for export and
 for Keras callbacks.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,7 @@ class Weight:
 BN_ROLES = ("gamma", "beta", "moving_mean", "moving_variance")
 
 
+@functools.lru_cache(maxsize=256)
 def layout(spec):
     """The network's weights in order: each hidden layer's kernel and bias (then its batch
     normalization's gamma, beta, moving mean and variance), then the output layer's.

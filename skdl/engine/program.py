@@ -30,13 +30,13 @@ def backend():
 
 
 def _dynamic_rows(path, value):
-    """The dimensions that vary between calls of a program's functions on one stack:
-    the rows of the data sets (the ``X``, ``Y``, ``W`` entries of the data argument,
-    and how many distinct sets there are) and the length of the epoch's ``order``.
-    The stack's size stays fixed: each size is traced once."""
-    if len(path) > 1 and path[1] in ("X", "Y", "W"):
+    """The dimensions that vary between calls of a program's functions on one stack: the
+    rows of the data sets (the ``X``, ``Y``, ``W`` entries of the second argument, and how
+    many distinct sets there are) and the length of the ``order`` (the last argument of
+    an epoch or an evaluation). The stack's size stays fixed: each size is traced once."""
+    if path[0] == 1 and len(path) > 1:
         return (0, 1)
-    return (1,) if path[-1] == "order" else ()
+    return (1,) if path[0] == 4 else ()
 
 
 def _select_improved(improved, new, old):
@@ -52,11 +52,12 @@ class Program:
         engine = backend()
         self.structure, self.device, self.backend = structure, device, engine
         compiled = functools.partial(engine.Compiled, device=device, jit_compile=structure.jit_compile)
-        self.train_epoch = compiled(functools.partial(stack.epoch, structure, engine.value_and_grad),
+        self.train_epoch = compiled(functools.partial(stack.packed_epoch, structure,
+                                                      engine.value_and_grad),
                                     dynamic=_dynamic_rows, donate=(0,))
-        self.evaluate = compiled(functools.partial(stack.evaluate, structure), dynamic=_dynamic_rows)
-        self.full_batch = compiled(functools.partial(stack.full_batch, structure, engine.value_and_grad),
-                                   dynamic=_dynamic_rows)
+        self.evaluate = compiled(functools.partial(stack.packed_evaluate, structure), dynamic=_dynamic_rows)
+        self.full_batch = compiled(functools.partial(stack.packed_full_batch, structure,
+                                                     engine.value_and_grad), dynamic=_dynamic_rows)
         self.select_improved = engine.Compiled(_select_improved, dynamic=lambda p, v: (), device=device)
 
     def place(self, tree):

@@ -330,6 +330,90 @@ def epoch(structure, value_and_grad, state, data, plan):
              "u_product": u_product}, loss_sum / ops.maximum(weight_sum, 1e-30))
 
 
+# --- the few arrays a program call takes ----------------------------------------------------
+#: Per-model numbers, one column each (then the unit masks and the gates).
+FLOAT_COLUMNS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon",
+                 "weight_decay", "alpha", "l1", "dropout", "running")
+INT_COLUMNS = ("source", "n_rows", "seed", "epoch", "activation", "solver")
+
+
+def slot_names(structure):
+    return sorted({name for solver in structure.solvers for name in SLOTS[solver]})
+
+
+def _split_columns(array, widths):
+    pieces = ops.split(array, list(np.cumsum(widths)[:-1]), axis=1) if len(widths) > 1 else [array]
+    return pieces
+
+
+def unpack_state(structure, packed):
+    """A stack's training state from its four arrays: the trained weights (M, P), the
+    slots (S, M, P), the moving statistics (M, Q) and the step counters (M, 2)."""
+    trainable, slots, frozen, counters = packed
+    shapes = [w.shape for w in structure.layout if not w.trainable]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    frozen = [ops.reshape(piece, (-1,) + tuple(shape))
+              for piece, shape in zip(_split_columns(frozen, sizes), shapes)] if sizes else []
+    return {"trainable": trainable, "slots": {name: slots[k] for k, name in enumerate(slot_names(structure))},
+            "frozen": frozen, "step": counters[:, 0], "u_product": counters[:, 1]}
+
+
+def pack_state(structure, state):
+    """The inverse of :func:`unpack_state`."""
+    trainable = state["trainable"]
+    frozen = [ops.reshape(f, (ops.shape(f)[0], -1)) for f in state["frozen"]]
+    frozen = ops.concatenate(frozen, axis=1) if frozen else ops.zeros((ops.shape(trainable)[0], 0))
+    names = slot_names(structure)
+    slots = ops.stack([state["slots"][name] for name in names]) if names else \
+        ops.zeros((0,) + tuple(ops.shape(trainable)))
+    return trainable, slots, frozen, ops.stack([state["step"], state["u_product"]], axis=1)
+
+
+def unpack_plan(structure, floats, ints, order):
+    """``plan`` for :func:`epoch` from one float and one int matrix (one row per model;
+    :data:`FLOAT_COLUMNS`, the unit masks and the gates; :data:`INT_COLUMNS`) and the order."""
+    depth = len(structure.widths)
+    named = len(FLOAT_COLUMNS)
+    pieces = _split_columns(floats, [1] * named + list(structure.widths) + [1] * depth)
+    columns = {name: piece[:, 0] for name, piece in zip(FLOAT_COLUMNS, pieces)}
+    running = columns.pop("running") > 0
+    integers = {name: ints[:, k] for k, name in enumerate(INT_COLUMNS)}
+    models = {"unit_masks": pieces[named:named + depth],
+              "gates": [gate[:, 0] > 0 for gate in pieces[named + depth:]],
+              "activation": integers["activation"], "solver": integers["solver"]}
+    batches = (integers["n_rows"] + structure.batch_size - 1) // structure.batch_size
+    return {"hyper": columns, "models": models, "running": running, "order": order,
+            "source": integers["source"], "n_rows": integers["n_rows"],
+            "seeds": ops.cast(integers["seed"], "uint32"), "epochs": ops.cast(integers["epoch"], "uint32"),
+            "n_steps": ops.max(ops.where(running, batches, 0))}
+
+
+def packed_epoch(structure, value_and_grad, state, data, floats, ints, order):
+    """:func:`epoch` on packed arguments (what a compiled program takes: few arrays)."""
+    new_state, losses = epoch(structure, value_and_grad, unpack_state(structure, state), data,
+                              unpack_plan(structure, floats, ints, order))
+    return pack_state(structure, new_state), losses
+
+
+def packed_evaluate(structure, state, data, floats, ints, order):
+    """:func:`evaluate` on packed arguments."""
+    unpacked = unpack_state(structure, state)
+    return evaluate(structure, unpacked["trainable"], unpacked["frozen"], data,
+                    unpack_plan(structure, floats, ints, order))
+
+
+def packed_full_batch(structure, value_and_grad, state, data, floats, ints):
+    """:func:`full_batch` on packed arguments; returns the loss, the flat gradient and the
+    packed moving statistics."""
+    unpacked = unpack_state(structure, state)
+    plan = unpack_plan(structure, floats, ints, ops.zeros((1, 1), "int32"))
+    loss, gradient, frozen = full_batch(structure, value_and_grad, unpacked["trainable"],
+                                        unpacked["frozen"], data, plan["hyper"], plan["models"],
+                                        plan["seeds"], plan["epochs"])
+    packed = pack_state(structure, dict(unpacked, frozen=frozen))[2]
+    return loss, gradient, packed
+
+
 def evaluate(structure, trainable, frozen, data, plan):
     """Every model's outputs on its own held-out rows (M, N, K) and its weighted
     mean loss there (M,), without penalty; ``plan`` as for :func:`epoch`

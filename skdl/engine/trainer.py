@@ -19,6 +19,7 @@ from ..exceptions import DivergenceError
 from . import stack
 from .keras_callbacks import KerasCallbacks
 from .planning import carried_widths
+from .optimizers import SLOTS
 from .request import OPTIMIZER_STATE_FORMAT, FitResult
 
 #: Rows of the training data whose outputs a fit's last check computes.
@@ -228,45 +229,99 @@ class StackData:
         self.width = -(-padded_rows // batch_size) * batch_size
         self.placed = program.place(_padded_sets(sets, padded_rows))
 
-    def plan(self, orders, n_steps=None):
-        plan = {"source": self.source, "n_rows": self.n_rows, "order": np.stack(orders)}
-        if n_steps is not None:
-            plan["n_steps"] = np.int32(n_steps)
-        return plan
-
 
 # --- training a stack --------------------------------------------------------------------------
-def model_plan(structure, requests):
-    """What differs between the networks of a stack, as arrays (see :func:`stack.forward`)."""
+def model_columns(structure, requests):
+    """What differs between the networks of a stack, as the (M, k) arrays of
+    :func:`stack.unpack_plan`: ``{"floats": ..., "ints": ...}`` without the columns that
+    change every epoch (learning rate, running, epoch), which are left at zero."""
     depth = len(structure.widths)
     stretched = [carried_widths(r.network.hidden_layer_sizes, depth) for r in requests]
-    return {
-        "activation": np.asarray([structure.activations.index(r.network.activation)
-                                  for r in requests], np.int32),
-        "solver": np.asarray([structure.solvers.index(r.training.solver) for r in requests], np.int32),
-        "unit_masks": [np.stack([(np.arange(width) < own[layer]).astype(np.float32) for own in stretched])
-                       for layer, width in enumerate(structure.widths)],
-        "gates": [np.asarray([layer < len(r.network.hidden_layer_sizes) for r in requests])
-                  for layer in range(depth)],
-    }
+    floats = np.zeros((len(requests), len(stack.FLOAT_COLUMNS)), np.float32)
+    for k, name in enumerate(stack.FLOAT_COLUMNS):
+        if name == "nesterov":
+            floats[:, k] = [r.training.nesterovs_momentum for r in requests]
+        elif name not in ("learning_rate", "running"):
+            floats[:, k] = [getattr(r.training, name) for r in requests]
+    masks = [np.stack([(np.arange(width) < own[layer]) for own in stretched])
+             for layer, width in enumerate(structure.widths)]
+    gates = [np.asarray([[layer < len(r.network.hidden_layer_sizes)] for r in requests])
+             for layer in range(depth)]
+    floats = np.concatenate([floats] + masks + gates, axis=1).astype(np.float32)
+    ints = np.zeros((len(requests), len(stack.INT_COLUMNS)), np.int32)
+    ints[:, stack.INT_COLUMNS.index("seed")] = [r.seed % 2**31 for r in requests]
+    ints[:, stack.INT_COLUMNS.index("activation")] = [structure.activations.index(r.network.activation)
+                                                      for r in requests]
+    ints[:, stack.INT_COLUMNS.index("solver")] = [structure.solvers.index(r.training.solver)
+                                                  for r in requests]
+    return {"floats": floats, "ints": ints}
+
+
+def _column(name, columns=stack.FLOAT_COLUMNS):
+    return columns.index(name)
 
 
 def _stacked(values):
     return np.stack([np.asarray(v, np.float32) for v in values])
 
 
+def initial_state(structure, requests):
+    """The packed state (see :func:`stack.unpack_state`) a stack starts from: each model's
+    fresh (or given) weights padded into the stack's shapes, fresh (or given) slots."""
+    from .._network import initial_weights
+
+    padded_network = structure.network
+    weights, given_slots, counters = [], [], []
+    for request in requests:
+        start = request.start
+        own = start.weights if start is not None else initial_weights(request.network, request.seed)
+        weights.append(pad(request.network, padded_network, own))
+        state = start.optimizer_state if start is not None else None
+        given_slots.append(None if state is None else {
+            name: np.concatenate([np.ravel(a) for a in arrays]) for name, arrays in state["slots"].items()})
+        counters.append((0.0, 1.0) if state is None else (state["step"], state["u_product"]))
+    params = [_stacked(values) for values in zip(*weights)]
+    trainable = np.concatenate([p.reshape(len(p), -1) for w, p in zip(layout(padded_network), params)
+                                if w.trainable], axis=1)
+    frozen = [p.reshape(len(p), -1) for w, p in zip(layout(padded_network), params) if not w.trainable]
+    frozen = np.concatenate(frozen, axis=1) if frozen else np.zeros((len(requests), 0), np.float32)
+    slots = stack.initial_slots(structure, len(requests), trainable.shape[1])
+    for m, own in enumerate(given_slots):
+        for name, values in (own or {}).items():
+            slots[name][m] = values
+    names = stack.slot_names(structure)
+    packed_slots = np.stack([slots[name] for name in names]) if names else \
+        np.zeros((0,) + trainable.shape, np.float32)
+    return trainable, packed_slots, frozen, np.asarray(counters, np.float32)
+
+
+def model_weights(structure, real_network, trainable, frozen, m):
+    """Model ``m``'s own weights (layout order, unpadded) from packed NumPy arrays."""
+    shapes = [w.shape for w in structure.layout if not w.trainable]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    frozen_pieces = [piece.reshape((1,) + tuple(shape)) for piece, shape in
+                     zip(np.split(frozen[m:m + 1], np.cumsum(sizes)[:-1], axis=1), shapes)] if sizes else []
+    padded = stack.merge(structure, _unflatten(structure, trainable[m:m + 1]), frozen_pieces)
+    return unpad(real_network, structure.network, [p[0] for p in padded])
+
+
 class StackTrainer:
-    """Train ``requests`` (stackable into ``structure``) with ``program``."""
+    """Train ``requests`` (stackable into ``program.structure``) with ``program``."""
 
     def __init__(self, program, requests):
         self.program, self.requests = program, requests
         self.structure = structure = program.structure
-        self.padded_network = structure.network
         self.runs = [ModelRun(r) for r in requests]
         self.train_data = StackData(program, requests, lambda r: (r.X, r.Y, r.W), structure.batch_size)
+        self.columns = model_columns(structure, requests)
         self.validation = None
         if requests[0].validation is not None:
             self.validation = StackData(program, requests, lambda r: r.validation, 1)
+            ints = self.columns["ints"].copy()
+            ints[:, _column("source", stack.INT_COLUMNS)] = self.validation.source
+            ints[:, _column("n_rows", stack.INT_COLUMNS)] = self.validation.n_rows
+            order = np.tile(np.arange(self.validation.width, dtype=np.int32), (len(requests), 1))
+            self.validation_plan = program.place((self.columns["floats"], ints, order))
         self.callbacks = None
         if requests[0].callbacks:
             request = requests[0]
@@ -274,70 +329,33 @@ class StackTrainer:
                 request.callbacks, request.network, request.training.solver,
                 request.training.learning_rate_init, request.training.max_iter,
                 steps=-(-request.X.shape[0] // structure.batch_size))
-        self.constant_plan = self._constant_plan()
 
-    # -- state in -------------------------------------------------------------------------
-    def _initial_state(self):
-        from .._network import initial_weights
-
-        weights, slots, step, u_product = [], [], [], []
-        for request in self.requests:
-            start = request.start
-            own = start.weights if start is not None else initial_weights(request.network, request.seed)
-            weights.append(pad(request.network, self.padded_network, own))
-            state = start.optimizer_state if start is not None else None
-            slots.append(None if state is None else {
-                name: np.concatenate([np.ravel(a) for a in arrays])
-                for name, arrays in state["slots"].items()})
-            step.append(0.0 if state is None else state["step"])
-            u_product.append(1.0 if state is None else state["u_product"])
-        params = [_stacked(values) for values in zip(*weights)]
-        trainable = np.concatenate([p.reshape(len(p), -1) for w, p in zip(layout(self.padded_network), params)
-                                    if w.trainable], axis=1)
-        initial = stack.initial_slots(self.structure, len(self.requests), trainable.shape[1])
-        for m, own in enumerate(slots):
-            for name, values in (own or {}).items():
-                initial[name][m] = values
-        return {"trainable": trainable,
-                "frozen": [p for w, p in zip(layout(self.padded_network), params) if not w.trainable],
-                "slots": initial, "step": np.asarray(step, np.float32),
-                "u_product": np.asarray(u_product, np.float32)}
-
-    def _constant_plan(self):
-        requests, structure = self.requests, self.structure
-        t = [r.training for r in requests]
-        hyper = {name: np.asarray([getattr(x, name) for x in t], np.float32)
-                 for name in ("momentum", "beta_1", "beta_2", "epsilon", "weight_decay", "alpha",
-                              "l1", "dropout")}
-        hyper["nesterov"] = np.asarray([x.nesterovs_momentum for x in t], np.float32)
-        models = model_plan(structure, requests)
-        return {"hyper": hyper, "models": models,
-                "seeds": np.asarray([r.seed % 2**32 for r in requests], np.uint32)}
-
-    def _epoch_plan(self, data, orders, n_steps):
-        plan = dict(self.constant_plan, **data.plan(orders, n_steps))
-        plan["hyper"] = dict(plan["hyper"], learning_rate=np.asarray(
-            [run.learning_rate for run in self.runs], np.float32))
-        plan["running"] = np.asarray([run.running for run in self.runs])
-        plan["epochs"] = np.asarray([run.epochs % 2**32 for run in self.runs], np.uint32)
-        return plan
+    def _epoch_plan(self):
+        """The per-model arrays of this epoch: learning rates, who runs, each one's epoch."""
+        data, runs = self.train_data, self.runs
+        floats, ints = self.columns["floats"].copy(), self.columns["ints"].copy()
+        floats[:, _column("learning_rate")] = [run.learning_rate for run in runs]
+        floats[:, _column("running")] = [run.running for run in runs]
+        ints[:, _column("source", stack.INT_COLUMNS)] = data.source
+        ints[:, _column("n_rows", stack.INT_COLUMNS)] = data.n_rows
+        ints[:, _column("epoch", stack.INT_COLUMNS)] = [run.epochs % 2**31 for run in runs]
+        order = np.stack([run.order(n, data.width) for run, n in zip(runs, data.n_rows)])
+        return floats, ints, order
 
     # -- the loop --------------------------------------------------------------------------
     def run(self):
-        program, runs, data = self.program, self.runs, self.train_data
-        state = program.place(self._initial_state())
-        best, batch_size = None, self.structure.batch_size
+        program, runs = self.program, self.runs
+        state = program.place(initial_state(self.structure, self.requests))
+        best = None
         if self.callbacks:
             self.callbacks.train_begin()
         epoch = 0
         while any(run.running for run in runs):
             if self.callbacks:
                 runs[0].learning_rate = self.callbacks.epoch_begin(epoch, runs[0].learning_rate)
-            orders = [run.order(n, data.width) for run, n in zip(runs, data.n_rows)]
-            n_steps = max(-(-int(n) // batch_size) for run, n in zip(runs, data.n_rows) if run.running)
             running = [run.running for run in runs]
-            plan = program.place(self._epoch_plan(data, orders, n_steps))
-            state, losses = program.train_epoch(state, data.placed, plan)
+            state, losses = program.train_epoch(state, self.train_data.placed,
+                                                *program.place(self._epoch_plan()))
             losses = program.backend.to_numpy(losses)
             scores = validation_losses = [None] * len(runs)
             if self.validation is not None:
@@ -347,12 +365,12 @@ class StackTrainer:
                 if running[m]:
                     improved[m] = run.after_epoch(float(losses[m]), scores[m], validation_losses[m])
             if improved.any():
-                current = [state["trainable"]] + list(state["frozen"])
+                current = [state[0], state[2]]
                 best = program.select_improved(improved, current, current if best is None else best)
             stop = False
             if self.callbacks and runs[0].running:
-                weights = self._weights_of(program.backend.to_numpy(
-                    [state["trainable"]] + list(state["frozen"])), 0)
+                trainable, frozen = program.backend.to_numpy((state[0], state[2]))
+                weights = model_weights(self.structure, self.requests[0].network, trainable, frozen, 0)
                 runs[0].learning_rate = self.callbacks.epoch_end(
                     epoch, runs[0].history[-1], weights, runs[0].learning_rate)
                 stop = self.callbacks.stop_training
@@ -363,62 +381,49 @@ class StackTrainer:
         return self._results(state, best)
 
     def _validate(self, state, running):
-        data = self.validation
-        orders = [np.arange(data.width, dtype=np.int32) for _ in self.runs]
-        plan = dict(data.plan(orders), models=self.constant_plan["models"])
-        outputs, losses = self.program.evaluate(state["trainable"], state["frozen"], data.placed, plan)
+        outputs, losses = self.program.evaluate(state, self.validation.placed, *self.validation_plan)
         outputs, losses = self.program.backend.to_numpy((outputs, losses))
         scores = [None] * len(self.runs)
         for m, request in enumerate(self.requests):
             if running[m]:
                 X_val, Y_val, W_val = request.validation
-                n_outputs = request.network.n_outputs
-                scores[m] = request.score(outputs[m, :len(X_val), :n_outputs], Y_val, W_val)
+                scores[m] = request.score(outputs[m, :len(X_val), :request.network.n_outputs],
+                                          Y_val, W_val)
         return scores, [float(v) for v in losses]
 
-    def _weights_of(self, flat_and_frozen, m):
-        """Model ``m``'s own weights (layout order, unpadded) from ``[trainable] + frozen``."""
-        trainable, *frozen = flat_and_frozen
-        padded = stack.merge(self.structure, _unflatten(self.structure, trainable[m:m + 1]),
-                             [f[m:m + 1] for f in frozen])
-        return unpad(self.requests[m].network, self.padded_network, [p[0] for p in padded])
-
     def _results(self, state, best):
-        backend = self.program.backend
-        current = backend.to_numpy([state["trainable"]] + list(state["frozen"]))
-        slots = backend.to_numpy(state["slots"])
-        step, u_product = backend.to_numpy((state["step"], state["u_product"]))
+        backend, structure = self.program.backend, self.structure
+        trainable, slots, frozen, counters = backend.to_numpy(state)
         best = backend.to_numpy(best) if best is not None else None
+        names = stack.slot_names(structure)
         results = []
         for m, (run, request) in enumerate(zip(self.runs, self.requests)):
             use_best = request.training.early_stopping and run.has_best
-            weights = self._weights_of(best if use_best else current, m)
+            kept = best if use_best else (trainable, frozen)
+            weights = model_weights(structure, request.network, kept[0], kept[1], m)
             if self.callbacks:
                 weights = self.callbacks.train_end(weights)
+            own_slots = {name: self._trainable_of(slots[names.index(name)], m)
+                         for name in SLOTS[request.training.solver]}
             real_trainable = [w for w in layout(request.network) if w.trainable]
             optimizer_state = {
-                "format": OPTIMIZER_STATE_FORMAT,
-                "names": [w.name for w in real_trainable],
-                "shapes": [w.shape for w in real_trainable],
-                "solver": request.training.solver,
-                "slots": {name: self._trainable_of(values, m) for name, values in slots.items()},
-                "step": float(step[m]), "u_product": float(u_product[m])}
+                "format": OPTIMIZER_STATE_FORMAT, "names": [w.name for w in real_trainable],
+                "shapes": [w.shape for w in real_trainable], "solver": request.training.solver,
+                "slots": own_slots, "step": float(counters[m, 0]), "u_product": float(counters[m, 1])}
             if run.error is None:
                 run.error = final_check(request, weights, run.n_iter)
             result = run.result(weights, optimizer_state)
-            result.jit_compile = self.structure.jit_compile
+            result.jit_compile = structure.jit_compile
             results.append(result)
         return results
 
     def _trainable_of(self, flat, m):
         """Model ``m``'s unpadded arrays shaped like its trainable weights, from a flat (M, P)."""
-        padded = stack.merge(self.structure, _unflatten(self.structure, flat[m:m + 1]),
-                             [np.zeros((1,) + w.shape, np.float32)
-                              for w in layout(self.padded_network) if not w.trainable])
         network = self.requests[m].network
-        return [value for w, value in zip(layout(network),
-                                          unpad(network, self.padded_network, [p[0] for p in padded]))
-                if w.trainable]
+        frozen = np.zeros((len(self.requests), sum(int(np.prod(w.shape)) for w in self.structure.layout
+                                                   if not w.trainable)), np.float32)
+        weights = model_weights(self.structure, network, flat, frozen, m)
+        return [value for w, value in zip(layout(network), weights) if w.trainable]
 
 
 def _unflatten(structure, flat):
@@ -445,25 +450,18 @@ def final_check(request, weights, n_iter):
 def train_lbfgs(program, request):
     """Full-batch L-BFGS-B through :func:`scipy.optimize.minimize` with the network's gradient."""
     backend, structure, t = program.backend, program.structure, request.training
-    network_layout = layout(request.network)
-    weights = [np.array(w, np.float32)[None] for w in (
-        request.start.weights if request.start is not None else _fresh(request))]
-    trainable = np.concatenate([w.reshape(1, -1) for spec, w in zip(network_layout, weights)
-                                if spec.trainable], axis=1)
-    frozen = [w for spec, w in zip(network_layout, weights) if not spec.trainable]
+    trainable, slots, frozen, counters = initial_state(structure, [request])
     data = program.place({"X": request.X[None], "Y": request.Y[None], "W": request.W[None]})
-    hyper = program.place({name: np.asarray([getattr(t, name)], np.float32)
-                           for name in ("alpha", "l1", "dropout")})
-    models = program.place(model_plan(structure, [request]))
-    seeds = program.place(np.asarray([request.seed % 2**32], np.uint32))
+    columns = model_columns(structure, [request])
+    floats, ints = columns["floats"], columns["ints"]
     loss_curve = []
 
     def fun(flat):
         nonlocal frozen
-        counters = program.place(np.asarray([len(loss_curve)], np.uint32))
-        loss, gradient, frozen = backend.to_numpy(program.full_batch(
-            program.place(flat[None].astype(np.float32)), program.place(frozen), data, hyper, models,
-            seeds, counters))
+        ints[:, _column("epoch", stack.INT_COLUMNS)] = len(loss_curve)  # the dropout stream
+        state = program.place((flat[None].astype(np.float32), slots, frozen, counters))
+        loss, gradient, frozen = backend.to_numpy(program.full_batch(state, data,
+                                                                    *program.place((floats, ints))))
         loss = float(loss[0])
         loss_curve.append(loss)
         if t.verbose:
@@ -474,8 +472,7 @@ def train_lbfgs(program, request):
         outcome = scipy.optimize.minimize(fun, trainable[0].astype(np.float64), method="L-BFGS-B",
                                           jac=True, options={"maxfun": t.max_fun, "maxiter": t.max_iter,
                                                              "gtol": t.tol})
-    final = stack.merge(structure, _unflatten(structure, outcome.x[None].astype(np.float32)), frozen)
-    weights = [np.asarray(w[0], np.float32) for w in final]
+    weights = model_weights(structure, request.network, outcome.x[None].astype(np.float32), frozen, 0)
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
                        t=request.X.shape[0], history={"loss": list(loss_curve)},
@@ -490,9 +487,3 @@ def train_lbfgs(program, request):
     if result.error is None:
         result.error = final_check(request, weights, result.n_iter)
     return result
-
-
-def _fresh(request):
-    from .._network import initial_weights
-
-    return initial_weights(request.network, request.seed)
