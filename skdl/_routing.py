@@ -247,11 +247,16 @@ def history_key(key):
 def _metric_function_name(key):
     import keras
 
+    from .engine.keras_model import name_counters, restore_name_counters
+
+    counters = name_counters()  # the metric made to look the name up takes none
     try:
         found = keras.metrics.get(key)
     except (ValueError, TypeError):
         return None
-    return found.__name__ if inspect.isfunction(found) else getattr(found, "name", None)
+    finally:
+        restore_name_counters(counters)
+    return found.__name__ if inspect.isfunction(found) else _snake_case(type(found).__name__)
 
 
 def _snake_case(name):

@@ -641,16 +641,25 @@ class BaseWrapper(EstimatorBase):
         return available
 
     def _compile_kwargs(self, params):
-        """Fresh optimizer, loss and metrics, and the ``compile__*`` arguments, for one model."""
+        """Fresh optimizer, loss and metrics, and the ``compile__*`` arguments, for one model.
+
+        Their generated names (``auc``, not ``auc_3`` on the fourth fit) are the
+        same at every fit, so that ``history_`` keys do not drift.
+        """
+        from .engine.keras_model import name_counters, restore_name_counters
+
         loss = self.loss if self.loss is not None else self._default_loss(None)
-        compile_kwargs = {
-            "optimizer": make_optimizer(self.optimizer, routed(params, "optimizer")),
-            "loss": make_loss(loss, routed(params, "loss")),
-            "metrics": make_metrics(self.metrics, routed(params, "metrics")),
-            "run_eagerly": self.run_eagerly,
-            **routed(params, "compile"),
-        }
-        return compile_kwargs
+        counters = name_counters()
+        try:
+            return {
+                "optimizer": make_optimizer(self.optimizer, routed(params, "optimizer")),
+                "loss": make_loss(loss, routed(params, "loss")),
+                "metrics": make_metrics(self.metrics, routed(params, "metrics")),
+                "run_eagerly": self.run_eagerly,
+                **routed(params, "compile"),
+            }
+        finally:
+            restore_name_counters(counters)
 
     def _compile(self, model, X, params, compile_kwargs):
         """Compile ``model`` with the wrapper's settings, unless the build function did."""
