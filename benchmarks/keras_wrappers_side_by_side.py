@@ -1,4 +1,5 @@
-"""scikeras 0.13 and skdl.wrappers on the same scikeras-style script: GridSearchCV on iris and digits.
+"""scikeras 0.13 and skdl.wrappers on the same scikeras-style script: GridSearchCV on iris and digits,
+against scikit-learn's MLPClassifier on the same grid.
 
 The user script below (a build function, a ``KerasClassifier`` and a 2x2 grid
 over ``model__hidden_layer_sizes`` x ``optimizer__learning_rate``, ``cv=3``) is
@@ -6,6 +7,12 @@ written once; ``--impl`` only chooses where ``KerasClassifier`` is imported from
 
     --impl scikeras   from scikeras.wrappers import KerasClassifier
     --impl skdl       from skdl.wrappers import KerasClassifier
+
+``--impl sklearn`` runs the same search with scikit-learn's ``MLPClassifier``
+(``hidden_layer_sizes`` x ``learning_rate_init``, adam, batch 32, at most 30
+epochs, stopping after 3 epochs without a lower training loss, as the
+wrappers' ``EarlyStopping(monitor="loss", patience=3)``): the reference the
+table's last column divides by.
 
 Datasets: ``iris`` (sorted by class, as ``load_iris`` returns it, bare
 estimator), ``digits`` (``make_pipeline(StandardScaler(), clf)``) and
@@ -33,11 +40,29 @@ import time
 
 import _common as C
 
-IMPLS = ["scikeras", "skdl"]
+IMPLS = ["sklearn", "scikeras", "skdl"]
 DATASETS = ["iris", "digits"]
 FALLBACK = "digits-prescaled"  # --all adds it when a pipeline run fails
 GRID = {"model__hidden_layer_sizes": [(32,), (64, 64)], "optimizer__learning_rate": [1e-3, 1e-2]}
 CV = 3
+
+
+def sklearn_script(X, y, pipeline):
+    """The same search with scikit-learn's MLPClassifier, the reference."""
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = MLPClassifier(solver="adam", batch_size=32, max_iter=30, n_iter_no_change=3, tol=0.0,
+                        random_state=0)
+    grid = {"hidden_layer_sizes": GRID["model__hidden_layer_sizes"],
+            "learning_rate_init": GRID["optimizer__learning_rate"]}
+    estimator = clf
+    if pipeline:
+        estimator = make_pipeline(StandardScaler(), clf)
+        grid = {f"mlpclassifier__{k}": v for k, v in grid.items()}
+    return estimator, GridSearchCV(estimator, grid, cv=CV)
 
 
 def import_wrapper(impl):
@@ -109,12 +134,16 @@ def run_one(impl, dataset):
     from sklearn.base import is_classifier
     from sklearn.model_selection import check_cv
 
-    KerasClassifier = import_wrapper(impl)
-    import keras  # noqa: F401  imported before the clock starts, as the wrapper's backend
+    if impl != "sklearn":
+        KerasClassifier = import_wrapper(impl)
+        import keras  # noqa: F401  imported before the clock starts, as the wrapper's backend
     X, y, pipeline = load(dataset)
     result = {"impl": impl, "dataset": dataset}
     try:
-        estimator, search = user_script(KerasClassifier, X, y, pipeline)
+        if impl == "sklearn":
+            estimator, search = sklearn_script(X, y, pipeline)
+        else:
+            estimator, search = user_script(KerasClassifier, X, y, pipeline)
         result["is_classifier"] = bool(is_classifier(estimator))
         result["cv"] = type(check_cv(CV, y, classifier=is_classifier(estimator))).__name__
     except Exception as error:  # noqa: BLE001  a crash is the finding
@@ -131,12 +160,13 @@ def run_one(impl, dataset):
     best = search.best_index_
     result["best_score"] = float(search.best_score_)
     result["fold_scores"] = [float(search.cv_results_[f"split{i}_test_score"][best]) for i in range(CV)]
-    result["best_params"] = {k.split("__", 1)[1] if k.startswith("kerasclassifier__") else k: str(v)
+    result["best_params"] = {k.split("__", 1)[1] if "classifier__" in k else k: str(v)
                              for k, v in search.best_params_.items()}
     result["fits"] = len(search.cv_results_["params"]) * CV + 1
     final = search.best_estimator_[-1] if pipeline else search.best_estimator_
     result["training_loop"] = getattr(final, "training_loop_", None)
-    result["epochs_run"] = len(getattr(final, "history_", {}).get("loss", [])) or None
+    result["epochs_run"] = (len(getattr(final, "history_", {}).get("loss", []))
+                            or getattr(final, "n_iter_", None))
     return result
 
 
@@ -189,10 +219,10 @@ def main():
         return child(args)
     if not args.all:
         if not args.impl:
-            parser.error("give --impl scikeras|skdl (with --dataset), or --all")
+            parser.error("give --impl sklearn|scikeras|skdl (with --dataset), or --all")
         C.quiet()
         C.ensure_skdl_importable()
-        absent = C.missing("keras", args.impl)
+        absent = C.missing("sklearn") if args.impl == "sklearn" else C.missing("keras", args.impl)
         if absent:
             parser.exit(2, f"not installed: {absent} (in {sys.executable})\n")
         print(describe(run_one(args.impl, args.dataset)))
@@ -224,10 +254,13 @@ def main():
             ok = r.get("status", "ok") == "ok"
             other = results["skdl", dataset]
             both = ok and other.get("status", "ok") == "ok"
+            reference = results["sklearn", dataset]
+            with_reference = ok and reference.get("status", "ok") == "ok"
             rows.append([
                 dataset + (" (pipeline)" if dataset == "digits" else ""),
                 impl,
                 cell_time(r),
+                C.ratio(r.get("seconds"), reference.get("seconds")) if with_reference else "",
                 C.ratio(r.get("seconds"), other.get("seconds")) if impl == "scikeras" and both else "",
                 f"{r['best_score']:.4f}" if ok else "-",
                 ", ".join(f"{s:.3f}" for s in r["fold_scores"]) if ok else "-",
@@ -236,15 +269,20 @@ def main():
                 (r.get("training_loop") or "-") if ok and impl == "skdl" else "-",
                 ", ".join(f"{k}={v}" for k, v in r["best_params"].items()) if ok else "",
             ])
-    table = C.markdown_table(["dataset", "impl", "search time", "scikeras / skdl", "best_score_",
+    table = C.markdown_table(["dataset", "impl", "search time", "ratio to sklearn MLP",
+                              "scikeras / skdl", "best_score_",
                               "best candidate's fold scores", "is_classifier", "CV splitter",
                               "training_loop_", "best params"], rows)
     extra = [f"GridSearchCV(cv={CV}) over {GRID} (4 candidates x {CV} folds + refit = "
              f"{4 * CV + 1} fits); Dense relu layers + softmax, sparse_categorical_crossentropy, adam, "
-             "EarlyStopping(monitor='loss', patience=3), epochs=30, batch_size=32, random_state=0",
+             "EarlyStopping(monitor='loss', patience=3), epochs=30, batch_size=32, random_state=0; "
+             "sklearn: MLPClassifier on the same grid (learning_rate_init), adam, batch_size=32, "
+             "max_iter=30, n_iter_no_change=3, tol=0",
              "each impl x dataset in its own subprocess of this python; times exclude interpreter "
              "start, imports and data loading"]
-    footer = ["A classifier that sklearn.base.is_classifier does not recognise gets an unstratified, "
+    footer = ["ratio to sklearn MLP: the search's time over scikit-learn's MLPClassifier's on the same "
+              "grid, in this run.",
+              "A classifier that sklearn.base.is_classifier does not recognise gets an unstratified, "
               "unshuffled KFold from cv=3: on iris sorted by class every test fold holds a class "
               "the fold's model never saw."]
     if FALLBACK in datasets:
