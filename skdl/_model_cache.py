@@ -21,7 +21,8 @@ What makes two models "the same" (:func:`architecture_key`): the model's
 class and its layers' classes, its config with the names Keras generates
 (``dense_12``) numbered by first appearance, its variables' shapes and
 dtypes; plus a compile key from the caller. Only Sequential and functional
-models are reused: a subclassed model's config need not describe it.
+models of Keras' own layers are reused: a subclassed model's or a custom
+layer's config need not describe all it holds.
 """
 
 import re
@@ -107,12 +108,22 @@ def _renamed(node, names):
     return node
 
 
-def _is_reusable_kind(model):
-    import keras
+def _is_keras_own(cls):
+    return cls.__module__.split(".")[0] == "keras"
 
-    return isinstance(model, keras.Sequential) or any(
-        cls.__name__ == "Functional" and cls.__module__.startswith("keras")
-        for cls in type(model).__mro__)
+
+def _is_reusable(model, layer_classes):
+    """Whether ``model``'s config and variables describe all it is.
+
+    A Sequential or functional model of Keras' own layers, none of which
+    keeps state outside its variables (a lookup layer's vocabulary). A
+    subclassed model or a custom layer may hold anything in attributes its
+    config does not show, so it is built for each fit.
+    """
+    kind = type(model)
+    if not _is_keras_own(kind) or kind.__name__ not in ("Sequential", "Functional"):
+        return False
+    return all(_is_keras_own(cls) and not hasattr(cls, "save_assets") for cls in layer_classes)
 
 
 def _layer_classes(model):
@@ -130,7 +141,8 @@ def architecture_key(model):
     Two models of the same key differ only in the values of their variables
     and in the names Keras generated for them.
     """
-    if not _is_reusable_kind(model) or not model.built:
+    layer_classes = _layer_classes(model)
+    if not model.built or not _is_reusable(model, layer_classes):
         return None
     try:
         config = model.get_config()
@@ -141,7 +153,7 @@ def architecture_key(model):
             names.setdefault(config["name"], "<model>")
         variables = tuple((tuple(v.shape), str(v.dtype), bool(v.trainable))
                           for v in model.variables)
-        return (type(model), _layer_classes(model), freeze(_renamed(config, names)), variables)
+        return (type(model), layer_classes, freeze(_renamed(config, names)), variables)
     except (Unfreezable, NotImplementedError, TypeError, ValueError):
         return None
 

@@ -187,25 +187,56 @@ def test_the_cache_keeps_a_bounded_number_of_free_models(iris, monkeypatch):
     assert len(_model_cache.CACHE) <= 3  # two free, and the last fit's until its next check
 
 
-def test_models_the_cache_cannot_describe_are_built_for_each_fit(iris):
+class Scaled(keras.layers.Layer):
+    """A custom layer whose factor its config does not show."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = 1.0
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.out = keras.layers.Dense(3, activation="softmax")
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+def scaled(meta, factor=1.0):
+    layer = Scaled()
+    layer.factor = factor
+    return keras.Sequential([keras.Input((4,)), layer, keras.layers.Dense(3, activation="softmax")])
+
+
+@pytest.mark.parametrize("build", [lambda: Subclassed(), scaled],
+                         ids=["subclassed model", "custom layer"])
+def test_models_the_cache_cannot_describe_are_built_for_each_fit(iris, build):
     X, y = iris
-
-    class Subclassed(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.hidden = keras.layers.Dense(8, activation="relu")
-            self.out = keras.layers.Dense(3, activation="softmax")
-
-        def call(self, inputs):
-            return self.out(self.hidden(inputs))
-
-    first = KerasClassifier(lambda: Subclassed(), loss=SPARSE, random_state=0).fit(X, y)
+    first = KerasClassifier(build, loss=SPARSE, random_state=0).fit(X, y)
     model = weakref.ref(trained_model(first))
     del first
     gc.collect()
-    second = KerasClassifier(lambda: Subclassed(), loss=SPARSE, random_state=0).fit(X, y)
+    second = KerasClassifier(build, loss=SPARSE, random_state=0).fit(X, y)
     assert trained_model(second) is not model()
     assert len(_model_cache.CACHE) == 0
+
+
+def test_a_custom_layers_hidden_state_is_never_carried_over(iris):
+    X, y = iris
+    proba = {}
+    for factor in (1.0, 0.0):
+        clf = KerasClassifier(scaled, factor=factor, loss=SPARSE, random_state=0).fit(X, y)
+        proba[factor] = clf.predict_proba(X)
+        del clf  # its model would be free for the next fit, were it reusable
+        gc.collect()
+    assert np.all(proba[0.0] == proba[0.0][0])  # a zero factor: every row predicted alike
+    assert not np.all(proba[1.0] == proba[1.0][0])
 
 
 def test_a_regressor_with_two_outputs_reuses_its_model(iris):
