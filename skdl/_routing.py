@@ -96,7 +96,7 @@ def instantiate(spec, params, component, shared=None):
     if inspect.isclass(spec):
         return _call_class(spec, kwargs, params)
     if isinstance(spec, str):
-        return _from_name(spec, kwargs, component)
+        return _from_name(spec, _made(kwargs, params), component)
     if not kwargs and not component.copy_instances:
         return spec
     if hasattr(spec, "get_config") and hasattr(type(spec), "from_config") and component.module:
@@ -110,13 +110,20 @@ def instantiate(spec, params, component, shared=None):
 
 
 def _call_class(cls, kwargs, params):
-    """``cls(*positional, **named)``; a value that is a class is made from its own routed params."""
+    """``cls(*positional, **named)``, numbered parameters being the positional ones."""
+    values = _made(kwargs, params)
+    positional = [values.pop(k) for k in sorted((k for k in values if k.isdigit()), key=int)]
+    return cls(*positional, **values)
+
+
+def _made(kwargs, params):
+    """``kwargs`` with each value that is a class made from the parameters routed below it
+    (``optimizer__learning_rate=ExponentialDecay, optimizer__learning_rate__decay_rate=0.9``)."""
     values = {}
     for name, value in kwargs.items():
         inner = routed(params, name)
         values[name] = _call_class(value, own(inner), inner) if inspect.isclass(value) else value
-    positional = [values.pop(k) for k in sorted((k for k in values if k.isdigit()), key=int)]
-    return cls(*positional, **values)
+    return values
 
 
 def _from_name(name, kwargs, component):

@@ -368,6 +368,18 @@ def test_a_routed_class_becomes_a_positional_argument(iris):
                                                            0.1 * np.exp(-1.0)], rel=1e-5)
 
 
+def test_a_routed_class_inside_a_named_optimizer(iris):
+    X, y = iris
+    schedule = keras.optimizers.schedules.ExponentialDecay
+    clf = KerasClassifier(mlp, loss=SPARSE, optimizer="sgd", optimizer__learning_rate=schedule,
+                          optimizer__learning_rate__initial_learning_rate=0.1,
+                          optimizer__learning_rate__decay_steps=5,
+                          optimizer__learning_rate__decay_rate=0.5, epochs=2, batch_size=30,
+                          random_state=0).fit(X, y)
+    rate = clf.model_.optimizer.learning_rate  # after 10 steps: 0.1 * 0.5 ** (10 / 5)
+    assert float(rate.numpy() if hasattr(rate, "numpy") else rate) == pytest.approx(0.025)
+
+
 def test_callbacks_in_a_dict_are_routed_by_name(iris):
     X, y = iris
     clf = KerasClassifier(mlp, loss=SPARSE, epochs=5, random_state=0,
