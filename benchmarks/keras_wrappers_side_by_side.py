@@ -1,4 +1,5 @@
-"""scikeras 0.13 and skdl.wrappers on the same scikeras-style script: GridSearchCV on iris and digits.
+"""scikeras 0.13 and skdl.wrappers on the same scikeras-style script: GridSearchCV on iris and digits,
+against scikit-learn's MLPClassifier on the same grid.
 
 The user script below (a build function, a ``KerasClassifier`` and a 2x2 grid
 over ``model__hidden_layer_sizes`` x ``optimizer__learning_rate``, ``cv=3``) is
@@ -6,6 +7,12 @@ written once; ``--impl`` only chooses where ``KerasClassifier`` is imported from
 
     --impl scikeras   from scikeras.wrappers import KerasClassifier
     --impl skdl       from skdl.wrappers import KerasClassifier
+
+``--impl sklearn`` runs the same search with scikit-learn's ``MLPClassifier``
+(``hidden_layer_sizes`` x ``learning_rate_init``, adam, batch 32, at most 30
+epochs, stopping after 3 epochs without a lower training loss, as the
+wrappers' ``EarlyStopping(monitor="loss", patience=3)``): the reference the
+table's last column divides by.
 
 Datasets: ``iris`` (sorted by class, as ``load_iris`` returns it, bare
 estimator), ``digits`` (``make_pipeline(StandardScaler(), clf)``) and
@@ -33,11 +40,29 @@ import time
 
 import _common as C
 
-IMPLS = ["scikeras", "skdl"]
+IMPLS = ["sklearn", "scikeras", "skdl"]
 DATASETS = ["iris", "digits"]
 FALLBACK = "digits-prescaled"  # --all adds it when a pipeline run fails
 GRID = {"model__hidden_layer_sizes": [(32,), (64, 64)], "optimizer__learning_rate": [1e-3, 1e-2]}
 CV = 3
+
+
+def sklearn_script(X, y, pipeline):
+    """The same search with scikit-learn's MLPClassifier, the reference."""
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = MLPClassifier(solver="adam", batch_size=32, max_iter=30, n_iter_no_change=3, tol=0.0,
+                        random_state=0)
+    grid = {"hidden_layer_sizes": GRID["model__hidden_layer_sizes"],
+            "learning_rate_init": GRID["optimizer__learning_rate"]}
+    estimator = clf
+    if pipeline:
+        estimator = make_pipeline(StandardScaler(), clf)
+        grid = {f"mlpclassifier__{k}": v for k, v in grid.items()}
+    return estimator, GridSearchCV(estimator, grid, cv=CV)
 
 
 def import_wrapper(impl):
@@ -97,6 +122,283 @@ def user_script(KerasClassifier, X, y, pipeline):
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# scikeras-documented behaviours, each run with either import (--behaviours).
+
+def _iris():
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype("float32"), y
+
+
+def _mlp(meta):
+    import keras
+    model = keras.Sequential([keras.Input((meta["n_features_in_"],)),
+                              keras.layers.Dense(16, activation="relu")])
+    if meta["target_type_"] == "multiclass":
+        model.add(keras.layers.Dense(meta["n_classes_"], activation="softmax"))
+    else:
+        model.add(keras.layers.Dense(1, activation="sigmoid"))
+    return model
+
+
+def _clf(KerasClassifier, **kwargs):
+    return KerasClassifier(_mlp, loss="sparse_categorical_crossentropy", verbose=0,
+                           **{"random_state": 0, **kwargs})
+
+
+def b_single_metric_loss_callback(KC, KR):
+    import keras
+    clf = _clf(KC, metrics="accuracy", epochs=3,
+               callbacks=keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0))
+    return sorted(clf.fit(*_iris()).history_), len(clf.history_["loss"])
+
+
+def b_metric_shorthand_names(KC, KR):
+    from sklearn.datasets import make_regression
+    import keras
+    X, y = make_regression(100, 4, random_state=0)
+    build = lambda meta: keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])  # noqa: E731
+    return sorted(KR(build, loss="mse", metrics=["mse", "acc"], validation_split=0.2, verbose=0,
+                     random_state=0).fit(X, y / y.std()).history_)
+
+
+def b_metric_class_name(KC, KR):
+    import keras
+    X, y = _iris()
+    clf = KC(_mlp, loss="binary_crossentropy", metrics=[keras.metrics.AUC], verbose=0,
+             random_state=0)
+    return sorted(clf.fit(X, (y == 0).astype(int)).history_)
+
+
+def b_batch_size_minus_one(KC, KR):
+    clf = _clf(KC, optimizer="sgd", batch_size=-1, validation_batch_size=-1, validation_split=0.2,
+               epochs=2).fit(*_iris())
+    return int(clf.model_.optimizer.iterations.numpy())
+
+
+def b_fit_call_arguments(KC, KR):
+    clf = _clf(KC, optimizer="sgd", validation_split=0.2)
+    clf.fit(*_iris(), epochs=3, batch_size=16, validation_batch_size=8)
+    return len(clf.history_["loss"]), int(clf.model_.optimizer.iterations.numpy())
+
+
+def b_fit_initial_epoch(KC, KR):
+    clf = _clf(KC, epochs=4).fit(*_iris(), initial_epoch=2)
+    return len(clf.history_["loss"]), clf.current_epoch
+
+
+def b_predict_call_arguments(KC, KR):
+    X, y = _iris()
+    clf = _clf(KC).fit(X, y)
+    return clf.predict(X, batch_size=7).shape, clf.predict_proba(X, batch_size=-1).shape
+
+
+def b_partial_fit_arguments(KC, KR):
+    X, y = _iris()
+    clf = _clf(KC, optimizer="sgd")
+    refused = []
+    for name in ("epochs", "initial_epoch"):
+        try:
+            clf.partial_fit(X, y, **{name: 2})
+        except TypeError:
+            refused.append(name)
+    clf.partial_fit(X, y, batch_size=50)
+    clf.partial_fit(X, y)
+    return refused, clf.current_epoch, {k: len(v) for k, v in clf.history_.items()}
+
+
+def b_warm_start_history(KC, KR):
+    X, y = _iris()
+    clf = _clf(KC, epochs=2, warm_start=True).fit(X, y).fit(X, y)
+    return len(clf.history_["loss"]), clf.current_epoch
+
+
+def b_prebuilt_model_initialize(KC, KR):
+    import keras
+    import numpy as np
+    X, y = _iris()
+    keras.utils.set_random_seed(1)
+    model = _mlp({"n_features_in_": 4, "target_type_": "multiclass", "n_classes_": 3})
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(X, y, epochs=10, verbose=0)
+    proba = KC(model, verbose=0).initialize(X, y).predict_proba(X)
+    return bool(np.allclose(proba, model.predict(X, verbose=0), atol=1e-5))
+
+
+def b_adaboost(KC, KR):
+    from sklearn.datasets import make_moons
+    from sklearn.ensemble import AdaBoostClassifier
+    X, y = make_moons(random_state=0)
+    clf = KC(_mlp, loss="binary_crossentropy", optimizer="adam", optimizer__learning_rate=0.05,
+             epochs=5, verbose=0, random_state=0)
+    ada = AdaBoostClassifier(clf, n_estimators=3, random_state=0).fit(X, y)
+    return len(ada.estimators_), round(float(ada.score(X, y)), 2)
+
+
+def b_zero_weight_rows(KC, KR):
+    import numpy as np
+    X, y = _iris()
+    w = np.where(np.arange(150) % 3 == 0, 0.0, 1.0)
+    clf = _clf(KC, optimizer="sgd", batch_size=25).fit(X, y, sample_weight=w)
+    return int(clf.model_.optimizer.iterations.numpy())
+
+
+def b_subclass_keras_build_fn(KC, KR):
+    import keras
+    from sklearn.base import clone
+
+    class MLPClassifier(KC):
+        def __init__(self, hidden_layer_sizes=(32,), optimizer="adam", epochs=20, verbose=0,
+                     **kwargs):
+            super().__init__(**kwargs)
+            self.hidden_layer_sizes, self.optimizer = hidden_layer_sizes, optimizer
+            self.epochs, self.verbose = epochs, verbose
+
+        def _keras_build_fn(self, compile_kwargs):
+            model = keras.Sequential([keras.Input((self.n_features_in_,))]
+                                     + [keras.layers.Dense(u, activation="relu")
+                                        for u in self.hidden_layer_sizes]
+                                     + [keras.layers.Dense(self.n_classes_, activation="softmax")])
+            model.compile(loss="sparse_categorical_crossentropy",
+                          optimizer=compile_kwargs["optimizer"])
+            return model
+
+    return round(float(clone(MLPClassifier(random_state=0)).fit(*_iris()).score(*_iris())), 2) > 0.5
+
+
+def b_compiled_loss_mismatch(KC, KR):
+    def compiled(meta):
+        model = _mlp(meta)
+        model.compile(loss="categorical_crossentropy", optimizer="adam")
+        return model
+    try:
+        KC(compiled, loss="sparse_categorical_crossentropy", verbose=0).fit(*_iris())
+    except ValueError as error:
+        return "ValueError: " + str(error)[:60]
+    return "accepted"
+
+
+def b_random_state_instance(KC, KR):
+    import numpy as np
+    X, y = _iris()
+    clf = _clf(KC, epochs=2, random_state=np.random.RandomState(0))
+    return bool(np.array_equal(clf.fit(X, y).predict_proba(X), clf.fit(X, y).predict_proba(X)))
+
+
+def b_routed_list_items(KC, KR):
+    import keras
+    clf = _clf(KC, metrics=[keras.metrics.SparseTopKCategoricalAccuracy], metrics__0__k=2,
+               metrics__0__name="top2")
+    return sorted(clf.fit(*_iris()).history_)
+
+
+def b_routed_positional_class(KC, KR):
+    import keras
+
+    class Schedule:
+        def __init__(self, coef=0.1):
+            self.coef = coef
+
+        def __call__(self, epoch, rate):
+            return rate * 0.5 ** self.coef
+
+    clf = _clf(KC, optimizer="sgd", optimizer__learning_rate=0.1, epochs=2,
+               callbacks=keras.callbacks.LearningRateScheduler, callbacks__0=Schedule,
+               callbacks__0__coef=1.0).fit(*_iris())
+    return [round(v, 4) for v in clf.history_["learning_rate"]]
+
+
+def b_build_fn_and_params(KC, KR):
+    seen = {}
+
+    def build(meta, params):
+        seen.update(params)
+        return _mlp(meta)
+    KC(build, loss="sparse_categorical_crossentropy", verbose=0).fit(*_iris())
+    clf = KC(build_fn=_mlp, loss="sparse_categorical_crossentropy", verbose=0).fit(*_iris())
+    return "loss" in seen, clf.predict(_iris()[0]).shape
+
+
+def b_scorer_and_score_params(KC, KR):
+    class Clf(KC):
+        @staticmethod
+        def scorer(y_true, y_pred, **kwargs):
+            return kwargs.get("bonus", 0.0)
+    return Clf(_mlp, loss="sparse_categorical_crossentropy", verbose=0, score__bonus=7.0).fit(
+        *_iris()).score(*_iris())
+
+
+def b_pickle_custom_metric_partial_fit(KC, KR):
+    import pickle
+    import keras
+
+    clf = _clf(KC, metrics=[keras.metrics.SparseCategoricalAccuracy, _Counted])
+    clf.partial_fit(*_iris())
+    try:
+        again = pickle.loads(pickle.dumps(clf))
+    except Exception as error:  # noqa: BLE001  the finding
+        return f"{type(error).__name__}: {str(error)[:50]}"
+    return sorted(again.partial_fit(*_iris()).history_)
+
+
+def _counted_class():
+    import keras
+
+    class Counted(keras.metrics.Metric):
+        def __init__(self, name="counted", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.count.assign_add(1.0)
+
+        def result(self):
+            return self.count * 1.0
+
+    Counted.__qualname__ = "_Counted"
+    return Counted
+
+
+BEHAVIOURS = {name[2:]: f for name, f in dict(globals()).items() if name.startswith("b_")}
+
+
+def run_behaviour(impl, name):
+    """One behaviour with one import: its result as a short string (an error is a result)."""
+    global _Counted
+    if impl == "scikeras":
+        from scikeras.wrappers import KerasClassifier, KerasRegressor
+    else:
+        from skdl.wrappers import KerasClassifier, KerasRegressor
+    _Counted = _counted_class()
+    try:
+        return str(BEHAVIOURS[name](KerasClassifier, KerasRegressor))
+    except Exception as error:  # noqa: BLE001  a crash is the finding
+        return f"error {type(error).__name__}: {first_line(error)[:90]}"
+
+
+def behaviours_table(args):
+    """Every behaviour with each import, each in a fresh subprocess (scikeras leaves
+    TensorFlow's op determinism on after a seeded fit, which breaks later fits)."""
+    rows = []
+    for name in BEHAVIOURS:
+        cells = []
+        for impl in ("scikeras", "skdl"):
+            if impl == "scikeras" and C.missing("scikeras"):
+                cells.append("not installed")
+                continue
+            r = C.run_row(__file__, f"{impl}:{name}", ["--behaviour"], timeout=args.row_timeout)
+            cells.append(r.get("value", C.status_text(r)))
+            C.log(f"{name} [{impl}]: {cells[-1]}")
+        rows.append([name.replace("_", " "), *cells, "same" if cells[0] == cells[1] else "differs"])
+    table = C.markdown_table(["behaviour (scikeras 0.13 docs)", "scikeras", "skdl.wrappers", ""],
+                             rows)
+    C.print_report("scikeras 0.13 vs skdl.wrappers: documented behaviours", args, table,
+                   ["each behaviour with each import in its own subprocess of this python"],
+                   ["Deliberate differences are listed in docs/user_guide/migrating.rst."])
+
+
 def first_line(error):
     text = f"{type(error).__name__}: {error}"
     return text.strip().splitlines()[0][:200]
@@ -109,12 +411,16 @@ def run_one(impl, dataset):
     from sklearn.base import is_classifier
     from sklearn.model_selection import check_cv
 
-    KerasClassifier = import_wrapper(impl)
-    import keras  # noqa: F401  imported before the clock starts, as the wrapper's backend
+    if impl != "sklearn":
+        KerasClassifier = import_wrapper(impl)
+        import keras  # noqa: F401  imported before the clock starts, as the wrapper's backend
     X, y, pipeline = load(dataset)
     result = {"impl": impl, "dataset": dataset}
     try:
-        estimator, search = user_script(KerasClassifier, X, y, pipeline)
+        if impl == "sklearn":
+            estimator, search = sklearn_script(X, y, pipeline)
+        else:
+            estimator, search = user_script(KerasClassifier, X, y, pipeline)
         result["is_classifier"] = bool(is_classifier(estimator))
         result["cv"] = type(check_cv(CV, y, classifier=is_classifier(estimator))).__name__
     except Exception as error:  # noqa: BLE001  a crash is the finding
@@ -131,12 +437,13 @@ def run_one(impl, dataset):
     best = search.best_index_
     result["best_score"] = float(search.best_score_)
     result["fold_scores"] = [float(search.cv_results_[f"split{i}_test_score"][best]) for i in range(CV)]
-    result["best_params"] = {k.split("__", 1)[1] if k.startswith("kerasclassifier__") else k: str(v)
+    result["best_params"] = {k.split("__", 1)[1] if "classifier__" in k else k: str(v)
                              for k, v in search.best_params_.items()}
     result["fits"] = len(search.cv_results_["params"]) * CV + 1
     final = search.best_estimator_[-1] if pipeline else search.best_estimator_
     result["training_loop"] = getattr(final, "training_loop_", None)
-    result["epochs_run"] = len(getattr(final, "history_", {}).get("loss", [])) or None
+    result["epochs_run"] = (len(getattr(final, "history_", {}).get("loss", []))
+                            or getattr(final, "n_iter_", None))
     return result
 
 
@@ -162,6 +469,10 @@ def child(args):
     """``--row impl:dataset`` (from ``--all``): run one, print it, hand the dict back."""
     C.quiet()
     C.ensure_skdl_importable()
+    if args.behaviour:
+        impl, name = args.row.split(":")
+        C.report_result({"status": "ok", "value": run_behaviour(impl, name)})
+        return
     impl, dataset = args.row.split(":")
     result = run_one(impl, dataset)
     print(describe(result), flush=True)
@@ -204,16 +515,23 @@ def main():
     parser.add_argument("--out", default=None, help="also write the --all report to this file")
     parser.add_argument("--json", default=None, metavar="FILE.json",
                         help="also write the --all report as JSON (for the docs' tables and figure)")
+    parser.add_argument("--behaviours", action="store_true",
+                        help="run scikeras' documented behaviours with each import and tabulate them")
+    parser.add_argument("--behaviour", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--row", default=None, help=argparse.SUPPRESS)  # internal: impl:dataset
     args = parser.parse_args()
     if args.row:
         return child(args)
-    if not args.all:
-        if not args.impl:
-            parser.error("give --impl scikeras|skdl (with --dataset), or --all")
+    if args.behaviours:
         C.quiet()
         C.ensure_skdl_importable()
-        absent = C.missing("keras", args.impl)
+        return behaviours_table(args)
+    if not args.all:
+        if not args.impl:
+            parser.error("give --impl sklearn|scikeras|skdl (with --dataset), or --all")
+        C.quiet()
+        C.ensure_skdl_importable()
+        absent = C.missing("sklearn") if args.impl == "sklearn" else C.missing("keras", args.impl)
         if absent:
             parser.exit(2, f"not installed: {absent} (in {sys.executable})\n")
         print(describe(run_one(args.impl, args.dataset)))
@@ -246,10 +564,13 @@ def main():
             other = results["skdl", dataset]
             both = ok and other.get("status", "ok") == "ok"
             json_rows.append(json_row(r, results["scikeras", dataset]))
+            reference = results["sklearn", dataset]
+            with_reference = ok and reference.get("status", "ok") == "ok"
             rows.append([
                 dataset + (" (pipeline)" if dataset == "digits" else ""),
                 impl,
                 cell_time(r),
+                C.ratio(r.get("seconds"), reference.get("seconds")) if with_reference else "",
                 C.ratio(r.get("seconds"), other.get("seconds")) if impl == "scikeras" and both else "",
                 f"{r['best_score']:.4f}" if ok else "-",
                 ", ".join(f"{s:.3f}" for s in r["fold_scores"]) if ok else "-",
@@ -258,15 +579,20 @@ def main():
                 (r.get("training_loop") or "-") if ok and impl == "skdl" else "-",
                 ", ".join(f"{k}={v}" for k, v in r["best_params"].items()) if ok else "",
             ])
-    table = C.markdown_table(["dataset", "impl", "search time", "scikeras / skdl", "best_score_",
+    table = C.markdown_table(["dataset", "impl", "search time", "ratio to sklearn MLP",
+                              "scikeras / skdl", "best_score_",
                               "best candidate's fold scores", "is_classifier", "CV splitter",
                               "training_loop_", "best params"], rows)
     extra = [f"GridSearchCV(cv={CV}) over {GRID} (4 candidates x {CV} folds + refit = "
              f"{4 * CV + 1} fits); Dense relu layers + softmax, sparse_categorical_crossentropy, adam, "
-             "EarlyStopping(monitor='loss', patience=3), epochs=30, batch_size=32, random_state=0",
+             "EarlyStopping(monitor='loss', patience=3), epochs=30, batch_size=32, random_state=0; "
+             "sklearn: MLPClassifier on the same grid (learning_rate_init), adam, batch_size=32, "
+             "max_iter=30, n_iter_no_change=3, tol=0",
              "each impl x dataset in its own subprocess of this python; times exclude interpreter "
              "start, imports and data loading"]
-    footer = ["A classifier that sklearn.base.is_classifier does not recognise gets an unstratified, "
+    footer = ["ratio to sklearn MLP: the search's time over scikit-learn's MLPClassifier's on the same "
+              "grid, in this run.",
+              "A classifier that sklearn.base.is_classifier does not recognise gets an unstratified, "
               "unshuffled KFold from cv=3: on iris sorted by class every test fold holds a class "
               "the fold's model never saw."]
     if FALLBACK in datasets:

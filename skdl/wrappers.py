@@ -2,43 +2,74 @@
 
 A maintained replacement for ``scikeras.wrappers``: the same parameters
 (``model=``, ``loss``, ``optimizer``, ``metrics``, routed ``model__*``,
-``optimizer__*``, ``fit__*`` ...), so a scikeras script needs only its import
-changed, on the base skdl's MLP estimators use (validation, the failed-fit
-transaction, pickling, scikit-learn >= 1.6 tags). Training runs through
-skdl's fused epoch loop where the model allows and ``model.fit`` otherwise
-(:mod:`skdl.engine.keras_model`).
+``optimizer__*``, ``fit__*`` ...) and methods (``fit(X, y, **kwargs)``,
+``partial_fit``, ``initialize``, ``current_epoch``, ``scorer`` ...), so a
+scikeras script needs only its import changed, on the base skdl's MLP
+estimators use (validation, the failed-fit transaction, pickling,
+scikit-learn >= 1.6 tags). Training runs through skdl's fused epoch loop
+where the model allows and ``model.fit`` otherwise
+(:mod:`skdl.engine.keras_model`); a fit whose model has the architecture
+and compile configuration of one already traced trains that one
+(:mod:`skdl._model_cache`).
 """
 
 import contextlib
+import contextvars
 import inspect
 import os
-import random
+import sys
 import tempfile
+import warnings
+from collections import defaultdict
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from ._base import ClassifierOutputs, EstimatorBase, _as_float32
+from ._model_cache import CACHE, Lease, Slot, Unfreezable, architecture_key, compiled_key, freeze
 from ._params import BOOLEAN, NONE, RANDOM_STATE, InstanceOf, Interval, Options, Satisfies, validate_parameters
 from ._routing import (
     call_with_declared,
+    history_key,
     is_routed,
     loss_name,
     make_callbacks,
     make_loss,
     make_metrics,
     make_optimizer,
+    own,
     routed,
 )
 from .exceptions import DivergenceError
 
-__all__ = ["BaseWrapper", "KerasClassifier", "KerasRegressor"]
+__all__ = ["BaseWrapper", "KerasClassifier", "KerasRegressor", "clear_model_cache"]
+
+#: ``predict(X, **kwargs)``'s arguments, on their way to the engine.
+_CALL_PREDICT_KWARGS = contextvars.ContextVar("skdl_predict_kwargs", default={})
+
+#: ``model.fit`` arguments the wrappers handle themselves (``fit(X, y, epochs=5)``,
+#: ``fit__batch_size=16``); any other goes to ``model.fit``.
+FIT_SETTINGS = ("epochs", "initial_epoch", "batch_size", "validation_batch_size", "verbose",
+                "shuffle", "validation_split", "validation_data", "callbacks")
+
+
+def clear_model_cache():
+    """Forget the traced models kept for reuse by later fits, freeing their memory.
+
+    Fitted wrappers keep their own models.
+
+    Examples
+    --------
+    >>> from skdl.wrappers import clear_model_cache
+    >>> clear_model_cache()
+    """
+    CACHE.clear()
 
 
 def _is_model_spec(value):
@@ -51,33 +82,43 @@ def _is_component(value):
     return isinstance(value, str) or inspect.isclass(value) or hasattr(value, "get_config") or callable(value)
 
 
-def _is_component_list(value, is_item=_is_component):
-    values = value.values() if isinstance(value, dict) else value
-    return not isinstance(value, str) and all(is_item(v) for v in values)
+def _is_components(value):
+    """One component, or a list or dict of them (nested, for several outputs)."""
+    if isinstance(value, (list, tuple)):
+        return all(_is_components(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_components(v) for v in value.values())
+    return _is_component(value)
 
 
-def _is_callback(value):
+def _is_callbacks(value):
     import keras
 
+    if isinstance(value, (list, tuple)):
+        return all(_is_callbacks(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_callbacks(v) for v in value.values())
     kind = value if inspect.isclass(value) else type(value)
     return issubclass(kind, keras.callbacks.Callback)
 
 
-@contextlib.contextmanager
-def _seeded(seed):
-    """Seed Keras' random streams for building a model, leaving Python's and NumPy's as they were."""
-    if seed is None:
-        yield
-        return
-    import keras
+def _is_minus_one(value):
+    return isinstance(value, Integral) and not isinstance(value, bool) and value == -1
 
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
+
+BATCH_SIZE = [NONE, Interval(Integral, 1, None, "left"),
+              Satisfies(_is_minus_one, "-1 (every row in one batch)")]
+
+#: Checks of the fit settings, whichever way they came (parameter, ``fit__``, ``fit()``).
+FIT_CONSTRAINTS = {
+    "epochs": [Interval(Integral, 0, None, "left")],
+    "initial_epoch": [Interval(Integral, 0, None, "left")],
+    "batch_size": BATCH_SIZE,
+    "validation_batch_size": BATCH_SIZE,
+    "verbose": [Interval(Integral, 0, 2, "both"), BOOLEAN],
+    "shuffle": [BOOLEAN],
+    "validation_split": [Interval(Real, 0, 1, "left")],
+}
 
 
 def _output_shapes(model, X):
@@ -91,6 +132,60 @@ def _output_shapes(model, X):
     return [tuple(output.shape) for output in outputs]
 
 
+def _custom_objects(model, params):
+    """The user's own classes and functions the saved ``model`` names, to load it again.
+
+    Keras only finds classes that were registered; a pickle can carry these
+    by reference (so they must be importable where it is loaded, as for any
+    pickled class).
+    """
+    import keras
+
+    found = [type(model), *_layer_classes(model), type(getattr(model, "optimizer", None))]
+    found += list(_leaves(getattr(model, "loss", None)))
+    found += [type(m) for m in _metric_objects(model.metrics if model.built else [])]
+    for value in params.values():
+        found += list(_leaves(value))
+    saveable = (keras.layers.Layer, keras.losses.Loss, keras.metrics.Metric,
+                keras.optimizers.Optimizer, keras.initializers.Initializer,
+                keras.regularizers.Regularizer, keras.constraints.Constraint)
+    objects = {}
+    for obj in found:
+        obj = obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj)
+        if not (inspect.isfunction(obj) or issubclass(obj, saveable)):
+            continue
+        module = sys.modules.get(obj.__module__ or "")
+        if module is None or obj.__module__.split(".")[0] == "keras":
+            continue
+        if getattr(module, obj.__qualname__, None) is obj:
+            objects[keras.saving.get_registered_name(obj)] = obj
+    return objects
+
+
+def _layer_classes(model):
+    classes = []
+    for layer in getattr(model, "layers", []):
+        classes += [type(layer), *_layer_classes(layer)]
+    return classes
+
+
+def _metric_objects(metrics):
+    for metric in metrics:
+        yield metric
+        yield from _metric_objects(getattr(metric, "metrics", []))
+
+
+def _leaves(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif value is not None and not isinstance(value, (str, bool, Integral, Real)):
+        yield value
+
+
 def _model_to_bytes(model):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
@@ -99,14 +194,47 @@ def _model_to_bytes(model):
             return file.read()
 
 
-def _model_from_bytes(data):
+def _model_from_bytes(data, custom_objects=None):
     import keras
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as file:
             file.write(data)
-        return keras.saving.load_model(path)
+        return keras.saving.load_model(path, custom_objects=custom_objects)
+
+
+def _copy_of(model):
+    """A model like ``model`` with its weights and compile configuration, which it leaves alone."""
+    import keras
+
+    try:
+        copy = keras.models.clone_model(model)
+    except (NotImplementedError, TypeError, ValueError):
+        return _model_from_bytes(_model_to_bytes(model), _custom_objects(model, {}))
+    for target, source in zip(copy.variables, model.variables):
+        target.assign(source)
+    if model.compiled:
+        copy.compile_from_config(model.get_compile_config())
+    return copy
+
+
+def _draw_seed(random_state):
+    """An int seed from ``random_state``, leaving a RandomState or Generator as it was.
+
+    Fits given the same RandomState instance are reproducible, as in scikeras.
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, np.random.RandomState):
+        copy = np.random.RandomState()
+        copy.set_state(random_state.get_state())
+        return int(copy.randint(2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        copy = np.random.default_rng()
+        copy.bit_generator.state = random_state.bit_generator.state
+        return int(copy.integers(2**31 - 1))
+    return int(random_state) % (2**31 - 1)
 
 
 class BaseWrapper(EstimatorBase):
@@ -116,33 +244,41 @@ class BaseWrapper(EstimatorBase):
     ----------
     model : callable or keras.Model, default=None
         A function returning a Keras model (compiled or not), or a model
-        instance, which is cloned for each fit. The function receives the
-        arguments it names among: the wrapper's own keyword parameters and
-        its ``model__*`` parameters (without the prefix), ``meta`` (a dict
-        of fitted facts: ``n_features_in_``, ``X_shape_``, ``target_type_``,
-        ``classes_``, ``n_classes_``, ``n_outputs_``, ...) and
-        ``compile_kwargs`` (the resolved optimizer, loss, metrics and
-        ``compile__*`` arguments).
+        instance, copied (weights and compile configuration included) for
+        each fit. The function receives the arguments it names among: the
+        wrapper's own keyword parameters and its ``model__*`` parameters
+        (without the prefix), ``meta`` (a dict of fitted facts:
+        ``n_features_in_``, ``X_shape_``, ``target_type_``, ``classes_``,
+        ``n_classes_``, ``n_outputs_``, ...), ``compile_kwargs`` (the
+        resolved optimizer, loss, metrics and ``compile__*`` arguments) and
+        ``params`` (``get_params()``). ``None`` in a subclass that defines
+        ``_keras_build_fn``, which is called the same way. ``build_fn=``
+        (scikeras' old name) is accepted with a warning.
     warm_start : bool, default=False
         Whether ``fit`` continues training the fitted model instead of
         building a new one.
     random_state : int, RandomState instance or None, default=None
         Seeds the model's initial weights, dropout and the epoch shuffles;
-        an int makes fits reproducible.
+        an int, or a RandomState (which is left as it was), makes fits
+        reproducible.
     optimizer : str, class or keras.optimizers.Optimizer, default="rmsprop"
         A fresh optimizer is made for every model, with ``optimizer__*``
         applied.
-    loss : str, class, keras.losses.Loss or function, default=None
-        ``None`` picks one from the targets and the model's output.
-    metrics : list of str, class or keras.metrics.Metric, default=None
-        Metrics reported in ``history_`` (``metrics__*`` applied).
+    loss : str, class, keras.losses.Loss, function, or a list or dict of them, default=None
+        ``None`` picks one from the targets and the model's output. A model
+        compiled by your function with another loss is refused.
+    metrics : str, class, keras.metrics.Metric, or a list or dict of them, default=None
+        Metrics reported in ``history_`` (``metrics__*`` applied to all,
+        ``metrics__<index or key>__*`` to one).
     batch_size : int, default=None
-        Minibatch size; ``None`` means 32, as in Keras.
+        Minibatch size; ``None`` means 32, as in Keras, and ``-1`` the
+        whole data set in one batch.
     validation_batch_size : int, default=None
-        Batch size of the validation passes; ``None`` means ``batch_size``.
+        Batch size of the validation passes; ``None`` means ``batch_size``,
+        ``-1`` every validation row at once.
     verbose : int, default=0
         0 is silent, 1 a progress bar per epoch, 2 one line per epoch.
-    callbacks : list or dict of keras.callbacks.Callback (instances or classes), default=None
+    callbacks : keras.callbacks.Callback (instance or class), or a list or dict of them, default=None
         Copied for every fit; ``callbacks__*`` parameters are passed to
         callbacks given as classes, ``callbacks__<index or name>__*`` to one.
     validation_split : float, default=0.0
@@ -162,7 +298,7 @@ class BaseWrapper(EstimatorBase):
         Your model function's own parameters (so a search can set them),
         and routed parameters ``model__``, ``optimizer__``, ``loss__``,
         ``metrics__``, ``compile__``, ``fit__``, ``predict__``,
-        ``callbacks__``.
+        ``callbacks__``, ``score__``.
     """
 
     _parameter_constraints = {
@@ -170,12 +306,12 @@ class BaseWrapper(EstimatorBase):
         "warm_start": [BOOLEAN],
         "random_state": [RANDOM_STATE],
         "optimizer": [Satisfies(_is_component, "an optimizer name, class or instance")],
-        "loss": [NONE, Satisfies(_is_component, "a loss name, class, instance or function")],
-        "metrics": [NONE, Satisfies(_is_component_list, "a list of metric names, classes or instances")],
-        "batch_size": [NONE, Interval(Integral, 1, None, "left")],
-        "validation_batch_size": [NONE, Interval(Integral, 1, None, "left")],
+        "loss": [NONE, Satisfies(_is_components, "a loss name, class, instance or function, or a list or dict of them")],
+        "metrics": [NONE, Satisfies(_is_components, "a metric name, class or instance, or a list or dict of them")],
+        "batch_size": BATCH_SIZE,
+        "validation_batch_size": BATCH_SIZE,
         "verbose": [Interval(Integral, 0, 2, "both"), BOOLEAN],
-        "callbacks": [NONE, Satisfies(lambda v: _is_component_list(v, _is_callback), "a list or dict of Keras callbacks (instances or classes)")],
+        "callbacks": [NONE, Satisfies(_is_callbacks, "a Keras callback (instance or class), or a list or dict of them")],
         "validation_split": [Interval(Real, 0, 1, "left")],
         "shuffle": [BOOLEAN],
         "run_eagerly": [BOOLEAN],
@@ -212,9 +348,34 @@ class BaseWrapper(EstimatorBase):
             return kwargs[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    @classmethod
+    def _constructor_names(cls):
+        """The named parameters of every wrapper ``__init__`` from ``cls`` up, in order."""
+        if "_constructor_names_cache" not in vars(cls):
+            names = {}
+            for klass in cls.__mro__:
+                if issubclass(klass, BaseWrapper) and "__init__" in vars(klass):
+                    for parameter in inspect.signature(klass.__init__).parameters.values():
+                        if parameter.name != "self" and parameter.kind not in (
+                                parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+                            names.setdefault(parameter.name, None)
+            cls._constructor_names_cache = tuple(names)
+        return cls._constructor_names_cache
+
     def get_params(self, deep=True):
-        params = super().get_params(deep=deep)
+        """The constructor's parameters that this wrapper holds, and the ones given as ``**kwargs``.
+
+        A subclass whose ``__init__`` takes some of its parameters itself
+        (and passes the rest on as ``**kwargs``) reports what it stored, as
+        in scikeras.
+        """
+        params = {name: self.__dict__[name] for name in self._constructor_names()
+                  if name in self.__dict__}
         params.update(self._kwargs)
+        if deep:
+            for name, value in list(params.items()):
+                if hasattr(value, "get_params") and not isinstance(value, type):
+                    params.update((f"{name}__{k}", v) for k, v in value.get_params().items())
         return params
 
     def set_params(self, **params):
@@ -223,27 +384,43 @@ class BaseWrapper(EstimatorBase):
         A name that is neither a constructor parameter, nor declared at
         construction, nor routed raises a ValueError.
         """
-        declared = set(self._get_param_names())
-        extra = {}
-        for name in list(params):
+        declared = set(self._constructor_names())
+        for name, value in params.items():
             if name in declared:
-                continue
-            if name in self._kwargs or is_routed(name):
-                extra[name] = params.pop(name)
-            elif "__" not in name:
+                setattr(self, name, value)
+            elif name in self._kwargs or is_routed(name):
+                self._kwargs[name] = value
+            else:
                 raise ValueError(
                     f"Invalid parameter {name!r} for estimator {type(self).__name__}. A parameter "
                     f"of your model function must be declared when the wrapper is made "
                     f"({type(self).__name__}(model, {name}=...)) or routed (model__{name}=...).")
-        self._kwargs.update(extra)
-        return super().set_params(**params) if params else self
+        return self
 
     def _validate_params(self):
         params = self.get_params(deep=False)
-        validate_parameters(self._parameter_constraints, params, type(self).__name__)
-        if self.model is None and not hasattr(self, "_keras_build_fn"):
+        constraints = {k: v for k, v in self._parameter_constraints.items() if k in params}
+        validate_parameters(constraints, params, type(self).__name__)
+        if "build_fn" in self._kwargs:
+            validate_parameters({"build_fn": self._parameter_constraints["model"]},
+                                {"build_fn": self._kwargs["build_fn"]}, type(self).__name__)
+        if self._build_spec(warn=True) is None:
             raise ValueError(f"{type(self).__name__} needs model=: a function returning a Keras "
                              "model, or a keras.Model instance.")
+        if self.model is not None and hasattr(self, "_keras_build_fn"):
+            raise ValueError(f"{type(self).__name__} defines _keras_build_fn, so it cannot also "
+                             "take model=. Leave model=None.")
+
+    def _build_spec(self, warn=False):
+        """What builds the model: ``model``, ``build_fn`` (scikeras' old name) or ``_keras_build_fn``."""
+        if self.model is not None:
+            return self.model
+        if self._kwargs.get("build_fn") is not None:
+            if warn:
+                warnings.warn("build_fn= is scikeras' old name of model=; pass model= instead.",
+                              FutureWarning, stacklevel=5)
+            return self._kwargs["build_fn"]
+        return getattr(self, "_keras_build_fn", None)
 
     # --- public API ------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, **kwargs):
@@ -256,42 +433,91 @@ class BaseWrapper(EstimatorBase):
             to the model as they are.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+            Rows of weight 0 are left out of training, as in scikeras.
         **kwargs
-            Extra arguments for ``model.fit`` (as ``fit__*`` parameters).
+            ``model.fit`` arguments for this call: ``epochs``,
+            ``batch_size``, ``validation_batch_size``, ``initial_epoch``,
+            ``callbacks`` (replacing the wrapper's), ``validation_data``,
+            ``verbose``, ``shuffle``, ``validation_split``, ``class_weight``
+            override the wrapper's settings (and ``fit__*``); any other goes
+            to ``model.fit``.
 
         Returns
         -------
         self : object
         """
         return self._transaction(self._fit, X, y, sample_weight, keep=self.warm_start,
-                                 epochs=self.epochs, fit_kwargs=kwargs)
+                                 call_kwargs=kwargs)
 
     def initialize(self, X, y=None):
-        """Build and compile ``model_`` for data shaped like ``X`` and ``y``, without training.
+        """Build and compile the model for data shaped like ``X`` and ``y``, without training.
+
+        A ``model=`` instance keeps its weights, so the wrapper predicts as it
+        does.
 
         Returns
         -------
         self : object
         """
-        return self._transaction(self._fit, X, y, None, keep=False, epochs=0, fit_kwargs={})
+        return self._transaction(self._fit, X, y, None, keep=False, call_kwargs={},
+                                 train=False)
 
-    def predict(self, X):  # pragma: no cover - defined by the subclasses
-        raise NotImplementedError
+    @property
+    def current_epoch(self):
+        """int: the number of epochs trained (``len(history_["loss"])``), 0 before any fit."""
+        return len(self.__dict__.get("history_", {}).get("loss", []))
+
+    @property
+    def initialized_(self):
+        """bool: whether the wrapper has a model (after ``fit``, ``partial_fit`` or ``initialize``)."""
+        return self._fitted
+
+    @property
+    def model_(self):
+        """keras.Model: the trained (or initialized) model, which belongs to this wrapper.
+
+        Until it is first read, a fitted wrapper's model may be reused by
+        later fits of the same architecture once the wrapper itself is
+        refitted or collected; reading it hands it to the wrapper for good.
+        """
+        check_is_fitted(self)
+        slot = self._slot
+        if slot.cached:
+            CACHE.detach(slot)
+        return slot.model
+
+    def _partial_fit(self, X, y, sample_weight, kwargs, classes=None):
+        for name, why in (("epochs", "always trains for 1 epoch"),
+                          ("initial_epoch", "always trains from the current epoch")):
+            if name in kwargs:
+                raise TypeError(f"Invalid argument `{name}` to `partial_fit`: `partial_fit` {why}.")
+        return self._transaction(self._fit, X, y, sample_weight, keep=True, call_kwargs=kwargs,
+                                 partial=True, classes=classes)
+
+    def _score(self, X, y, sample_weight):
+        y_pred = self.predict(X)
+        kwargs = routed(self.get_params(deep=False), "score")
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        return self.scorer(y, y_pred, **kwargs)
 
     # --- the fit flow ------------------------------------------------------------
     @property
     def _fitted(self):
-        return "model_" in self.__dict__
+        return "_slot" in self.__dict__
 
     def _check_X(self, X, reset):
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           dtype=(np.float32, np.float64), allow_nd=True)
         return self._densify(X)
 
-    def _fit(self, X, y, sample_weight, *, keep, epochs, fit_kwargs, classes=None):
+    def _fit(self, X, y, sample_weight, *, keep, call_kwargs, train=True, partial=False,
+             classes=None):
         self._validate_params()
         keep = keep and self._fitted
-        if epochs == 0 and y is None:
+        params = self.get_params(deep=False)
+        settings = self._fit_settings(params, call_kwargs, keep, partial) if train else None
+        if not train and y is None:
             X = self._check_X(X, reset=True)
             y = self._placeholder_targets(X.shape[0])
         else:
@@ -302,50 +528,232 @@ class BaseWrapper(EstimatorBase):
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         y, codes = self._set_target_facts(y, first=not keep, classes=classes)
-        params = self.get_params(deep=False)
+        W = self._sample_weight(sample_weight, codes, X.shape[0],
+                                settings["class_weight"] if settings else None)
+        X, y, codes, W = self._without_weightless_rows(X, y, codes, W)
         if keep:
-            model, seed = self.model_, self._seed
-        else:
-            seed = None if self.random_state is None else int(
-                check_random_state(self.random_state).randint(2**31 - 1))
-            model = self._build_model(X, params, seed)
-        Y = self._encode_targets(y, model, X)
-        W = self._sample_weight(sample_weight, codes, X.shape[0])
-        history = {}
-        if epochs:
-            history, loop = self._train(model, X, Y, W, codes, params, epochs, keep, fit_kwargs,
-                                        seed)
-            self.training_loop_ = loop
-        self.model_ = model
-        self._seed = seed
-        old = self.history_ if keep else {}
-        self.history_ = {k: list(old.get(k, [])) + [float(v) for v in history.get(k, [])]
-                         for k in dict.fromkeys(list(old) + list(history))}
+            self._train(self._slot.model, X, y, W, codes, settings, self._seed, keep=True)
+            return self
+        seed = _draw_seed(self.random_state)
+        slot = self._borrow_or_build(X, params, seed)
+        lease = Lease()
+        try:
+            if train:
+                self._train(slot.model, X, y, W, codes, settings, seed, keep=False)
+            else:
+                self._encode_targets(y, slot.model, X)  # checks the model's output against y
+                self.history_ = defaultdict(list)
+        except BaseException:
+            CACHE.give_back(slot)
+            raise
+        CACHE.give_back(slot, lease)
+        self._slot, self._lease, self._seed = slot, lease, seed
         return self
 
-    def _train(self, model, X, Y, W, codes, params, epochs, keep, fit_kwargs, seed):
+    def _fit_settings(self, params, call_kwargs, keep, partial):
+        """The training settings of this call: ``fit()`` arguments over ``fit__*`` over parameters.
+
+        Returns a dict of :data:`FIT_SETTINGS`, ``class_weight`` and
+        ``extra`` (arguments only ``model.fit`` knows).
+        """
+        fit_params = routed(params, "fit")
+        given = {**own(fit_params), **call_kwargs}
+        settings = {name: getattr(self, name, None) for name in FIT_SETTINGS}
+        settings.update({k: v for k, v in given.items() if k in FIT_SETTINGS})
+        if "initial_epoch" not in given or partial:
+            settings["initial_epoch"] = self.current_epoch if keep else 0
+        if partial:
+            settings["epochs"] = 1
+        settings["validation_data"] = given.get("validation_data")
+        constraints = {k: v for k, v in FIT_CONSTRAINTS.items() if settings.get(k) is not None}
+        validate_parameters(constraints, settings, f"{type(self).__name__}.fit")
+        if "callbacks" not in call_kwargs:
+            settings["callbacks"] = (make_callbacks(self.callbacks, routed(params, "callbacks"))
+                                     + make_callbacks(fit_params.get("callbacks"),
+                                                      routed(fit_params, "callbacks")))
+        else:
+            settings["callbacks"] = make_callbacks(call_kwargs["callbacks"], {})
+        handled = set(FIT_SETTINGS) | ({"class_weight"} if self._takes_class_weight else set())
+        settings["class_weight"] = given.get("class_weight", getattr(self, "class_weight", None))
+        settings["extra"] = {k: v for k, v in given.items() if k not in handled}
+        return settings
+
+    _takes_class_weight = False
+
+    def _without_weightless_rows(self, X, y, codes, W):
+        """Leave out the rows of sample weight 0 (bootstraps pass them), as scikeras does."""
+        if W is None or np.all(W > 0):
+            return X, y, codes, W
+        keep = W > 0
+        return X[keep], y[keep], None if codes is None else codes[keep], W[keep]
+
+    def _borrow_or_build(self, X, params, seed):
+        """A model for this fit, busy: a traced one made fresh when one fits, else a new one."""
+        from .engine.keras_model import name_counters, restore_name_counters
+
+        counters = name_counters()
+        fresh, compile_kwargs = self._fresh_model(X, params, seed)
+        self._check_compiled_loss(fresh)
+        key, learning_rate = self._cache_key(fresh, X, params)
+        slot = CACHE.borrow(key)
+        if slot is not None:
+            slot.restart(fresh, learning_rate)
+            restore_name_counters(counters)  # the fresh model is dropped: its names can be reused
+            return slot
+        self._compile(fresh, X, params, compile_kwargs)
+        slot = CACHE.add(fresh, key)
+        if key is not None:
+            slot.record_optimizer_start()
+        return slot
+
+    def _fresh_model(self, X, params, seed):
+        """``(model, compile_kwargs or None)``: what the build function returns for this fit."""
+        import keras
+
+        from .engine.keras_model import seeded
+
+        self.X_shape_, self.X_dtype_ = X.shape, X.dtype
+        spec = self._build_spec()
+        compile_kwargs = None
+        with seeded(seed):
+            if isinstance(spec, keras.Model):
+                model = _copy_of(spec)
+            else:
+                available = self._build_arguments(spec, params)
+                if "compile_kwargs" in available:
+                    compile_kwargs = available["compile_kwargs"] = self._compile_kwargs(params)
+                model = call_with_declared(spec, available, f"The model function {getattr(spec, '__name__', spec)!r}")
+                if not isinstance(model, keras.Model):
+                    raise ValueError(f"The model function must return a keras.Model. Received: "
+                                     f"{type(model).__name__}.")
+            if isinstance(model, keras.Sequential) and not model.built:
+                model.build((None,) + X.shape[1:])
+        return model, compile_kwargs
+
+    def _build_arguments(self, build, params):
+        """What the build function may ask for; ``compile_kwargs`` is made only when it does."""
+        user_params = {k: v for k, v in self._kwargs.items() if not is_routed(k) and k != "build_fn"}
+        available = {**user_params, **routed(params, "model"), "meta": self._meta(),
+                     "params": params}
+        signature = inspect.signature(build).parameters.values()
+        if any(p.name == "compile_kwargs" or p.kind is p.VAR_KEYWORD for p in signature):
+            available["compile_kwargs"] = None
+        return available
+
+    def _compile_kwargs(self, params):
+        """Fresh optimizer, loss and metrics, and the ``compile__*`` arguments, for one model.
+
+        Their generated names (``auc``, not ``auc_3`` on the fourth fit) are the
+        same at every fit, so that ``history_`` keys do not drift.
+        """
+        from .engine.keras_model import name_counters, restore_name_counters
+
+        loss = self.loss if self.loss is not None else self._default_loss(None)
+        counters = name_counters()
+        try:
+            return {
+                "optimizer": make_optimizer(self.optimizer, routed(params, "optimizer")),
+                "loss": make_loss(loss, routed(params, "loss")),
+                "metrics": make_metrics(self.metrics, routed(params, "metrics")),
+                "run_eagerly": self.run_eagerly,
+                **routed(params, "compile"),
+            }
+        finally:
+            restore_name_counters(counters)
+
+    def _compile(self, model, X, params, compile_kwargs):
+        """Compile ``model`` with the wrapper's settings, unless the build function did."""
+        if model.compiled:
+            return
+        compile_kwargs = dict(compile_kwargs or self._compile_kwargs(params))
+        shapes = _output_shapes(model, X)
+        spec = self.loss if self.loss is not None else self._default_loss(shapes[0][-1])
+        if len(shapes) > 1 and not isinstance(spec, (list, tuple, dict)):
+            # One loss named for a model with several outputs: each output gets its own.
+            compile_kwargs["loss"] = [make_loss(spec, routed(params, "loss")) for _ in shapes]
+        elif self.loss is None:
+            compile_kwargs["loss"] = make_loss(spec, routed(params, "loss"))
+        model.compile(**compile_kwargs)
+
+    def _check_compiled_loss(self, model):
+        """Refuse a model compiled with another loss than ``loss=``, as scikeras does."""
+        import keras
+
+        simple = (str, type, keras.losses.Loss)
+        if not model.compiled or self.loss is None or not isinstance(self.loss, simple) \
+                or not isinstance(model.loss, simple):
+            return
+        if loss_name(self.loss) != loss_name(model.loss):
+            raise ValueError(f"loss={self.loss!r} but the model was compiled with loss "
+                             f"{model.loss!r}; the targets are encoded for loss=. Pass the same "
+                             "loss to both, or leave loss=None.")
+
+    def _cache_key(self, model, X, params):
+        """``(key, learning rate)`` of ``model`` for the traced-model cache; key None: no reuse."""
+        architecture = architecture_key(model)
+        if architecture is None:
+            return None, None
+        if model.compiled:
+            compiled, learning_rate = compiled_key(model)
+        else:
+            compiled, learning_rate = self._compile_key(model, X, params)
+        if compiled is None:
+            return None, None
+        return (architecture, compiled, X.shape[1:], str(X.dtype)), learning_rate
+
+    def _compile_key(self, model, X, params):
+        """What identifies the compile configuration the wrapper will give ``model``."""
+        optimizer_params = routed(params, "optimizer")
+        learning_rate = optimizer_params.get("learning_rate")
+        if isinstance(learning_rate, Real) and not isinstance(learning_rate, bool):
+            del optimizer_params["learning_rate"]
+        else:
+            learning_rate = None
+        optimizer = self.optimizer
+        if hasattr(optimizer, "get_config") and not inspect.isclass(optimizer):
+            optimizer = (type(optimizer), {k: v for k, v in optimizer.get_config().items()
+                                           if k != "name"})
+        loss = self.loss if self.loss is not None else self._default_loss(
+            _output_shapes(model, X)[0][-1])
+        try:
+            key = ("wrapper", freeze((optimizer, optimizer_params, loss, routed(params, "loss"),
+                                      self.metrics, routed(params, "metrics"),
+                                      routed(params, "compile"), self.run_eagerly,
+                                      learning_rate is not None)))
+        except Unfreezable:
+            return None, None
+        return key, learning_rate
+
+    def _train(self, model, X, y, W, codes, settings, seed, *, keep):
+        """Train ``model`` on the encoded targets; updates ``history_`` and ``training_loop_``."""
         from .engine.keras_model import train, why_keras_fit
 
-        batch_size = int(min(self.batch_size or 32, X.shape[0]))
-        train_rows, validation = self._split_validation(X, Y, W, codes, seed)
-        callbacks = make_callbacks(self.callbacks, params)
-        fit_kwargs = {**routed(params, "fit"), **fit_kwargs}
+        Y = self._encode_targets(y, model, X)
+        train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
+        n_train = train_rows[0].shape[0]
+        batch_size = settings["batch_size"] or 32
+        batch_size = n_train if batch_size == -1 else int(min(batch_size, n_train))
+        validation_batch_size = settings["validation_batch_size"] or batch_size
+        if validation_batch_size == -1:
+            validation_batch_size = validation[0].shape[0] if validation else batch_size
+        callbacks = settings["callbacks"]
         if self.engine == "fused":
-            reason = why_keras_fit(model, callbacks, fit_kwargs, "fused")
+            reason = why_keras_fit(model, callbacks, settings["extra"], "fused")
             if reason is not None:
                 raise ValueError(f"engine='fused' cannot train this model: {reason}. "
                                  "Use engine='auto' or 'keras'.")
         shuffle_seed = seed if seed is not None else int(np.random.randint(2**31 - 1))
-        initial_epoch = len(self.history_.get("loss", [])) if keep else 0
+        initial_epoch = settings["initial_epoch"]
         saved = [v.numpy() for v in model.variables] if keep else None
         saved_optimizer = [v.numpy() for v in model.optimizer.variables] if keep else None
         try:
             history, loop = train(
-                model, *train_rows, epochs=epochs, initial_epoch=initial_epoch,
-                batch_size=batch_size, shuffle=self.shuffle, seed=shuffle_seed,
-                validation=validation, validation_batch_size=self.validation_batch_size or batch_size,
-                callbacks=callbacks, verbose=int(self.verbose),
-                fit_kwargs=fit_kwargs, engine=self.engine)
+                model, *train_rows, epochs=settings["epochs"], initial_epoch=initial_epoch,
+                batch_size=batch_size, shuffle=settings["shuffle"], seed=shuffle_seed,
+                validation=validation, validation_batch_size=validation_batch_size,
+                callbacks=callbacks, verbose=int(settings["verbose"]),
+                fit_kwargs=settings["extra"], engine=self.engine,
+                keras_seed=None if seed is None else seed + initial_epoch)
             losses = history.get("loss", [])
             if losses and not np.isfinite(losses[-1]):
                 raise DivergenceError(
@@ -363,18 +771,55 @@ class BaseWrapper(EstimatorBase):
         finally:
             for callback in callbacks:
                 callback.set_model(None)
+        self._record_history(history, keep)
+        self.training_loop_ = loop
         return history, loop
 
-    def _split_validation(self, X, Y, W, codes, seed):
-        """``((X, Y, W), validation or None)``: ``validation_split`` of the rows held out."""
-        if not self.validation_split:
+    def _record_history(self, history, keep):
+        """``history_``: this fit's epoch logs under scikeras' names, after the old ones if ``keep``."""
+        merged = defaultdict(list)
+        if keep:
+            for key, values in self.history_.items():
+                merged[key] = list(values)
+        for key, values in history.items():
+            merged[history_key(key)] += [float(v) for v in values]
+        self.history_ = merged
+
+    def _validation(self, model, X, Y, W, codes, settings, seed):
+        """``((X, Y, W), validation or None)``: ``validation_data``, else a ``validation_split``."""
+        if settings["validation_data"] is not None:
+            return (X, Y, W), self._checked_validation_data(settings["validation_data"], model, X)
+        if not settings["validation_split"]:
             return (X, Y, W), None
+        return self._split_validation(X, Y, W, codes, seed, settings["validation_split"])
+
+    def _checked_validation_data(self, data, model, X):
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (X_val, y_val) or "
+                             f"(X_val, y_val, sample_weight_val). Received: {type(data).__name__}.")
+        X_val = self._densify(check_array(data[0], accept_sparse=("csr", "csc", "coo"),
+                                          dtype=(np.float32, np.float64), allow_nd=True))
+        if X_val.shape[1:] != X.shape[1:]:
+            raise ValueError(f"validation_data's X_val has rows of shape {X_val.shape[1:]}; the "
+                             f"training rows have shape {X.shape[1:]}.")
+        y_val = check_array(data[1], ensure_2d=False, dtype=None)
+        if len(y_val) != X_val.shape[0]:
+            raise ValueError(f"validation_data has {X_val.shape[0]} samples in X_val but "
+                             f"{len(y_val)} in y_val.")
+        y_val, codes = self._set_target_facts(y_val, first=False, classes=None)
+        Y_val = self._encode_targets(y_val, model, X_val)
+        if len(data) == 2:
+            return X_val, Y_val
+        return X_val, Y_val, self._check_sample_weight(data[2], X_val.shape[0])
+
+    def _split_validation(self, X, Y, W, codes, seed, fraction):
+        """``((X, Y, W), validation)``: ``fraction`` of the rows held out."""
         arrays = [X, *(Y if isinstance(Y, list) else [Y]), *([] if W is None else [W])]
         try:
-            parts = train_test_split(*arrays, test_size=self.validation_split, random_state=seed,
+            parts = train_test_split(*arrays, test_size=fraction, random_state=seed,
                                      stratify=codes)
         except ValueError:  # a class too small to stratify
-            parts = train_test_split(*arrays, test_size=self.validation_split, random_state=seed)
+            parts = train_test_split(*arrays, test_size=fraction, random_state=seed)
         train_parts, validation_parts = parts[0::2], parts[1::2]
 
         def regroup(rows):
@@ -385,13 +830,12 @@ class BaseWrapper(EstimatorBase):
 
         validation = regroup(validation_parts)
         if validation[0].shape[0] < 1 or validation[0].shape[0] == X.shape[0]:
-            raise ValueError(f"validation_split={self.validation_split} leaves no rows to "
-                             f"validate or to train on ({X.shape[0]} samples).")
+            raise ValueError(f"validation_split={fraction} leaves no rows to validate or to "
+                             f"train on ({X.shape[0]} samples).")
         return regroup(train_parts), validation if W is not None else validation[:2]
 
-    def _sample_weight(self, sample_weight, codes, n_samples):
+    def _sample_weight(self, sample_weight, codes, n_samples, class_weight):
         weights = None if sample_weight is None else self._check_sample_weight(sample_weight, n_samples)
-        class_weight = getattr(self, "class_weight", None)
         if class_weight is not None and codes is not None:
             by_class = compute_sample_weight(class_weight, self.classes_[codes]).astype(np.float32)
             weights = by_class if weights is None else weights * by_class
@@ -403,44 +847,6 @@ class BaseWrapper(EstimatorBase):
                  "y_dtype_")
         return {name: getattr(self, name) for name in names if hasattr(self, name)}
 
-    def _build_model(self, X, params, seed):
-        import keras
-
-        self.X_shape_, self.X_dtype_ = X.shape, X.dtype
-        meta = self._meta()
-        compile_kwargs = {
-            "optimizer": make_optimizer(self.optimizer, routed(params, "optimizer")),
-            "loss": make_loss(self.loss if self.loss is not None else self._default_loss(None),
-                              routed(params, "loss")),
-            "metrics": make_metrics(self.metrics, routed(params, "metrics")),
-            **routed(params, "compile"),
-        }
-        if self.run_eagerly:
-            compile_kwargs["run_eagerly"] = True
-        user_params = {k: v for k, v in params.items()
-                       if k in self._kwargs and not is_routed(k)}
-        with _seeded(seed):
-            if isinstance(self.model, keras.Model):
-                model = keras.models.clone_model(self.model)
-            else:
-                build = self.model if self.model is not None else self._keras_build_fn
-                available = {**user_params, **routed(params, "model"), "meta": meta,
-                             "compile_kwargs": compile_kwargs}
-                model = call_with_declared(build, available, f"The model function {getattr(build, '__name__', build)!r}")
-                if not isinstance(model, keras.Model):
-                    raise ValueError(f"The model function must return a keras.Model. Received: "
-                                     f"{type(model).__name__}.")
-            if not model.compiled:
-                shapes = _output_shapes(model, X)
-                spec = self.loss if self.loss is not None else self._default_loss(shapes[0][-1])
-                if len(shapes) > 1 and not isinstance(spec, (list, tuple, dict)):
-                    # One loss named for a model with several outputs: each output gets its own.
-                    compile_kwargs["loss"] = [make_loss(spec, routed(params, "loss")) for _ in shapes]
-                elif self.loss is None:
-                    compile_kwargs["loss"] = make_loss(spec, routed(params, "loss"))
-                model.compile(**compile_kwargs)
-        return model
-
     # --- predictions ---------------------------------------------------------------
     def _outputs(self, X):
         """The model's outputs for validated ``X``: a list of 2-D float64 arrays."""
@@ -448,23 +854,51 @@ class BaseWrapper(EstimatorBase):
 
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        outputs = predict(self.model_, X, predict_kwargs=routed(self.get_params(deep=False), "predict"))
+        params = self.get_params(deep=False)
+        predict_kwargs = {**own(routed(params, "predict")), **_CALL_PREDICT_KWARGS.get()}
+        predict_routed = routed(params, "predict")
+        if "callbacks" in predict_routed:
+            predict_kwargs["callbacks"] = make_callbacks(predict_routed["callbacks"],
+                                                         routed(predict_routed, "callbacks"))
+        validate_parameters({k: v for k, v in FIT_CONSTRAINTS.items()
+                             if k in ("batch_size", "verbose") and k in predict_kwargs},
+                            predict_kwargs, f"{type(self).__name__}.predict")
+        outputs = predict(self._slot.model, X, predict_kwargs=predict_kwargs)
         outputs = [np.asarray(o, np.float64).reshape(X.shape[0], -1) for o in outputs]
         if not all(np.all(np.isfinite(o)) for o in outputs):
             raise ValueError("The model's outputs are not finite for some rows: the fit diverged "
                              "or these inputs lie far outside the training data's scale.")
         return outputs
 
+    @contextlib.contextmanager
+    def _predict_call(self, kwargs):
+        """Pass ``predict(X, **kwargs)``'s arguments (for ``model.predict``) to this call."""
+        if not kwargs:
+            yield
+            return
+        token = _CALL_PREDICT_KWARGS.set(dict(kwargs))
+        try:
+            yield
+        finally:
+            _CALL_PREDICT_KWARGS.reset(token)
+
     # --- persistence ---------------------------------------------------------------
     def __getstate__(self):
         state = super().__getstate__()
-        if "model_" in state:
-            state["model_"] = _model_to_bytes(state["model_"])
+        slot = state.pop("_slot", None)
+        state.pop("_lease", None)
+        if slot is not None:
+            state["model_"] = _model_to_bytes(slot.model)
+            state["_custom_objects"] = _custom_objects(slot.model, self.get_params(deep=False))
         return state
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
-            state["model_"] = _model_from_bytes(state["model_"])
+            model = _model_from_bytes(state.pop("model_"), state.pop("_custom_objects", None))
+            state["_slot"] = Slot(model, None)
+        state.pop("_custom_objects", None)
+        if isinstance(state.get("history_"), dict):
+            state["history_"] = defaultdict(list, state["history_"])
         super().__setstate__(state)
 
 
@@ -474,8 +908,9 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
     The targets are encoded for the model's output and loss: a one-unit
     output gets 0/1 targets (binary), a softmax over ``n_classes_`` units
     gets class indices, or one-hot rows when the loss is a (non-sparse)
-    categorical one; multilabel indicator targets go as they are. Predictions
-    come back in the labels' own type.
+    categorical one; multilabel indicator targets go as they are, and
+    one-hot rows are predicted one-hot. Predictions come back in the
+    labels' own type.
 
     Parameters
     ----------
@@ -492,6 +927,8 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
     history_ : dict of list
         Epoch logs (``loss``, metrics, ``val_*``), appended across
         ``partial_fit`` and warm-started fits.
+    current_epoch : int
+        Epochs trained so far.
     classes_ : ndarray of shape (n_classes,)
     n_classes_ : int
     target_type_ : str
@@ -512,15 +949,19 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
     ...                              keras.layers.Dense(meta["n_classes_"], activation="softmax")])
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = KerasClassifier(build, hidden=32, optimizer="adam", optimizer__learning_rate=0.01,
-    ...                       epochs=40, random_state=0).fit(X, y)
-    >>> clf.training_loop_, clf.score(X, y) > 0.9
-    ('fused', True)
+    ...                       metrics="accuracy", epochs=40, random_state=0).fit(X, y)
+    >>> clf.training_loop_, clf.score(X, y) > 0.9, clf.current_epoch
+    ('fused', True, 40)
+    >>> clf = clf.fit(X, y, epochs=5, batch_size=-1)  # scikeras' call-time arguments
+    >>> len(clf.history_["accuracy"])
+    5
     """
 
     _parameter_constraints = {
         **BaseWrapper._parameter_constraints,
         "class_weight": [NONE, Options("balanced"), InstanceOf(dict, "a dict")],
     }
+    _takes_class_weight = True
 
     def __init__(self, model=None, *, warm_start=False, random_state=None, optimizer="rmsprop",
                  loss=None, metrics=None, batch_size=None, validation_batch_size=None, verbose=0,
@@ -534,7 +975,7 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             epochs=epochs, engine=engine, **kwargs)
         self.class_weight = class_weight
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one epoch, keeping the model and the optimizer's state.
 
         Parameters
@@ -545,13 +986,62 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             Every class that will be seen; needed on the first call when
             ``y`` does not show them all.
         sample_weight : array-like of shape (n_samples,), default=None
+        **kwargs
+            ``model.fit`` arguments for this epoch (``batch_size``, ...);
+            ``epochs`` and ``initial_epoch`` are refused (TypeError).
 
         Returns
         -------
         self : object
         """
-        return self._transaction(self._fit, X, y, sample_weight, keep=True, epochs=1,
-                                 fit_kwargs={}, classes=classes)
+        return self._partial_fit(X, y, sample_weight, kwargs, classes=classes)
+
+    @staticmethod
+    def scorer(y_true, y_pred, **kwargs):
+        """The score :meth:`score` reports: accuracy. Override it in a subclass to change it.
+
+        ``score__*`` parameters are passed as ``kwargs``.
+        """
+        return accuracy_score(y_true, y_pred, **kwargs)
+
+    def score(self, X, y, sample_weight=None):
+        """:meth:`scorer` of ``y`` and the predictions for ``X`` (accuracy by default)."""
+        return self._score(X, y, sample_weight)
+
+    def predict_proba(self, X, **kwargs):
+        """Probability of each class, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        **kwargs
+            ``model.predict`` arguments (``batch_size``, ``verbose``, ...).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        with self._predict_call(kwargs):
+            return super().predict_proba(X)
+
+    def predict(self, X, **kwargs):
+        """Predicted class labels, in the training labels' type (one-hot rows for one-hot targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        **kwargs
+            ``model.predict`` arguments (``batch_size``, ``verbose``, ...).
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        with self._predict_call(kwargs):
+            if self.__dict__.get("_one_hot"):
+                proba = self.predict_proba(X)
+                return np.eye(self.n_classes_, dtype=int)[proba.argmax(axis=1)]
+            return super().predict(X)
 
     def _placeholder_targets(self, n_samples):
         return np.arange(n_samples) % 2
@@ -586,6 +1076,7 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             self.n_outputs_ = y.shape[1] if multilabel else 1
             self.n_outputs_expected_ = 1
             self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
+            self._one_hot = bool(multilabel and np.all(np.asarray(y).sum(axis=1) == 1))
         elif (self.target_type_ == "multilabel-indicator") != (target_type == "multilabel-indicator"):
             raise ValueError("The type of target (multilabel or not) differs from the previous fit.")
         if self.target_type_ == "multilabel-indicator":
@@ -611,7 +1102,8 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
                 f"The model's output has {units} unit(s) but the targets have {self.n_classes_} "
                 "classes. End the model with Dense(meta['n_classes_'], activation='softmax') (or "
                 "Dense(1, activation='sigmoid') for binary targets).")
-        if "categorical" in loss_name(model.loss) and "sparse" not in loss_name(model.loss):
+        name = loss_name(model.loss)
+        if "categorical" in name and "sparse" not in name:
             return np.eye(self.n_classes_, dtype=np.float32)[codes]
         return codes.astype(np.int32)
 
@@ -642,6 +1134,7 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
     ----------
     model_ : keras.Model
     history_ : dict of list
+    current_epoch : int
     n_outputs_ : int
         Number of target columns.
     n_features_in_ : int
@@ -662,15 +1155,29 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
     1.0
     """
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train one epoch, keeping the model and the optimizer's state.
+
+        ``kwargs`` are ``model.fit`` arguments for this epoch; ``epochs`` and
+        ``initial_epoch`` are refused (TypeError).
 
         Returns
         -------
         self : object
         """
-        return self._transaction(self._fit, X, y, sample_weight, keep=True, epochs=1,
-                                 fit_kwargs={})
+        return self._partial_fit(X, y, sample_weight, kwargs)
+
+    @staticmethod
+    def scorer(y_true, y_pred, **kwargs):
+        """The score :meth:`score` reports: R². Override it in a subclass to change it.
+
+        ``score__*`` parameters are passed as ``kwargs``.
+        """
+        return r2_score(y_true, y_pred, **kwargs)
+
+    def score(self, X, y, sample_weight=None):
+        """:meth:`scorer` of ``y`` and the predictions for ``X`` (R² by default)."""
+        return self._score(X, y, sample_weight)
 
     def _placeholder_targets(self, n_samples):
         return np.zeros(n_samples)
@@ -702,18 +1209,21 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
         edges = np.cumsum([0] + widths)
         return [Y[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
 
-    def predict(self, X):
+    def predict(self, X, **kwargs):
         """Predicted targets; 1-D when ``y`` was 1-D at fit.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+        **kwargs
+            ``model.predict`` arguments (``batch_size``, ``verbose``, ...).
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        outputs = np.concatenate(self._outputs(X), axis=1)
+        with self._predict_call(kwargs):
+            outputs = np.concatenate(self._outputs(X), axis=1)
         return outputs.ravel() if self.y_ndim_ == 1 else outputs
 
     def __sklearn_tags__(self):

@@ -429,7 +429,8 @@ def test_verbose_prints_epochs_and_zero_prints_nothing(iris, capsys, engine):
 @pytest.mark.parametrize("name, value", [
     ("engine", "torch"), ("batch_size", 0), ("validation_batch_size", 0), ("verbose", 3),
     ("shuffle", "yes"), ("run_eagerly", 1.5), ("warm_start", None), ("optimizer", 3),
-    ("loss", 3), ("metrics", "accuracy"), ("callbacks", [3]), ("class_weight", "auto"),
+    ("loss", 3), ("metrics", 3), ("callbacks", [3]), ("class_weight", "auto"),
+    ("batch_size", -2), ("validation_batch_size", 1.5),
 ])
 def test_a_bad_value_names_its_parameter(iris, name, value):
     with pytest.raises(ValueError, match=f"'{name}'"):

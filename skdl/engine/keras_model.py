@@ -9,7 +9,10 @@ every batch) trains through ``model.fit`` instead. Either way the callbacks
 see the same epoch logs and the history has the same keys.
 """
 
+import collections
+import contextlib
 import functools
+import random
 import weakref
 
 import keras
@@ -42,20 +45,50 @@ def why_keras_fit(model, callbacks, fit_kwargs, engine):
     return None
 
 
+@contextlib.contextmanager
+def seeded(seed, *, backend=False):
+    """Seed Python's and NumPy's generators (and with ``backend``, Keras' and TensorFlow's)
+    for the block, leaving Python's and NumPy's as they were after it.
+
+    Keras draws the seeds of initializers and dropout layers from Python's
+    generator when they are made, so this makes a build reproducible;
+    ``backend=True`` is for ``model.fit``, whose shuffles use TensorFlow's
+    global seed (setting it clears TensorFlow's kernel caches, which costs
+    several milliseconds, so the fused loop does without).
+    """
+    if seed is None:
+        yield
+        return
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    if backend:
+        keras.utils.set_random_seed(seed)
+    else:
+        random.seed(seed)
+        np.random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
 def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuffle, seed,
-          validation, validation_batch_size, callbacks, verbose, fit_kwargs, engine):
+          validation, validation_batch_size, callbacks, verbose, fit_kwargs, engine,
+          keras_seed=None):
     """Train a compiled ``model`` for ``epochs`` epochs; returns ``(history dict, loop name)``.
 
     ``validation`` is ``None`` or ``(x_val, y_val[, sample_weight_val])``.
-    ``seed`` fixes the fused loop's shuffles (epoch ``e`` uses ``(seed, e)``).
+    ``seed`` fixes the fused loop's shuffles (epoch ``e`` uses ``(seed, e)``);
+    ``keras_seed`` seeds ``model.fit``'s when it trains instead.
     """
     reason = why_keras_fit(model, callbacks, fit_kwargs, engine)
     if reason is not None:
-        history = model.fit(
-            x, y, sample_weight=sample_weight, batch_size=batch_size,
-            epochs=initial_epoch + epochs, initial_epoch=initial_epoch, shuffle=shuffle,
-            validation_data=validation, validation_batch_size=validation_batch_size,
-            callbacks=callbacks, verbose=verbose, **fit_kwargs)
+        with seeded(keras_seed, backend=True):
+            history = model.fit(
+                x, y, sample_weight=sample_weight, batch_size=batch_size,
+                epochs=initial_epoch + epochs, initial_epoch=initial_epoch, shuffle=shuffle,
+                validation_data=validation, validation_batch_size=validation_batch_size,
+                callbacks=callbacks, verbose=verbose, **fit_kwargs)
         return history.history, "keras.fit"
     return _FusedTrainer.of(model).run(
         x, y, sample_weight, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch_size,
@@ -87,6 +120,19 @@ class _FusedTrainer:
         self._epoch = _traced(_train_epoch, self._model)
         self._evaluate = _traced(_evaluate_batches, self._model)
         self.predict_chunk = _traced(_predict_chunk, self._model)
+        self._assign = None
+        self._built = False
+
+    def assign(self, variables, values):
+        import tensorflow as tf
+
+        if self._assign is None:
+            def assign(new_values):
+                for variable, value in zip(variables, new_values):
+                    variable.assign(value)
+
+            self._assign = tf.function(assign, reduce_retracing=True)
+        self._assign(list(values))
 
     @property
     def model(self):
@@ -104,10 +150,13 @@ class _FusedTrainer:
         import tensorflow as tf
 
         model = self.model
+        if not self._built:
+            # Variables can't be created inside the graph loop: build the model, its
+            # loss, metrics and optimizer first, as Keras' own fit does.
+            first = (x, y) if sample_weight is None else (x, y, sample_weight)
+            model._symbolic_build(data_batch=tf.nest.map_structure(lambda a: a[:1], first))
+            self._built = True
         data = self._pack(x, y, sample_weight)
-        # Variables can't be created inside the graph loop: build the model, its
-        # loss, metrics and optimizer first, as Keras' own fit does (a no-op once built).
-        model._symbolic_build(data_batch=tf.nest.map_structure(lambda a: a[:1], data))
         validation = None if validation is None else self._pack(*validation)
         n_batches = -(-len(x) // batch_size)
         callback_list = keras.callbacks.CallbackList(
@@ -117,12 +166,10 @@ class _FusedTrainer:
         model.stop_training = False
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, initial_epoch + epochs):
-            model.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             seed_pair = tf.constant([seed % (2**31 - 1), epoch], tf.int32)
             logs = _as_floats(self._epoch(data, seed_pair, batch_size, tf.constant(bool(shuffle))))
             if validation is not None:
-                model.reset_metrics()
                 val_logs = _as_floats(self._evaluate(
                     validation, tf.constant(validation_batch_size, tf.int32)))
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -172,6 +219,7 @@ def _train_epoch(model_ref, data, seed, batch_size, shuffle):
     import tensorflow as tf
 
     model = model_ref()
+    model.reset_metrics()
     order = tf.range(_rows(data))
     order = tf.cond(shuffle, lambda: tf.random.experimental.stateless_shuffle(order, seed),
                     lambda: order)
@@ -181,6 +229,7 @@ def _train_epoch(model_ref, data, seed, batch_size, shuffle):
 
 def _evaluate_batches(model_ref, data, batch_size):
     model = model_ref()
+    model.reset_metrics()
     return _batches(model, data, batch_size, model.test_step)
 
 
@@ -193,9 +242,19 @@ def _as_floats(logs):
 
 
 def predict(model, x, *, predict_kwargs=None):
-    """The model's outputs for ``x`` (a list of arrays for a multi-output model)."""
-    if predict_kwargs or keras.backend.backend() != "tensorflow" or model.run_eagerly:
-        outputs = model.predict(x, **{"verbose": 0, **(predict_kwargs or {})})
+    """The model's outputs for ``x`` (a list of arrays for a multi-output model).
+
+    ``predict_kwargs`` are ``model.predict``'s (``batch_size=-1`` meaning all
+    rows). The fused path predicts in chunks of a fixed size whatever
+    ``batch_size`` says, so that a row's output never depends on it; any
+    other argument, or ``verbose``, predicts through ``model.predict``.
+    """
+    kwargs = dict(predict_kwargs or {})
+    if kwargs.get("batch_size") == -1:
+        kwargs["batch_size"] = max(x.shape[0], 1)
+    chunked = set(kwargs) <= {"batch_size", "verbose"} and not kwargs.get("verbose")
+    if not chunked or keras.backend.backend() != "tensorflow" or model.run_eagerly:
+        outputs = model.predict(x, **{"verbose": 0, **kwargs})
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
     function = _FusedTrainer.of(model).predict_chunk
     n = x.shape[0]
@@ -203,3 +262,37 @@ def predict(model, x, *, predict_kwargs=None):
     chunks = [c if isinstance(c, (list, tuple)) else [c] for c in chunks]
     return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n] for k in range(len(chunks[0]))]
 
+
+def name_counters():
+    """A copy of Keras' counters of generated names (``dense_7``), for :func:`restore_name_counters`.
+
+    TensorFlow caches one kernel per distinct variable name it creates
+    (tens of KiB each, for the life of the process), and Keras names every
+    new layer uniquely, so building models that are then dropped, one per
+    fit, grows the process by ~0.1 MiB a fit. Putting the counters back
+    after such a build makes the next one reuse the same names. (Keras
+    keeps these counters per thread.)
+    """
+    from keras.src.backend.common import global_state
+
+    return dict(global_state.get_global_attribute("object_name_uids") or {})
+
+
+def restore_name_counters(counters):
+    """Put back Keras' name counters as :func:`name_counters` found them."""
+    from keras.src.backend.common import global_state
+
+    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int, counters))
+
+
+def assign_all(model, variables, values):
+    """``variables[k].assign(values[k])`` for every k: one compiled call under TensorFlow.
+
+    ``variables`` must be the same list (the model's and its optimizer's)
+    at every call for a given ``model``.
+    """
+    if keras.backend.backend() != "tensorflow":
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+        return
+    _FusedTrainer.of(model).assign(variables, values)

@@ -1,0 +1,435 @@
+"""KerasClassifier / KerasRegressor do what scikeras 0.13 documents (quick start, advanced
+usage, migration guide, parameter routing, its public API), one test per behaviour.
+
+Where scikeras is broken on scikit-learn >= 1.6 (classifier tags, stratified folds) skdl stays
+right (test_wrappers.py); where skdl deliberately differs, docs/user_guide/migrating.rst says so.
+"""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_iris, make_regression
+from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, VotingClassifier
+from sklearn.preprocessing import StandardScaler
+
+from skdl.wrappers import KerasClassifier, KerasRegressor
+from test_wrappers import BatchCount, mlp
+
+SPARSE = "sparse_categorical_crossentropy"
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype("float32"), y
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(200, 5, noise=1.0, random_state=0)
+    return X.astype("float32"), y / y.std()
+
+
+def linear(meta):
+    return keras.Sequential([keras.Input((meta["n_features_in_"],)),
+                             keras.layers.Dense(meta["n_outputs_"])])
+
+
+def softmax(meta):
+    return keras.Sequential([keras.Input((meta["n_features_in_"],)),
+                             keras.layers.Dense(meta["n_classes_"], activation="softmax")])
+
+
+class Counted(keras.metrics.Metric):
+    """A custom metric class (module level, so a pickle can name it): counts batches."""
+
+    def __init__(self, name="counted", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.count.assign_add(1.0)
+
+    def result(self):
+        return self.count * 1.0
+
+
+class Tally(keras.callbacks.Callback):
+    """Notes ``(tag, epoch)`` in a list all its copies share (the wrappers copy callbacks)."""
+
+    seen = []
+
+    def __init__(self, tag):
+        super().__init__()
+        self.tag = tag
+
+    def on_epoch_end(self, epoch, logs=None):
+        Tally.seen.append((self.tag, epoch))
+
+
+class Schedule:
+    """scikeras' routed-callback example: decays the learning rate after ``wait`` epochs."""
+
+    def __init__(self, wait=1, coef=0.1):
+        self.wait, self.coef = wait, coef
+
+    def __call__(self, epoch, learning_rate):
+        return learning_rate if epoch < self.wait else learning_rate * float(np.exp(-self.coef))
+
+
+# --- single components ----------------------------------------------------------------
+def test_a_single_metric_and_loss_string_and_a_single_callback(iris, regression):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics="accuracy", epochs=3, random_state=0,
+                          callbacks=keras.callbacks.EarlyStopping(monitor="loss", patience=1,
+                                                                  min_delta=10.0))
+    clf.fit(X, y)
+    assert set(clf.history_) == {"loss", "accuracy"}
+    assert clf.current_epoch == 2  # the callback (a single instance) stopped it
+    reg = KerasRegressor(linear, loss="mse", metrics="mae", epochs=1, random_state=0)
+    assert set(reg.fit(*regression).history_) == {"loss", "mean_absolute_error"}
+
+
+def test_metric_shorthands_are_reported_under_scikeras_names(regression):
+    X, y = regression
+    reg = KerasRegressor(linear, metrics=["mse", "mae"], validation_split=0.2, epochs=1,
+                         random_state=0).fit(X, y)
+    assert set(reg.history_) == {"loss", "mean_squared_error", "mean_absolute_error", "val_loss",
+                                 "val_mean_squared_error", "val_mean_absolute_error"}
+
+    def compiled(meta):
+        model = linear(meta)
+        model.compile(optimizer="adam", loss="mse", metrics=["mse", "acc"])
+        return model
+
+    reg = KerasRegressor(compiled, epochs=1, random_state=0).fit(X, y)
+    assert set(reg.history_) == {"loss", "mean_squared_error", "acc"}
+
+
+def test_batch_size_minus_one_is_the_whole_data_set(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, batch_size=-1, validation_batch_size=-1,
+                          validation_split=0.2, metrics=[BatchCount], epochs=2,
+                          random_state=0).fit(X, y)
+    assert clf.history_["batches"] == [1.0, 1.0]
+    assert clf.history_["val_batches"] == [1.0, 1.0]
+
+
+# --- call-time arguments ------------------------------------------------------------------
+def test_fit_takes_keras_fit_arguments(iris):
+    X, y = iris  # validation_split=0.2: 120 training rows, 30 validation rows
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=[BatchCount], validation_split=0.2,
+                          epochs=1, random_state=0)
+    clf.fit(X, y, epochs=3, batch_size=16, validation_batch_size=8)
+    assert clf.history_["batches"] == [8.0] * 3
+    assert clf.history_["val_batches"] == [4.0] * 3
+    assert clf.epochs == 1 and clf.batch_size is None  # the parameters are untouched
+
+
+def test_routed_fit_arguments_and_call_time_arguments_over_them(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=[BatchCount], epochs=1, fit__epochs=2,
+                          fit__batch_size=50, random_state=0).fit(X, y)
+    assert clf.history_["batches"] == [3.0, 3.0]
+    clf.fit(X, y, epochs=1)
+    assert clf.history_["batches"] == [3.0]
+
+
+def test_fit_initial_epoch_numbers_the_epochs(iris):
+    X, y = iris
+    Tally.seen = []
+    clf = KerasClassifier(mlp, loss=SPARSE, epochs=3, callbacks=[Tally("fit")], random_state=0)
+    clf.fit(X, y, initial_epoch=2)
+    assert Tally.seen == [("fit", 2), ("fit", 3), ("fit", 4)]
+    assert clf.current_epoch == 3
+
+
+def test_fit_callbacks_add_and_call_time_callbacks_replace(iris):
+    X, y = iris
+    Tally.seen = []
+    clf = KerasClassifier(mlp, loss=SPARSE, epochs=2, callbacks=[Tally("wrapper")],
+                          fit__callbacks=[Tally("routed")], random_state=0)
+    clf.fit(X, y)
+    assert Tally.seen == [("wrapper", 0), ("routed", 0), ("wrapper", 1), ("routed", 1)]
+    Tally.seen = []
+    clf.fit(X, y, callbacks=[Tally("call")])
+    assert Tally.seen == [("call", 0), ("call", 1)]
+
+
+def test_fit_validation_data_is_encoded_like_y(iris):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=["accuracy"], epochs=2, random_state=0)
+    clf.fit(X[::2], labels[::2], validation_data=(X[1::2], labels[1::2]))
+    assert len(clf.history_["val_accuracy"]) == 2
+    assert 0.0 <= clf.history_["val_accuracy"][-1] <= 1.0
+
+
+def test_predict_takes_keras_predict_arguments(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict(X, batch_size=7), clf.predict(X))
+    np.testing.assert_array_equal(clf.predict_proba(X, batch_size=-1), clf.predict_proba(X))
+    reg = KerasRegressor(linear, epochs=1, random_state=0, predict__batch_size=-1)
+    np.testing.assert_allclose(reg.fit(X, y).predict(X, batch_size=3), reg.predict(X),
+                               rtol=1e-6)
+
+
+def test_partial_fit_refuses_epochs_and_initial_epoch_and_takes_other_arguments(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=[BatchCount], random_state=0)
+    for name in ("epochs", "initial_epoch"):
+        with pytest.raises(TypeError, match=f"`{name}`"):
+            clf.partial_fit(X, y, **{name: 2})
+    clf.partial_fit(X, y, batch_size=50)
+    assert clf.history_["batches"] == [3.0]
+
+
+def test_current_epoch_and_history_across_partial_fit_and_fit(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=["accuracy"], validation_split=0.2,
+                          epochs=3, random_state=0)
+    assert clf.current_epoch == 0
+    seen = []
+    for step in (clf.partial_fit, clf.partial_fit, clf.fit, clf.partial_fit):
+        step(X, y)
+        seen.append((clf.current_epoch, {k: len(v) for k, v in clf.history_.items()}))
+    keys = {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert seen == [(n, dict.fromkeys(keys, n)) for n in (1, 2, 3, 4)]
+
+
+# --- the model ------------------------------------------------------------------------------
+def _pretrained(X, y):
+    keras.utils.set_random_seed(1)
+    model = mlp({"n_features_in_": 4, "target_type_": "multiclass", "n_classes_": 3})
+    model.compile(loss=SPARSE, optimizer="adam")
+    model.fit(X, y, epochs=20, verbose=0)
+    return model
+
+
+def test_a_prebuilt_model_is_used_as_it_is_for_inference_without_fitting(iris):
+    X, y = iris
+    model = _pretrained(X, y)
+    expected = model.predict(X, verbose=0)
+    weights = model.get_weights()
+    clf = KerasClassifier(model).initialize(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    assert clf.initialized_
+    clf.fit(X, y, epochs=1)  # training starts from the pretrained weights, on a copy
+    assert clf.score(X, y) > 0.8
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_ensembles_around_a_prebuilt_model(iris):
+    X, y = iris
+    model = _pretrained(X, y)
+    clf = KerasClassifier(model, epochs=2, random_state=0)
+    bagging = BaggingClassifier(clf, n_estimators=3, random_state=0).fit(X, y)
+    voting = VotingClassifier([("a", clf), ("b", clone(clf))], voting="soft").fit(X, y)
+    assert bagging.score(X, y) > 0.8 and voting.score(X, y) > 0.8
+
+
+def test_rows_of_zero_weight_are_left_out_as_in_scikeras(iris):
+    X, y = iris
+    weight = np.where(np.arange(150) % 3 == 0, 0.0, 1.0)
+    kwargs = dict(loss=SPARSE, optimizer="adam", metrics=[BatchCount], batch_size=25, epochs=2,
+                  random_state=0)
+    weighted = KerasClassifier(mlp, **kwargs).fit(X, y, sample_weight=weight)
+    subset = KerasClassifier(mlp, **kwargs).fit(X[weight > 0], y[weight > 0])
+    assert weighted.history_["batches"] == [4.0, 4.0]
+    np.testing.assert_allclose(weighted.predict_proba(X), subset.predict_proba(X), rtol=1e-6)
+
+
+def test_adaboost_honours_sample_weight_as_scikeras_does(iris):
+    X, y = iris
+    weight = np.where(np.arange(150) % 4 == 0, 0.0, 1.0)
+    clf = KerasClassifier(mlp, loss=SPARSE, optimizer="adam", optimizer__learning_rate=0.05,
+                          epochs=3, random_state=0)
+    boosted = AdaBoostClassifier(clf, n_estimators=3, random_state=0)
+    weighted = clone(boosted).fit(X, y, sample_weight=weight)
+    subset = clone(boosted).fit(X[weight > 0], y[weight > 0])
+    np.testing.assert_allclose(weighted.estimator_weights_, subset.estimator_weights_)
+    np.testing.assert_array_equal(weighted.predict(X), subset.predict(X))
+    assert weighted.estimator_errors_[0] < 0.5
+
+
+def test_a_subclass_with_its_own_build_method_and_no_model_parameter(iris):
+    X, y = iris
+
+    class MLPClassifier(KerasClassifier):  # scikeras' MLPClassifier tutorial
+        def __init__(self, hidden_layer_sizes=(100,), optimizer="adam",
+                     optimizer__learning_rate=0.001, epochs=200, verbose=0, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden_layer_sizes = hidden_layer_sizes
+            self.optimizer = optimizer
+            self.epochs = epochs
+            self.verbose = verbose
+
+        def _keras_build_fn(self, compile_kwargs):
+            model = keras.Sequential([keras.Input((self.n_features_in_,))])
+            for units in self.hidden_layer_sizes:
+                model.add(keras.layers.Dense(units, activation="relu"))
+            model.add(keras.layers.Dense(self.n_classes_, activation="softmax"))
+            model.compile(loss=SPARSE, optimizer=compile_kwargs["optimizer"])
+            return model
+
+    clf = MLPClassifier(hidden_layer_sizes=(32,), epochs=60, random_state=0)
+    params = clf.get_params()
+    assert params["hidden_layer_sizes"] == (32,) and params["model"] is None
+    assert "optimizer__learning_rate" not in params  # the subclass does not store it
+    fitted = clone(clf).fit(X, y)
+    assert [layer.units for layer in fitted.model_.layers] == [32, 3]
+    assert fitted.score(X, y) > 0.8
+    with pytest.raises(ValueError, match="_keras_build_fn"):
+        MLPClassifier(model=mlp).fit(X, y)
+
+
+def test_a_model_compiled_with_another_loss_than_loss_is_refused(iris):
+    X, y = iris
+
+    def compiled(meta):
+        model = mlp(meta)
+        model.compile(loss="categorical_crossentropy", optimizer="adam")
+        return model
+
+    with pytest.raises(ValueError, match="loss='sparse_categorical_crossentropy' but the model "
+                                         "was compiled with loss 'categorical_crossentropy'"):
+        KerasClassifier(compiled, loss=SPARSE).fit(X, y)
+    clf = KerasClassifier(compiled, loss=keras.losses.CategoricalCrossentropy(), epochs=1)
+    assert clf.fit(X, y).model_.loss == "categorical_crossentropy"  # the same loss, spelt apart
+
+
+def test_a_random_state_instance_makes_fits_reproducible_and_is_left_as_it_was(iris):
+    X, y = iris
+    random_state = np.random.RandomState(0)
+    before = random_state.get_state()[1].copy()
+    clf = KerasClassifier(mlp, loss=SPARSE, dropout=0.2, epochs=2, random_state=random_state)
+    first = clf.fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X), first)
+    np.testing.assert_array_equal(random_state.get_state()[1], before)
+
+
+def test_a_wrapper_with_a_custom_metric_class_pickles_after_partial_fit(tmp_path, iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=[Counted], random_state=0)
+    clf.partial_fit(X, y)
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(f"""
+        import pickle, numpy as np
+        clf = pickle.loads(open({str(path)!r}, "rb").read())
+        X = np.load({str(tmp_path / "X.npy")!r})
+        np.save({str(tmp_path / "proba.npy")!r}, clf.predict_proba(X))
+        clf.partial_fit(X, clf.predict(X))
+        print(sorted(clf.history_), clf.current_epoch)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent)
+    assert out.stdout.split("\n")[0] == "['counted', 'loss'] 2"
+    np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), clf.predict_proba(X), rtol=1e-6)
+
+
+# --- routing ----------------------------------------------------------------------------------
+def test_routed_parameters_reach_one_item_of_a_list(iris):
+    X, y = iris
+
+    def two_heads(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.Dense(8, activation="relu")(inputs)
+        return keras.Model(inputs, [keras.layers.Dense(1, name="a")(hidden),
+                                    keras.layers.Dense(1, name="b")(hidden)])
+
+    reg = KerasRegressor(two_heads, loss=[keras.losses.MeanSquaredError, keras.losses.Huber],
+                         loss__name="shared", loss__1__name="huber_b", epochs=1,
+                         random_state=0)
+    reg.fit(X, np.column_stack([X[:, 0], X[:, 1]]))
+    assert [loss.name for loss in reg.model_.loss] == ["shared", "huber_b"]
+    clf = KerasClassifier(mlp, loss=SPARSE, metrics=[keras.metrics.SparseTopKCategoricalAccuracy],
+                          metrics__0__k=2, metrics__0__name="top2", epochs=1, random_state=0)
+    assert set(clf.fit(X, y).history_) == {"loss", "top2"}
+
+
+def test_a_routed_class_becomes_a_positional_argument(iris):
+    X, y = iris  # scikeras' LearningRateScheduler example
+    clf = KerasClassifier(mlp, loss=SPARSE, optimizer="sgd", optimizer__learning_rate=0.1,
+                          callbacks=keras.callbacks.LearningRateScheduler,
+                          callbacks__0=Schedule, callbacks__0__coef=0.5, epochs=3,
+                          random_state=0).fit(X, y)
+    assert clf.history_["learning_rate"] == pytest.approx([0.1, 0.1 * np.exp(-0.5),
+                                                           0.1 * np.exp(-1.0)], rel=1e-5)
+
+
+def test_a_routed_class_inside_a_named_optimizer(iris):
+    X, y = iris
+    schedule = keras.optimizers.schedules.ExponentialDecay
+    clf = KerasClassifier(mlp, loss=SPARSE, optimizer="sgd", optimizer__learning_rate=schedule,
+                          optimizer__learning_rate__initial_learning_rate=0.1,
+                          optimizer__learning_rate__decay_steps=5,
+                          optimizer__learning_rate__decay_rate=0.5, epochs=2, batch_size=30,
+                          random_state=0).fit(X, y)
+    rate = clf.model_.optimizer.learning_rate  # after 10 steps: 0.1 * 0.5 ** (10 / 5)
+    assert float(rate.numpy() if hasattr(rate, "numpy") else rate) == pytest.approx(0.025)
+
+
+def test_callbacks_in_a_dict_are_routed_by_name(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE, epochs=5, random_state=0,
+                          callbacks={"stop": keras.callbacks.EarlyStopping},
+                          callbacks__stop__monitor="loss", callbacks__stop__patience=0,
+                          callbacks__stop__min_delta=10.0).fit(X, y)
+    assert clf.current_epoch == 2
+
+
+def test_the_build_function_may_take_params_and_build_fn_still_works(iris):
+    X, y = iris
+    seen = {}
+
+    def build(meta, params, hidden=16):
+        seen.update(params)
+        return mlp(meta, hidden_layer_sizes=(hidden,))
+
+    KerasClassifier(build, loss=SPARSE, hidden=4, epochs=1, random_state=0).fit(X, y)
+    assert seen["hidden"] == 4 and seen["loss"] == SPARSE
+    with pytest.warns(FutureWarning, match="build_fn"):
+        clf = KerasClassifier(build_fn=mlp, loss=SPARSE, epochs=1, random_state=0).fit(X, y)
+    assert clf.predict(X).shape == (150,)
+
+
+def test_scorer_can_be_overridden_and_takes_score_parameters(iris):
+    X, y = iris
+
+    class Weighted(KerasClassifier):
+        @staticmethod
+        def scorer(y_true, y_pred, **kwargs):
+            return float(np.mean(y_true == y_pred)) * kwargs.get("scale", 1.0)
+
+    clf = Weighted(mlp, loss=SPARSE, epochs=5, score__scale=10.0, random_state=0).fit(X, y)
+    assert clf.score(X, y) == pytest.approx(10.0 * np.mean(clf.predict(X) == y))
+
+
+def test_one_hot_targets_are_predicted_one_hot(iris):
+    X, y = iris
+    Y = np.eye(3, dtype=int)[y]
+    clf = KerasClassifier(softmax, loss="categorical_crossentropy", optimizer="sgd",
+                          optimizer__learning_rate=1e-4, random_state=0).fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert (proba.max(axis=1) < 0.5).any()  # rows with no class above one half still get one
+    np.testing.assert_array_equal(clf.predict(X), np.eye(3, dtype=int)[proba.argmax(axis=1)])
+
+
+def test_fit_arguments_are_checked_by_name(iris):
+    X, y = iris
+    clf = KerasClassifier(mlp, loss=SPARSE)
+    with pytest.raises(ValueError, match="'batch_size' parameter of KerasClassifier.fit"):
+        clf.fit(X, y, batch_size=0)
+    with pytest.raises(ValueError, match="'epochs' parameter of KerasClassifier.fit"):
+        clf.set_params(fit__epochs=-1).fit(X, y)
