@@ -4,8 +4,10 @@ A workload gives ``run(mlp_class, search_module) -> fitted search``; this
 module turns it into the rows: scikit-learn's MLP in scikit-learn's search
 (the reference), skdl's MLP in scikit-learn's search (one fit at a time),
 and skdl's MLP in skdl's stacked search, under TensorFlow and JAX, cold (the
-first search of a fresh process), with JAX's persistent compilation cache
-filled by an earlier process, and warm (a second search in the same process).
+first search of a fresh process, the compilation cache empty), in a fresh
+process whose persistent compilation cache an earlier process filled
+(TensorFlow's ``--tf_xla_persistent_cache_directory``, JAX's
+``jax_compilation_cache_dir``), and warm (a second search in the same process).
 """
 
 import os
@@ -14,13 +16,14 @@ import time
 
 import _common as C
 
-#: Where the JAX rows keep compiled programs between processes (set by the parent).
-CACHE_ENV = "SKDL_BENCH_JAX_CACHE"
+#: Where the rows keep compiled programs between processes (set by the parent).
+CACHE_ENV = "SKDL_BENCH_XLA_CACHE"
 
 LABELS = {
     "sklearn": "sklearn MLPClassifier, sklearn search",
     "skdl": "skdl MLPClassifier, sklearn search (one fit at a time)",
     "skdl_fused": "**skdl MLPClassifier, skdl search (stacked), TensorFlow, cold**",
+    "skdl_fused_cached": "skdl stacked search, TensorFlow, fresh process, XLA cache filled",
     "skdl_fused_warm": "skdl stacked search, TensorFlow, warm (2nd search in the process)",
     "skdl_fused_jax": "skdl stacked search, JAX, cold (empty compilation cache)",
     "skdl_fused_jax_cached": "skdl stacked search, JAX, fresh process, compilation cache filled",
@@ -29,14 +32,20 @@ LABELS = {
 
 
 def _use_backend(backend, cache=False):
-    """Choose the Keras backend in this (row) process before Keras is imported."""
+    """Choose the Keras backend in this (row) process before Keras is imported, and with
+    ``cache``, its persistent compilation cache (the backends' own settings)."""
     os.environ["KERAS_BACKEND"] = backend
+    folder = os.path.join(os.environ[CACHE_ENV], backend)
+    os.makedirs(folder, exist_ok=True)
+    if backend == "tensorflow" and cache:
+        os.environ["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={folder}"
     if backend == "jax" and cache:
         import jax
 
-        jax.config.update("jax_compilation_cache_dir", os.environ[CACHE_ENV])
+        jax.config.update("jax_compilation_cache_dir", folder)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder
 
 
 def _timed(run, mlp_class, search_module, times=1):
@@ -70,17 +79,13 @@ def make_rows(run):
 
     def skdl_row(backend, stacked, times=1, cache=False, note=""):
         def row(args):
-            _use_backend(backend, cache)
+            folder = _use_backend(backend, cache)
             import keras  # noqa: F401  imports stay out of the timing
             from sklearn import model_selection as sklearn_search
 
             from skdl import MLPClassifier
             from skdl import model_selection as skdl_search
-            if backend == "jax" and cache:
-                entries = len(os.listdir(os.environ[CACHE_ENV]))
-                note_here = f"{entries} cached programs at start"
-            else:
-                note_here = note
+            note_here = f"{len(os.listdir(folder))} cached programs at start" if cache else note
             search, seconds = _timed(run, MLPClassifier, skdl_search if stacked else sklearn_search,
                                      times)
             extra = f"first search {seconds[0]:.1f} s" if times > 1 else ""
@@ -90,7 +95,8 @@ def make_rows(run):
     return {
         "sklearn": sklearn_row,
         "skdl": skdl_row("tensorflow", False),
-        "skdl_fused": skdl_row("tensorflow", True),
+        "skdl_fused": skdl_row("tensorflow", True, cache=True),
+        "skdl_fused_cached": skdl_row("tensorflow", True, cache=True),
         "skdl_fused_warm": skdl_row("tensorflow", True, times=2),
         "skdl_fused_jax": skdl_row("jax", True, cache=True),
         "skdl_fused_jax_cached": skdl_row("jax", True, cache=True),
@@ -99,9 +105,9 @@ def make_rows(run):
 
 
 def cache_environment():
-    """A fresh, empty compilation-cache folder for this run's JAX rows (the cold row fills
-    it, the cached row reads it)."""
-    return {CACHE_ENV: tempfile.mkdtemp(prefix="skdl-jax-cache-")}
+    """A fresh, empty compilation-cache folder for this run (each backend's cold row fills
+    it, its cached row reads it)."""
+    return {CACHE_ENV: tempfile.mkdtemp(prefix="skdl-xla-cache-")}
 
 
 def report(title, setup, goal_ratio, goal_text, results, args, workload):

@@ -58,8 +58,9 @@ def run(mlp_class, search_module, args):
 
 def stacked_rows():
     rows = S.make_rows(lambda mlp, module: run(mlp, module, ARGS))
-    return {name: rows[name] for name in ("skdl_fused", "skdl_fused_warm", "skdl_fused_jax",
-                                          "skdl_fused_jax_cached", "skdl_fused_jax_warm")}
+    return {name: rows[name] for name in ("skdl_fused", "skdl_fused_cached", "skdl_fused_warm",
+                                          "skdl_fused_jax", "skdl_fused_jax_cached",
+                                          "skdl_fused_jax_warm")}
 
 
 def row_sklearn(args):
