@@ -21,6 +21,7 @@ from . import __version__
 from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS
 from ._params import (
     BOOLEAN,
+    INFINITY,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -159,11 +160,11 @@ class BaseMLP(EstimatorBase):
         "momentum": [Interval(Real, 0, 1, "both")],
         "nesterovs_momentum": [BOOLEAN],
         "early_stopping": [BOOLEAN],
-        "validation_fraction": [Interval(Real, 0, 1, "neither")],
+        "validation_fraction": [Interval(Real, 0, 1, "left")],
         "beta_1": [Interval(Real, 0, 1, "left")],
         "beta_2": [Interval(Real, 0, 1, "left")],
         "epsilon": [Interval(Real, 0, None, "neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, "left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, "left"), INFINITY],
         "max_fun": [Interval(Integral, 1, None, "left")],
         "dropout": [Interval(Real, 0, 1, "left")],
         "batch_normalization": [BOOLEAN],
@@ -183,6 +184,9 @@ class BaseMLP(EstimatorBase):
         On the first fit this also sets the target attributes (``classes_``).
         """
         raise NotImplementedError
+
+    def _check_continued_targets(self, y, *, keep, incremental, classes):
+        """Refuse targets that the fit cannot continue with (scikit-learn's rules)."""
 
     def _output_spec(self, task, n_outputs):  # pragma: no cover - abstract
         """Return (output activation inside the network, loss name, out_activation_)."""
@@ -341,6 +345,7 @@ class BaseMLP(EstimatorBase):
         dtype, X = X.dtype, _as_float32(X, "X")
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        self._check_continued_targets(y, keep=keep, incremental=incremental, classes=classes)
         task, Y, codes, n_outputs = self._prepare_targets(y, first=not keep, classes=classes)
         W = self._check_sample_weight(sample_weight, X.shape[0]) * self._class_weights(codes)
         network = self._network(X.shape[1], n_outputs, task)
@@ -355,11 +360,14 @@ class BaseMLP(EstimatorBase):
         (X, Y, W), validation = self._split_validation(X, Y, W, codes if not keep else None,
                                                        validation_data, seed)
         training = self._training(task, X.shape[0], jit)
+        if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > X.shape[0]:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
+                          "to be clipped")
         start = None
         if keep:
             start = engine.Start(self._layout_weights(np.float32),
                                  self._optimizer_state if incremental else None,
-                                 epochs=self.n_iter_, samples=self.t_)
+                                 epochs=getattr(self, "_epochs", self.n_iter_), samples=self.t_)
         request = engine.FitRequest(
             network, training, X, Y, W, seed, validation=validation, score=self._validation_score,
             metric_name=self._metric_name, start=start, incremental=incremental,
@@ -386,6 +394,7 @@ class BaseMLP(EstimatorBase):
             self._network_spec, [np.asarray(w, dtype) for w in result.weights])
         self._optimizer_state = result.optimizer_state
         self.n_iter_ = result.n_iter
+        self._epochs = (getattr(self, "_epochs", 0) if keep else 0) + result.n_iter  # seeds shuffles
         self.t_ = result.t
         self.loss_ = float(result.loss)
         previous = self.loss_curve_ if keep else []
@@ -424,14 +433,22 @@ class BaseMLP(EstimatorBase):
         check_is_fitted(self)
         return build_network(self._network_spec, self._layout_weights(np.float32))
 
+    def _output_dtype(self, X):
+        """What ``predict`` computes in: NumPy's promotion of ``X``'s floating dtype and the
+        fitted arrays' (as scikit-learn's MLP: float32 for float32 ``X`` and a model
+        fitted on float32, float64 as soon as either is float64)."""
+        dtype = np.result_type(X.dtype, *(np.asarray(w).dtype for w in self.coefs_ + self.intercepts_))
+        return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
     def _forward(self, X):
-        """Validated ``X`` through the network, in NumPy and ``X``'s floating dtype."""
+        """Validated ``X`` through the network, in NumPy (see :meth:`_output_dtype`)."""
         from ._network import forward
 
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
+        dtype = self._output_dtype(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            outputs = forward(self._network_spec, self._layout_weights(X.dtype), X)
+            outputs = forward(self._network_spec, self._layout_weights(dtype), X.astype(dtype, copy=False))
         if not np.all(np.isfinite(outputs)):
             raise ValueError(
                 "The network's outputs overflow for some rows: the fit diverged or these "
@@ -446,10 +463,12 @@ class ClassifierOutputs:
     A classifier supplies ``_class_outputs(X)`` (the network's 2-D output
     for validated ``X``) and ``_multilabel``. A one-column output is the
     positive class's probability; several columns are the classes'
-    probabilities (renormalised in float64), or each label's for
-    multilabel targets. It goes left of ``ClassifierMixin``, whose tags it
-    extends.
+    probabilities (renormalised), or each label's for multilabel targets.
+    It goes left of ``ClassifierMixin``, whose tags it extends.
     """
+
+    #: The dtype probabilities are computed in (None: the network output's own).
+    _proba_dtype = np.float64
 
     def predict_proba(self, X):
         """Probability of each class, columns in ``classes_`` order.
@@ -464,7 +483,7 @@ class ClassifierOutputs:
         proba : ndarray of shape (n_samples, n_classes)
             For multilabel targets, each label's probability.
         """
-        outputs = np.asarray(self._class_outputs(X), dtype=np.float64)
+        outputs = np.asarray(self._class_outputs(X), dtype=self._proba_dtype)
         if self._multilabel:
             return outputs
         if outputs.shape[1] == 1:

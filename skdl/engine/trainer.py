@@ -103,12 +103,12 @@ class ModelRun:
         self.request, self.training = request, t
         self.learning_rate = t.learning_rate_init
         self.epochs = start.epochs if start is not None else 0  # seeds each epoch's shuffle
-        self.n_iter = self.epochs if request.incremental else 0
+        self.n_iter = 0  # this call's epochs, as scikit-learn's n_iter_ (partial_fit: 1)
         self.t = start.samples if start is not None else 0
         self.loss_curve, self.history = [], []
         self.validation_scores = [] if request.validation is not None else None
         self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
-        self.no_improvement, self.epochs_run = 0, 0
+        self.no_improvement = 0
         self.running, self.converged, self.error, self.loss = True, True, None, np.nan
         self.convergence_warning = None
 
@@ -127,7 +127,7 @@ class ModelRun:
         if not np.isfinite(loss):
             self.error, self.running = divergence(self.n_iter + 1, f"the loss became {loss}"), False
             return False
-        self.epochs, self.epochs_run, self.n_iter = self.epochs + 1, self.epochs_run + 1, self.n_iter + 1
+        self.epochs, self.n_iter = self.epochs + 1, self.n_iter + 1
         self.t += request.X.shape[0]
         self.loss = loss
         self.loss_curve.append(loss)
@@ -138,8 +138,9 @@ class ModelRun:
             if request.metric_name:
                 logs["val_" + request.metric_name] = score
         if t.verbose:
-            print(f"Iteration {self.n_iter}, loss = {loss:.8f}"
-                  + (f", validation score = {score:.6f}" if score is not None else ""))
+            print(f"Iteration {self.n_iter}, loss = {loss:.8f}")
+            if score is not None:
+                print(f"Validation score: {score:f}")
         improved = False
         if t.early_stopping:
             self.no_improvement = self.no_improvement + 1 if score < self.best_score + t.tol else 0
@@ -159,17 +160,22 @@ class ModelRun:
         if stop_requested:
             self.running = False
         elif self.no_improvement > t.n_iter_no_change:
+            # scikit-learn's trigger_stopping, its messages included.
+            what = "Validation score" if t.early_stopping else "Training loss"
+            message = (f"{what} did not improve more than tol={t.tol:f} for "
+                       f"{t.n_iter_no_change:d} consecutive epochs.")
             if t.solver == "sgd" and t.learning_rate == "adaptive" and self.learning_rate > 1e-6:
                 self.learning_rate, self.no_improvement = self.learning_rate / 5.0, 0
+                message += f" Setting learning rate to {self.learning_rate:f}"
             else:
-                if t.verbose:
-                    what = "Validation score" if t.early_stopping else "Training loss"
-                    print(f"{what} did not improve more than tol={t.tol} for "
-                          f"{t.n_iter_no_change} consecutive epochs. Stopping.")
+                adaptive = t.solver == "sgd" and t.learning_rate == "adaptive"
+                message += " Learning rate too small. Stopping." if adaptive else " Stopping."
                 self.running = False
+            if t.verbose:
+                print(message)
         if self.running and self.request.incremental:
             self.running = False
-        elif self.running and self.epochs_run >= t.max_iter:
+        elif self.running and self.n_iter >= t.max_iter:
             self.running, self.converged = False, False
             self.convergence_warning = (
                 f"Stochastic Optimizer: Maximum iterations ({t.max_iter}) reached and the "
