@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import __version__
+from ._callbacks import CallbackSupportMixin, EpochReporter, callbacks_of, fit_context, with_callbacks
 from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS
 from ._params import (
     BOOLEAN,
@@ -139,8 +140,12 @@ class EstimatorBase(BaseEstimator):
         return tags
 
 
-class BaseMLP(EstimatorBase):
-    """Shared machinery of :class:`~skdl.MLPClassifierTF` and :class:`~skdl.MLPRegressorTF`."""
+class BaseMLP(CallbackSupportMixin, EstimatorBase):
+    """Shared machinery of :class:`~skdl.MLPClassifierTF` and :class:`~skdl.MLPRegressorTF`.
+
+    With scikit-learn >= 1.9 it speaks scikit-learn's callback API
+    (``set_callbacks``): a fit is a task and each epoch one of its subtasks.
+    """
 
     _parameter_constraints = {
         "hidden_layer_sizes": [Satisfies(_is_layer_sizes, "a positive int or a sequence of positive ints (empty for no hidden layer)")],
@@ -196,6 +201,7 @@ class BaseMLP(EstimatorBase):
         raise NotImplementedError
 
     # --- public API --------------------------------------------------------
+    @with_callbacks
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the network to ``X`` and ``y``.
 
@@ -218,8 +224,22 @@ class BaseMLP(EstimatorBase):
         self : object
             The fitted estimator.
         """
-        return self._transaction(self._fit, X, y, sample_weight, validation_data,
-                                 incremental=False)
+        return self._checked_fit(X, y, sample_weight, validation_data, incremental=False)
+
+    def _checked_fit(self, X, y, sample_weight, validation_data, incremental, classes=None):
+        """Check the parameters, open the callback context, then fit (or leave the
+        estimator as it was)."""
+        self._validate_params()
+        context = fit_context(self, self._n_tasks(incremental))
+        return self._transaction(self._fit, X, y, sample_weight, validation_data, incremental,
+                                 classes, context)
+
+    def _n_tasks(self, incremental):
+        """How many epochs (L-BFGS: iterations, and a last one begun but never run) a fit
+        may report to scikit-learn's callbacks."""
+        if incremental:
+            return 1
+        return self.max_iter + 1 if self.solver == "lbfgs" else self.max_iter
 
     def _validate_params(self):
         validate_parameters(self._parameter_constraints, self.get_params(deep=False),
@@ -334,14 +354,17 @@ class BaseMLP(EstimatorBase):
                              "or the size of your dataset.")
         return (X, Y, W), (X_val, Y_val, W_val)
 
-    def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None, context=None):
         from . import engine
 
-        self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         keep = self._fitted and (incremental or self.warm_start)
         X, y = self._check_X_y(X, y, reset=not keep, multi_output=True)
+        task_data = {"X": X, "y": y, "metadata": None if sample_weight is None else
+                     {"sample_weight": sample_weight}}
+        if context is not None:
+            context.call_on_fit_task_begin(estimator=self, **task_data)
         dtype, X = X.dtype, _as_float32(X, "X")
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -371,7 +394,7 @@ class BaseMLP(EstimatorBase):
         request = engine.FitRequest(
             network, training, X, Y, W, seed, validation=validation, score=self._validation_score,
             metric_name=self._metric_name, start=start, incremental=incremental,
-            callbacks=self.callbacks)
+            callbacks=self.callbacks, epoch_hook=self._epoch_reporter(context, task_data, dtype))
         result = engine.train([request])[0]
         if result.error is not None:
             raise result.error
@@ -379,7 +402,27 @@ class BaseMLP(EstimatorBase):
             warnings.warn(result.convergence_warning, ConvergenceWarning)
         self._training_spec, self._seed = training, seed
         self._record(result, dtype, keep)
+        if context is not None:
+            context.call_on_fit_task_end(estimator=self, **task_data, reconstruction_attributes={})
         return self
+
+    def _epoch_reporter(self, context, task_data, dtype):
+        """The request's epoch hook when scikit-learn callbacks listen (else None)."""
+        if context is None or not callbacks_of(self):
+            return None
+        task_name = "lbfgs-iter" if self.solver == "lbfgs" else "epoch"
+        return EpochReporter(self, context, task_name, task_data,
+                             lambda logs, weights: self._epoch_attributes(logs, weights, dtype))
+
+    def _epoch_attributes(self, logs, weights, dtype):
+        """The fitted attributes of the model as an epoch left it (for ``fitted_estimator``)."""
+        from ._network import split_weights
+
+        spec = self._network_spec
+        coefs, intercepts, batch_norm = split_weights(spec, [np.asarray(w, dtype) for w in weights])
+        return {"coefs_": coefs, "intercepts_": intercepts, "batch_norm_": batch_norm,
+                "loss_": float(logs["loss"]), "n_layers_": len(spec.hidden_layer_sizes) + 2,
+                "n_outputs_": spec.n_outputs, "out_activation_": spec.output_activation}
 
     _metric_name = None
 

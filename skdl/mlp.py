@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, ClassifierOutputs, _as_float32
+from ._callbacks import with_callbacks
 from ._optim import (
     CLASSIFIER_LOSSES,
     REGRESSOR_LOSSES,
@@ -319,6 +320,7 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         return float(np.average(correct, weights=sample_weight if sample_weight.sum() > 0 else None))
 
     @available_if(_is_stochastic)
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train for one epoch on ``(X, y)``, keeping the optimizer's state.
 
@@ -339,8 +341,7 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         """
         if not self._fitted and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._transaction(self._fit, X, y, sample_weight, None, incremental=True,
-                                 classes=classes)
+        return self._checked_fit(X, y, sample_weight, None, incremental=True, classes=classes)
 
     def _class_outputs(self, X):
         return self._forward(X)
@@ -464,6 +465,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         return float(r2_score(Y, outputs, sample_weight=sample_weight))
 
     @available_if(_is_stochastic)
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``(X, y)``, keeping the optimizer's state.
 
@@ -480,7 +482,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         -------
         self : object
         """
-        return self._transaction(self._fit, X, y, sample_weight, None, incremental=True)
+        return self._checked_fit(X, y, sample_weight, None, incremental=True)
 
     def predict(self, X):
         """Predicted targets; 1-D when ``y`` had one column at fit.

@@ -55,6 +55,26 @@ class Start:
     samples: int = 0
 
 
+class EpochHook:
+    """What a request's ``epoch_hook`` offers the engine (a protocol: any object with
+    these two methods will do).
+
+    The engine calls ``begin(epoch)`` before each of the model's epochs (or L-BFGS
+    iterations, counted from 0) and ``end(epoch, logs, weights)`` after it, where
+    ``logs`` holds the epoch's ``loss`` (and validation values) and ``weights()``
+    returns the model's weights in layout order at that point (fetched only when
+    called). ``end`` returning True stops this model's training after that epoch.
+    An epoch that began but never ran (L-BFGS' last) ends with ``logs`` and
+    ``weights`` None.
+    """
+
+    def begin(self, epoch):  # pragma: no cover - protocol
+        pass
+
+    def end(self, epoch, logs=None, weights=None):  # pragma: no cover - protocol
+        return False
+
+
 @dataclass
 class FitRequest:
     """One network to train.
@@ -64,6 +84,8 @@ class FitRequest:
     weights); ``validation`` the same triple for held-out rows, scored by
     ``score(outputs, Y, W) -> float`` after every epoch. ``incremental``
     trains one epoch and never warns of convergence (``partial_fit``).
+    ``epoch_hook`` is told about each epoch (L-BFGS: each iteration) of this
+    model, and may stop its training: see :class:`EpochHook`.
     """
 
     network: NetworkSpec
@@ -78,6 +100,7 @@ class FitRequest:
     start: Start | None = None
     incremental: bool = False
     callbacks: list | None = None
+    epoch_hook: "EpochHook | None" = None
 
     def fingerprint(self):
         """A digest of everything that decides this fit's result."""

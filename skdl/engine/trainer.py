@@ -321,6 +321,9 @@ class StackTrainer:
             self.callbacks.train_begin()
         epoch = 0
         while any(run.running for run in runs):
+            for run in runs:
+                if run.running and run.request.epoch_hook is not None:
+                    run.request.epoch_hook.begin(run.n_iter)
             if self.callbacks:
                 runs[0].learning_rate = self.callbacks.epoch_begin(epoch, runs[0].learning_rate)
             orders = [run.order(n, data.width) for run, n in zip(runs, data.n_rows)]
@@ -339,18 +342,32 @@ class StackTrainer:
             if improved.any():
                 current = [state["trainable"]] + list(state["frozen"])
                 best = program.select_improved(improved, current, current if best is None else best)
-            stop = False
+            stop = [False] * len(runs)
             if self.callbacks and runs[0].running:
                 weights = self._weights_of(program.backend.to_numpy(
                     [state["trainable"]] + list(state["frozen"])), 0)
                 runs[0].learning_rate = self.callbacks.epoch_end(
                     epoch, runs[0].history[-1], weights, runs[0].learning_rate)
-                stop = self.callbacks.stop_training
+                stop[0] = self.callbacks.stop_training
+            for m, run in enumerate(runs):
+                hook = run.request.epoch_hook
+                if not running[m] or hook is None:
+                    continue
+                if run.error is not None:
+                    hook.end(run.n_iter)  # the epoch diverged: it ends empty
+                else:
+                    stop[m] = bool(hook.end(run.n_iter - 1, dict(run.history[-1]),
+                                            self._weights_fetcher(state, m))) or stop[m]
             for m, run in enumerate(runs):
                 if running[m] and run.error is None:
-                    run.decide(stop)
+                    run.decide(stop[m])
             epoch += 1
         return self._results(state, best)
+
+    def _weights_fetcher(self, state, m):
+        """A function giving model ``m``'s weights as they are in ``state`` now."""
+        current = [state["trainable"]] + list(state["frozen"])
+        return lambda: self._weights_of(self.program.backend.to_numpy(current), m)
 
     def _validate(self, state, running):
         data = self.validation
@@ -456,12 +473,25 @@ def train_lbfgs(program, request):
             print(f"Evaluation {len(loss_curve)}, loss = {loss:.8f}")
         return loss, np.asarray(gradient[0], np.float64)
 
-    with np.errstate(all="ignore"):
-        outcome = scipy.optimize.minimize(fun, trainable[0].astype(np.float64), method="L-BFGS-B",
-                                          jac=True, options={"maxfun": t.max_fun, "maxiter": t.max_iter,
-                                                             "gtol": t.tol})
-    final = stack.merge(structure, _unflatten(structure, outcome.x[None].astype(np.float32)), frozen)
-    weights = [np.asarray(w[0], np.float32) for w in final]
+    def weights_at(flat):
+        final = stack.merge(structure, _unflatten(structure, flat[None].astype(np.float32)), frozen)
+        return [np.asarray(w[0], np.float32) for w in final]
+
+    reporter = None
+    if request.epoch_hook is not None:
+        reporter = _IterationReporter(request.epoch_hook, weights_at, lambda: loss_curve[-1])
+    try:
+        with np.errstate(all="ignore"):
+            outcome = scipy.optimize.minimize(
+                fun, trainable[0].astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=reporter, options={"maxfun": t.max_fun, "maxiter": t.max_iter, "gtol": t.tol})
+    except _StopRequested as stopped:
+        outcome = scipy.optimize.OptimizeResult(x=stopped.x, fun=loss_curve[-1], nit=stopped.iterations,
+                                                status=0, message="stopped by a callback")
+    else:
+        if reporter is not None:
+            reporter.close()
+    weights = weights_at(outcome.x)
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
                        t=request.X.shape[0], history={"loss": list(loss_curve)})
@@ -475,6 +505,36 @@ def train_lbfgs(program, request):
     if result.error is None:
         result.error = final_check(request, weights, result.n_iter)
     return result
+
+
+class _StopRequested(Exception):
+    """Raised from SciPy's callback when the epoch hook stops L-BFGS (any SciPy version)."""
+
+    def __init__(self, x, iterations):
+        super().__init__("L-BFGS stopped by its epoch hook")
+        self.x, self.iterations = x, iterations
+
+
+class _IterationReporter:
+    """SciPy's per-iteration ``callback`` as epoch-hook calls: each iteration begins
+    before it runs and ends after it (the one begun last, which never runs, ends
+    empty in :meth:`close`)."""
+
+    def __init__(self, hook, weights_at, last_loss):
+        self.hook, self.weights_at, self.last_loss = hook, weights_at, last_loss
+        self.iteration = 0
+        hook.begin(0)
+
+    def __call__(self, xk):
+        x = np.array(xk)
+        stop = self.hook.end(self.iteration, {"loss": self.last_loss()}, lambda: self.weights_at(x))
+        self.iteration += 1
+        if stop:
+            raise _StopRequested(x, self.iteration)
+        self.hook.begin(self.iteration)
+
+    def close(self):
+        self.hook.end(self.iteration)
 
 
 def _fresh(request):
