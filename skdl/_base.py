@@ -388,9 +388,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
                           "to be clipped")
         start = None
         if keep:
-            start = engine.Start(self._layout_weights(np.float32),
-                                 self._optimizer_state if incremental else None,
-                                 epochs=getattr(self, "_epochs", self.n_iter_), samples=self.t_)
+            start = self._start(incremental)
         request = engine.FitRequest(
             network, training, X, Y, W, seed, validation=validation, score=self._validation_score,
             metric_name=self._metric_name, start=start, incremental=incremental,
@@ -405,6 +403,19 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if context is not None:
             context.call_on_fit_task_end(estimator=self, **task_data, reconstruction_attributes={})
         return self
+
+    def _start(self, incremental):
+        """Where a warm start or ``partial_fit`` continues from (as scikit-learn's MLP: the
+        arrays, the optimizer for ``partial_fit`` only, and the stopping bookkeeping)."""
+        from . import engine
+
+        best_loss, best_score = self.best_loss_, self.best_validation_score_
+        return engine.Start(
+            self._layout_weights(np.float32), self._optimizer_state if incremental else None,
+            epochs=getattr(self, "_epochs", self.n_iter_), samples=self.t_,
+            no_improvement=getattr(self, "_no_improvement_count", 0),
+            best_loss=np.inf if best_loss is None else best_loss,
+            best_score=-np.inf if best_score is None or not self.early_stopping else best_score)
 
     def _epoch_reporter(self, context, task_data, dtype):
         """The request's epoch hook when scikit-learn callbacks listen (else None)."""
@@ -445,8 +456,8 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         best_losses = [result.best_loss] + ([self.best_loss_] if keep else [])
         best_losses = [loss for loss in best_losses if loss is not None]
         self.best_loss_ = float(min(best_losses)) if result.best_loss is not None else None
-        self.validation_scores_ = result.validation_scores
-        self.best_validation_score_ = result.best_validation_score
+        self._no_improvement_count = result.no_improvement
+        self.validation_scores_, self.best_validation_score_ = self._validation_record(result, keep)
         history = result.history
         if keep:
             old = self.history_
@@ -455,6 +466,15 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         self.n_layers_ = len(self._network_spec.hidden_layer_sizes) + 2
         self.n_outputs_ = self._network_spec.n_outputs
         self.out_activation_ = self._network_spec.output_activation
+
+    def _validation_record(self, result, keep):
+        """``validation_scores_`` and ``best_validation_score_``: a continued fit adds to
+        the previous ones, as scikit-learn's MLP does."""
+        scores, best = result.validation_scores, result.best_validation_score
+        if keep and scores is not None and self.validation_scores_ is not None:
+            scores = list(self.validation_scores_) + list(scores)
+            best = max(best, self.best_validation_score_)
+        return scores, best
 
     # --- the fitted network ------------------------------------------------------------
     def _layout_weights(self, dtype):

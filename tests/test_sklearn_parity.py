@@ -301,3 +301,34 @@ def test_verbose_prints_sklearns_lines(module, capsys):
     assert re.fullmatch(r"Validation score: \d\.\d{6}", lines[1])
     assert lines[-1] == ("Validation score did not improve more than tol=10.000000 for 1 "
                          "consecutive epochs. Stopping.")
+
+
+@MODULES
+def test_a_warm_start_continues_the_stopping_count(module):
+    # tol=10: no epoch improves, so the first fit stops once n_iter_no_change is exceeded;
+    # the count carries over and the warm-started fit stops after its first epoch.
+    m = small(module, max_iter=50, tol=10.0, n_iter_no_change=2, warm_start=True)
+    m.fit(IRIS_X, IRIS_Y)
+    assert m.n_iter_ == 4
+    m.fit(IRIS_X, IRIS_Y)
+    assert m.n_iter_ == 1 and len(m.loss_curve_) == 5
+
+
+@MODULES
+def test_a_warm_start_adds_to_the_validation_scores(module):
+    m = small(module, max_iter=50, early_stopping=True, n_iter_no_change=2, warm_start=True)
+    first = quiet_fit(m, IRIS_X, IRIS_Y).n_iter_
+    quiet_fit(m, IRIS_X, IRIS_Y)
+    assert len(m.validation_scores_) == first + m.n_iter_
+    assert m.best_validation_score_ == max(m.validation_scores_)
+
+
+def test_partial_fit_keeps_the_learning_rate_its_schedule_reached():
+    # SGD's invscaling rate decays with the samples seen, across partial_fit calls too.
+    params = dict(hidden_layer_sizes=(4,), solver="sgd", learning_rate="invscaling",
+                  learning_rate_init=0.5, shuffle=False, random_state=0)
+    a = skdl.MLPClassifier(**params)
+    for _ in range(3):
+        a.partial_fit(IRIS_X, IRIS_Y, classes=[0, 1, 2])
+    b = quiet_fit(skdl.MLPClassifier(max_iter=3, n_iter_no_change=np.inf, **params), IRIS_X, IRIS_Y)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-5)

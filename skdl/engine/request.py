@@ -47,12 +47,18 @@ class TrainingSpec:
 @dataclass
 class Start:
     """Where a warm-started or incremental fit starts: weights in layout order, the
-    optimizer's state to continue (None: fresh), and the epochs and samples seen so far."""
+    optimizer's state to continue (None: fresh; it holds the learning rate the
+    schedule reached), the epochs and samples seen so far, and scikit-learn's
+    stopping bookkeeping, which carries over as in its MLP (epochs without
+    improvement, the best training loss and validation score so far)."""
 
     weights: list
     optimizer_state: dict | None = None
     epochs: int = 0
     samples: int = 0
+    no_improvement: int = 0
+    best_loss: float = float("inf")
+    best_score: float = float("-inf")
 
 
 class EpochHook:
@@ -136,4 +142,5 @@ class FitResult:
     history: dict = field(default_factory=dict)
     converged: bool = True
     convergence_warning: str | None = None
+    no_improvement: int = 0
     error: Exception | None = None

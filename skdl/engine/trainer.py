@@ -109,6 +109,10 @@ class ModelRun:
         self.validation_scores = [] if request.validation is not None else None
         self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
         self.no_improvement = 0
+        if start is not None:
+            self.best_loss, self.best_score = start.best_loss, start.best_score
+            self.no_improvement = start.no_improvement
+            self.learning_rate = (start.optimizer_state or {}).get("learning_rate", self.learning_rate)
         self.running, self.converged, self.error, self.loss = True, True, None, np.nan
         self.convergence_warning = None
 
@@ -192,7 +196,7 @@ class ModelRun:
             n_iter=self.n_iter, t=self.t,
             history={k: [logs.get(k, np.nan) for logs in self.history] for k in history_keys},
             converged=self.converged, convergence_warning=self.convergence_warning,
-            error=self.error)
+            error=self.error, no_improvement=self.no_improvement)
 
 
 # --- the stack's data ------------------------------------------------------------------------
@@ -408,7 +412,8 @@ class StackTrainer:
                 "shapes": [w.shape for w in real_trainable],
                 "solver": request.training.solver,
                 "slots": {name: self._trainable_of(values, m) for name, values in slots.items()},
-                "step": float(step[m]), "u_product": float(u_product[m])}
+                "step": float(step[m]), "u_product": float(u_product[m]),
+                "learning_rate": float(run.learning_rate)}
             if run.error is None:
                 run.error = final_check(request, weights, run.n_iter)
             results.append(run.result(weights, optimizer_state))
