@@ -6,6 +6,7 @@ regression (targets, output layer, default loss, predict and score).
 """
 
 import dataclasses
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -423,16 +424,17 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             return None
         task_name = "lbfgs-iter" if self.solver == "lbfgs" else "epoch"
         return EpochReporter(self, context, task_name, task_data,
-                             lambda logs, weights: self._epoch_attributes(logs, weights, dtype))
+                             functools.partial(self._epoch_attributes, dtype=dtype))
 
-    def _epoch_attributes(self, logs, weights, dtype):
+    def _epoch_attributes(self, epoch, logs, weights, dtype):
         """The fitted attributes of the model as an epoch left it (for ``fitted_estimator``)."""
         from ._network import split_weights
 
         spec = self._network_spec
         coefs, intercepts, batch_norm = split_weights(spec, [np.asarray(w, dtype) for w in weights])
         return {"coefs_": coefs, "intercepts_": intercepts, "batch_norm_": batch_norm,
-                "loss_": float(logs["loss"]), "n_layers_": len(spec.hidden_layer_sizes) + 2,
+                "loss_": float(logs["loss"]), "n_iter_": epoch + 1,
+                "n_layers_": len(spec.hidden_layer_sizes) + 2,
                 "n_outputs_": spec.n_outputs, "out_activation_": spec.output_activation}
 
     _metric_name = None

@@ -76,7 +76,7 @@ class EpochReporter:
     data : dict
         ``X``, ``y`` and ``metadata`` handed to the hooks.
     fitted_attributes : callable
-        ``(logs, weights) -> dict``: the attributes that make a copy of the
+        ``(epoch, logs, weights) -> dict``: the attributes that make a copy of the
         estimator predict as the model stands (evaluated only when a callback
         asks for ``fitted_estimator``).
     """
@@ -97,4 +97,4 @@ class EpochReporter:
             return task.call_on_fit_task_end(estimator=self.estimator)
         return task.call_on_fit_task_end(
             estimator=self.estimator, **self.data,
-            reconstruction_attributes=lambda: self.fitted_attributes(logs, weights()))
+            reconstruction_attributes=lambda: self.fitted_attributes(epoch, logs, weights()))

@@ -99,6 +99,7 @@ def test_each_epoch_is_a_task_of_the_fit(name, y):
     assert not np.allclose(first.coefs_[0], last.coefs_[0])
     np.testing.assert_allclose(last.predict(IRIS_XS), est.predict(IRIS_XS))
     assert last.loss_ == pytest.approx(est.loss_curve_[-1])
+    assert [end["fitted"].n_iter_ for end in ends] == [1, 2, 3, 4]
     assert recorder.ends[-1]["fitted"].score(IRIS_XS, y) == pytest.approx(est.score(IRIS_XS, y))
 
 
