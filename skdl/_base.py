@@ -20,9 +20,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import __version__
+from ._callbacks import CallbackSupportMixin, EpochReporter, callbacks_of, fit_context, with_callbacks
 from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS
 from ._params import (
     BOOLEAN,
+    INFINITY,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -144,8 +146,12 @@ class EstimatorBase(BaseEstimator):
         return tags
 
 
-class BaseMLP(EstimatorBase):
-    """Shared machinery of :class:`~skdl.MLPClassifierTF` and :class:`~skdl.MLPRegressorTF`."""
+class BaseMLP(CallbackSupportMixin, EstimatorBase):
+    """Shared machinery of :class:`~skdl.MLPClassifierTF` and :class:`~skdl.MLPRegressorTF`.
+
+    With scikit-learn >= 1.9 it speaks scikit-learn's callback API
+    (``set_callbacks``): a fit is a task and each epoch one of its subtasks.
+    """
 
     _parameter_constraints = {
         "hidden_layer_sizes": [Satisfies(_is_layer_sizes, "a positive int or a sequence of positive ints (empty for no hidden layer)")],
@@ -165,11 +171,11 @@ class BaseMLP(EstimatorBase):
         "momentum": [Interval(Real, 0, 1, "both")],
         "nesterovs_momentum": [BOOLEAN],
         "early_stopping": [BOOLEAN],
-        "validation_fraction": [Interval(Real, 0, 1, "neither")],
+        "validation_fraction": [Interval(Real, 0, 1, "left")],
         "beta_1": [Interval(Real, 0, 1, "left")],
         "beta_2": [Interval(Real, 0, 1, "left")],
         "epsilon": [Interval(Real, 0, None, "neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, "left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, "left"), INFINITY],
         "max_fun": [Interval(Integral, 1, None, "left")],
         "dropout": [Interval(Real, 0, 1, "left")],
         "batch_normalization": [BOOLEAN],
@@ -193,6 +199,9 @@ class BaseMLP(EstimatorBase):
         """
         raise NotImplementedError
 
+    def _check_continued_targets(self, y, *, keep, incremental, classes):
+        """Refuse targets that the fit cannot continue with (scikit-learn's rules)."""
+
     def _output_spec(self, task, n_outputs):  # pragma: no cover - abstract
         """Return (output activation inside the network, loss name, out_activation_)."""
         raise NotImplementedError
@@ -201,6 +210,7 @@ class BaseMLP(EstimatorBase):
         raise NotImplementedError
 
     # --- public API --------------------------------------------------------
+    @with_callbacks
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the network to ``X`` and ``y``.
 
@@ -223,8 +233,22 @@ class BaseMLP(EstimatorBase):
         self : object
             The fitted estimator.
         """
-        return self._transaction(self._fit, X, y, sample_weight, validation_data,
-                                 incremental=False)
+        return self._checked_fit(X, y, sample_weight, validation_data, incremental=False)
+
+    def _checked_fit(self, X, y, sample_weight, validation_data, incremental, classes=None):
+        """Check the parameters, open the callback context, then fit (or leave the
+        estimator as it was)."""
+        self._validate_params()
+        context = fit_context(self, self._n_tasks(incremental))
+        return self._transaction(self._fit, X, y, sample_weight, validation_data, incremental,
+                                 classes, context)
+
+    def _n_tasks(self, incremental):
+        """How many epochs (L-BFGS: iterations, and a last one begun but never run) a fit
+        may report to scikit-learn's callbacks."""
+        if incremental:
+            return 1
+        return self.max_iter + 1 if self.solver == "lbfgs" else self.max_iter
 
     def _validate_params(self):
         validate_parameters(self._parameter_constraints, self.get_params(deep=False),
@@ -331,17 +355,21 @@ class BaseMLP(EstimatorBase):
                              "or the size of your dataset.")
         return (X, Y, W), (X_val, Y_val, W_val)
 
-    def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None, context=None):
         from . import engine
 
-        self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         keep = self._fitted and (incremental or self.warm_start)
         X, y = self._check_X_y(X, y, reset=not keep, multi_output=True)
+        task_data = {"X": X, "y": y, "metadata": None if sample_weight is None else
+                     {"sample_weight": sample_weight}}
+        if context is not None:
+            context.call_on_fit_task_begin(estimator=self, **task_data)
         dtype, X = X.dtype, _as_float32(X, "X")
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        self._check_continued_targets(y, keep=keep, incremental=incremental, classes=classes)
         task, Y, codes, n_outputs = self._prepare_targets(y, first=not keep, classes=classes)
         W = self._check_sample_weight(sample_weight, X.shape[0]) * self._class_weights(codes)
         network = self._network(X.shape[1], n_outputs, task)
@@ -356,15 +384,17 @@ class BaseMLP(EstimatorBase):
         (X, Y, W), validation = self._split_validation(X, Y, W, codes if not keep else None,
                                                        validation_data, seed)
         training = self._training(task, X.shape[0], jit)
+        if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > X.shape[0]:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
+                          "to be clipped")
         start = None
         if keep:
-            start = engine.Start(self._layout_weights(np.float32),
-                                 self._optimizer_state if incremental else None,
-                                 epochs=self.n_iter_, samples=self.t_)
+            start = self._start(incremental)
         score, metric_name = self._validation_scoring(validation)
         request = engine.FitRequest(
             network, training, X, Y, W, seed, validation=validation, score=score,
-            metric_name=metric_name, start=start, incremental=incremental, callbacks=self.callbacks)
+            metric_name=metric_name, start=start, incremental=incremental, callbacks=self.callbacks,
+            epoch_hook=self._epoch_reporter(context, task_data, dtype))
         result = engine.train([request])[0]
         if result.error is not None:
             raise result.error
@@ -373,7 +403,41 @@ class BaseMLP(EstimatorBase):
         self._training_spec = dataclasses.replace(training, jit_compile=result.jit_compile)
         self._seed = seed
         self._record(result, dtype, keep)
+        if context is not None:
+            context.call_on_fit_task_end(estimator=self, **task_data, reconstruction_attributes={})
         return self
+
+    def _start(self, incremental):
+        """Where a warm start or ``partial_fit`` continues from (as scikit-learn's MLP: the
+        arrays, the optimizer for ``partial_fit`` only, and the stopping bookkeeping)."""
+        from . import engine
+
+        best_loss, best_score = self.best_loss_, self.best_validation_score_
+        return engine.Start(
+            self._layout_weights(np.float32), self._optimizer_state if incremental else None,
+            epochs=getattr(self, "_epochs", self.n_iter_), samples=self.t_,
+            no_improvement=getattr(self, "_no_improvement_count", 0),
+            best_loss=np.inf if best_loss is None else best_loss,
+            best_score=-np.inf if best_score is None or not self.early_stopping else best_score)
+
+    def _epoch_reporter(self, context, task_data, dtype):
+        """The request's epoch hook when scikit-learn callbacks listen (else None)."""
+        if context is None or not callbacks_of(self):
+            return None
+        task_name = "lbfgs-iter" if self.solver == "lbfgs" else "epoch"
+        return EpochReporter(self, context, task_name, task_data,
+                             functools.partial(self._epoch_attributes, dtype=dtype))
+
+    def _epoch_attributes(self, epoch, logs, weights, dtype):
+        """The fitted attributes of the model as an epoch left it (for ``fitted_estimator``)."""
+        from ._network import split_weights
+
+        spec = self._network_spec
+        coefs, intercepts, batch_norm = split_weights(spec, [np.asarray(w, dtype) for w in weights])
+        return {"coefs_": coefs, "intercepts_": intercepts, "batch_norm_": batch_norm,
+                "loss_": float(logs["loss"]), "n_iter_": epoch + 1,
+                "n_layers_": len(spec.hidden_layer_sizes) + 2,
+                "n_outputs_": spec.n_outputs, "out_activation_": spec.output_activation}
 
     _metric_name = None
 
@@ -413,6 +477,7 @@ class BaseMLP(EstimatorBase):
             self._network_spec, [np.asarray(w, dtype) for w in result.weights])
         self._optimizer_state = result.optimizer_state
         self.n_iter_ = result.n_iter
+        self._epochs = (getattr(self, "_epochs", 0) if keep else 0) + result.n_iter  # seeds shuffles
         self.t_ = result.t
         self.loss_ = float(result.loss)
         previous = self.loss_curve_ if keep else []
@@ -420,8 +485,8 @@ class BaseMLP(EstimatorBase):
         best_losses = [result.best_loss] + ([self.best_loss_] if keep else [])
         best_losses = [loss for loss in best_losses if loss is not None]
         self.best_loss_ = float(min(best_losses)) if result.best_loss is not None else None
-        self.validation_scores_ = result.validation_scores
-        self.best_validation_score_ = result.best_validation_score
+        self._no_improvement_count = result.no_improvement
+        self.validation_scores_, self.best_validation_score_ = self._validation_record(result, keep)
         history = result.history
         if keep:
             old = self.history_
@@ -430,6 +495,15 @@ class BaseMLP(EstimatorBase):
         self.n_layers_ = len(self._network_spec.hidden_layer_sizes) + 2
         self.n_outputs_ = self._network_spec.n_outputs
         self.out_activation_ = self._network_spec.output_activation
+
+    def _validation_record(self, result, keep):
+        """``validation_scores_`` and ``best_validation_score_``: a continued fit adds to
+        the previous ones, as scikit-learn's MLP does."""
+        scores, best = result.validation_scores, result.best_validation_score
+        if keep and scores is not None and self.validation_scores_ is not None:
+            scores = list(self.validation_scores_) + list(scores)
+            best = max(best, self.best_validation_score_)
+        return scores, best
 
     # --- persistence ---------------------------------------------------------------------
     def __getstate__(self):
@@ -486,14 +560,22 @@ class BaseMLP(EstimatorBase):
         check_is_fitted(self)
         return build_network(self._network_spec, self._layout_weights(np.float32))
 
+    def _output_dtype(self, X):
+        """What ``predict`` computes in: NumPy's promotion of ``X``'s floating dtype and the
+        fitted arrays' (as scikit-learn's MLP: float32 for float32 ``X`` and a model
+        fitted on float32, float64 as soon as either is float64)."""
+        dtype = np.result_type(X.dtype, *(np.asarray(w).dtype for w in self.coefs_ + self.intercepts_))
+        return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
     def _forward(self, X):
-        """Validated ``X`` through the network, in NumPy and ``X``'s floating dtype."""
+        """Validated ``X`` through the network, in NumPy (see :meth:`_output_dtype`)."""
         from ._network import forward
 
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
+        dtype = self._output_dtype(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            outputs = forward(self._network_spec, self._layout_weights(X.dtype), X)
+            outputs = forward(self._network_spec, self._layout_weights(dtype), X.astype(dtype, copy=False))
         if not np.all(np.isfinite(outputs)):
             raise ValueError(
                 "The network's outputs overflow for some rows: the fit diverged or these "
@@ -508,10 +590,12 @@ class ClassifierOutputs:
     A classifier supplies ``_class_outputs(X)`` (the network's 2-D output
     for validated ``X``) and ``_multilabel``. A one-column output is the
     positive class's probability; several columns are the classes'
-    probabilities (renormalised in float64), or each label's for
-    multilabel targets. It goes left of ``ClassifierMixin``, whose tags it
-    extends.
+    probabilities (renormalised), or each label's for multilabel targets.
+    It goes left of ``ClassifierMixin``, whose tags it extends.
     """
+
+    #: The dtype probabilities are computed in (None: the network output's own).
+    _proba_dtype = np.float64
 
     def predict_proba(self, X):
         """Probability of each class, columns in ``classes_`` order.
@@ -526,7 +610,7 @@ class ClassifierOutputs:
         proba : ndarray of shape (n_samples, n_classes)
             For multilabel targets, each label's probability.
         """
-        outputs = np.asarray(self._class_outputs(X), dtype=np.float64)
+        outputs = np.asarray(self._class_outputs(X), dtype=self._proba_dtype)
         if self._multilabel:
             return outputs
         if outputs.shape[1] == 1:

@@ -102,6 +102,8 @@ class Satisfies:
 
 BOOLEAN = InstanceOf((bool, np.bool_), "a bool")
 NONE = Satisfies(lambda v: v is None, "None")
+INFINITY = Satisfies(lambda v: isinstance(v, Real) and not isinstance(v, (bool, np.bool_))
+                     and v == np.inf, "a float among {inf}")
 RANDOM_STATE = InstanceOf(
     (Integral, np.random.RandomState, np.random.Generator, type(None)),
     "an int, a numpy RandomState or None",

@@ -8,11 +8,18 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, ClassifierOutputs, _as_float32
-from ._optim import CLASSIFIER_LOSSES, REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS
+from ._callbacks import with_callbacks
+from ._optim import (
+    CLASSIFIER_LOSSES,
+    REGRESSOR_LOSSES,
+    REGRESSOR_OUTPUT_ACTIVATIONS,
+    STOCHASTIC_SOLVERS,
+)
 from ._params import NONE, InstanceOf, Options
 
 _COMMON_PARAMETERS_DOC = """
@@ -57,14 +64,16 @@ _COMMON_PARAMETERS_DOC = """
         Stop when the validation score stops improving and restore the best
         epoch's weights. The validation data is ``validation_data`` passed to
         ``fit`` or else a ``validation_fraction`` split of the training data.
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+    validation_fraction : float in [0, 1), default=0.1
+        Share of the training data held out for early stopping (only used
+        with ``early_stopping=True``, where it must leave rows on both sides).
     beta_1, beta_2 : float, default=0.9, 0.999
         Moment decay rates of the Adam family (adam, adamw, nadam).
     epsilon : float, default=1e-8
         Numerical stability constant of adam, adamw, nadam, rmsprop, adagrad.
-    n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without ``tol`` improvement before stopping; ``np.inf`` trains
+        for ``max_iter`` epochs.
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``solver="lbfgs"``.
     dropout : float in [0, 1), default=0.0
@@ -154,6 +163,11 @@ _COMMON_ATTRIBUTES_DOC = """
         ``out_activation_``, is inside it)."""
 
 
+def _is_stochastic(estimator):
+    """Whether ``partial_fit`` exists: the solver trains in minibatches (not L-BFGS)."""
+    return estimator.solver in STOCHASTIC_SOLVERS
+
+
 class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
     __doc__ = f"""Multi-layer perceptron classifier trained by Keras.
 
@@ -198,6 +212,7 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         "class_weight": [NONE, Options("balanced"), InstanceOf(dict, "a dict")],
     }
     _metric_name = "accuracy"
+    _proba_dtype = None  # the forward pass's: X's and the fitted arrays' floating dtype
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, batch_size="auto", learning_rate="constant",
@@ -264,9 +279,6 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
             task = "multilabel" if multilabel else "binary" if len(labels) == 2 else "multiclass"
         else:
             task = self._training_spec.task
-            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-                raise ValueError(f"classes={np.unique(classes).tolist()} is not the same as on the "
-                                 f"first call to fit or partial_fit, was: {self.classes_.tolist()}.")
             if (task == "multilabel") != (y.ndim == 2):
                 raise ValueError("The type of target (multilabel or not) differs from the "
                                  "previous call to fit.")
@@ -284,6 +296,30 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         if task == "binary":
             return task, (codes == 1).astype(np.float32)[:, None], codes, 1
         return task, codes.astype(np.int32), codes, len(self.classes_)
+
+    def _check_continued_targets(self, y, *, keep, incremental, classes):
+        """scikit-learn's rules: ``partial_fit``'s ``classes`` never change; a warm start
+        needs the same classes as before; ``partial_fit`` accepts a subset of them."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        known = self.classes_ if keep else None
+        if classes is not None:
+            if keep and not np.array_equal(self.classes_, unique_labels(classes)):
+                raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
+                                 f"partial_fit, was: {self.classes_!r}")
+            known = unique_labels(classes)
+        if known is None:
+            return
+        seen = unique_labels(y)
+        if self.warm_start:
+            if set(seen) != set(known):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {known}, `y` has {seen}")
+        elif len(np.setdiff1d(seen, known, assume_unique=True)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{known}. 'y' has {seen}.")
 
     def _class_weights(self, codes):
         if self.class_weight is None:
@@ -311,28 +347,29 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
             correct = np.all((outputs > 0.5) == (Y > 0.5), axis=1)
         return float(np.average(correct, weights=sample_weight if sample_weight.sum() > 0 else None))
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    @available_if(_is_stochastic)
+    @with_callbacks
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train for one epoch on ``(X, y)``, keeping the optimizer's state.
+
+        Only available for the stochastic solvers (not ``solver="lbfgs"``),
+        as in scikit-learn.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
             Every class that will ever be seen; required on the first call.
-        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         self : object
         """
-        if self.solver == "lbfgs":
-            raise ValueError("partial_fit is only available for stochastic solvers; "
-                             "solver='lbfgs' is full-batch.")
         if not self._fitted and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._transaction(self._fit, X, y, sample_weight, None, incremental=True,
-                                 classes=classes)
+        return self._checked_fit(X, y, sample_weight, None, incremental=True, classes=classes)
 
     def _class_outputs(self, X):
         return self._forward(X)
@@ -434,6 +471,8 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
 
     def _prepare_targets(self, y, *, first, classes=None):
         y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.loss == "poisson" and np.any(Y < 0):
             raise ValueError("Some value(s) of y are negative which is not allowed for "
@@ -460,8 +499,13 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
     def _validation_score(self, outputs, Y, sample_weight):
         return float(r2_score(Y, outputs, sample_weight=sample_weight))
 
+    @available_if(_is_stochastic)
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``(X, y)``, keeping the optimizer's state.
+
+        Only available for the stochastic solvers (not ``solver="lbfgs"``),
+        as in scikit-learn.
 
         Parameters
         ----------
@@ -473,13 +517,10 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         -------
         self : object
         """
-        if self.solver == "lbfgs":
-            raise ValueError("partial_fit is only available for stochastic solvers; "
-                             "solver='lbfgs' is full-batch.")
-        return self._transaction(self._fit, X, y, sample_weight, None, incremental=True)
+        return self._checked_fit(X, y, sample_weight, None, incremental=True)
 
     def predict(self, X):
-        """Predicted targets; 1-D when ``y`` was 1-D at fit.
+        """Predicted targets; 1-D when ``y`` had one column at fit.
 
         Parameters
         ----------
@@ -488,6 +529,8 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            In ``X``'s floating dtype, or float64 when the model was fitted
+            on float64 data (as scikit-learn's MLP).
         """
         outputs = self._forward(X)
         return outputs.ravel() if self._y_is_1d else outputs

@@ -272,7 +272,9 @@ def test_partial_fit_continues_training():
     for _ in range(15):
         clf.partial_fit(IRIS_XS, IRIS_Y)
         losses.append(clf.loss_)
-    assert clf.n_iter_ == 16 and clf.t_ == 50 + 15 * 150
+    # n_iter_ counts the last call's epochs, as scikit-learn's does; t_ every sample seen.
+    assert clf.n_iter_ == 1 and clf.t_ == 50 + 15 * 150
+    assert len(clf.loss_curve_) == 16
     assert losses[-1] < losses[0]
     assert clf.score(IRIS_XS, IRIS_Y) > 0.8
 

@@ -44,7 +44,8 @@ def test_unpickled_estimator_rebuilds_its_keras_model_and_keeps_training():
     restored = pickle.loads(pickle.dumps(clf))
     assert restored.model_.count_params() == clf.model_.count_params()
     restored.partial_fit(X, Y)
-    assert restored.n_iter_ == clf.n_iter_ + 1
+    assert restored.n_iter_ == 1 and restored.t_ == clf.t_ + len(X)  # n_iter_ as scikit-learn's
+    assert len(restored.loss_curve_) == len(clf.loss_curve_) + 1
 
 
 def test_loading_a_pickle_from_another_skdl_version_says_which(monkeypatch):

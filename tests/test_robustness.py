@@ -66,7 +66,7 @@ PARAM_CASES = [
     ("negative alpha", dict(alpha=-1.0), r"'alpha' parameter.*\[0.0, inf\).*Got -1.0"),
     ("dropout of one", dict(dropout=1.0), r"'dropout' parameter.*\[0.0, 1.0\)"),
     ("negative dropout", dict(dropout=-0.1), "'dropout' parameter"),
-    ("validation_fraction of one", dict(validation_fraction=1.0), r"'validation_fraction'.*\(0.0, 1.0\)"),
+    ("validation_fraction of one", dict(validation_fraction=1.0), r"'validation_fraction'.*\[0.0, 1.0\)"),
     ("zero batch", dict(batch_size=0), "'batch_size' parameter"),
     ("zero epochs", dict(max_iter=0), "'max_iter' parameter"),
     ("float epochs", dict(max_iter=2.5), "'max_iter' parameter.*an int"),
@@ -136,15 +136,16 @@ def test_partial_fit_errors():
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         MLPClassifierTF().partial_fit(X, Y_CLS)
     clf = MLPClassifierTF((4,)).partial_fit(X, Y_CLS, classes=[0, 1, 2])
-    with pytest.raises(ValueError, match=re.escape("labels not seen") + ".*" + re.escape("[7]")):
+    with pytest.raises(ValueError, match=re.escape("`y` has classes not in `self.classes_`. "
+                                                   "`self.classes_` has [0 1 2]. 'y' has [7].")):
         clf.partial_fit(X, np.full(40, 7))
     with pytest.raises(ValueError, match="X has 3 features"):
         clf.partial_fit(X[:, :3], Y_CLS)
-    with pytest.raises(ValueError, match="only available for stochastic solvers"):
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
         MLPClassifierTF(solver="lbfgs").partial_fit(X, Y_CLS, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="does not support early_stopping"):
         MLPRegressorTF(early_stopping=True).partial_fit(X, Y_REG)
-    assert clf.n_iter_ == 1  # the failed calls changed nothing
+    assert clf.n_iter_ == 1 and clf.t_ == 40  # the failed calls changed nothing
 
 
 def test_unseen_labels_at_score_and_in_validation_data():

@@ -56,8 +56,9 @@ def pretrained(results):
 
 
 def lookup(request):
-    """The result trained ahead for ``request``, or None."""
-    if not _stores:
+    """The result trained ahead for ``request``, or None (always None for a request
+    whose epochs are reported: they must run under its hook)."""
+    if not _stores or request.epoch_hook is not None:
         return None
     key = request.fingerprint()
     with _lock:

@@ -74,12 +74,38 @@ def optimizer_state_fits(state, network, solver):
 @dataclass
 class Start:
     """Where a warm-started or incremental fit starts: weights in layout order, the
-    optimizer's state to continue (None: fresh), and the epochs and samples seen so far."""
+    optimizer's state to continue (None: fresh; it holds the learning rate the
+    schedule reached), the epochs and samples seen so far, and scikit-learn's
+    stopping bookkeeping, which carries over as in its MLP (epochs without
+    improvement, the best training loss and validation score so far)."""
 
     weights: list
     optimizer_state: dict | None = None
     epochs: int = 0
     samples: int = 0
+    no_improvement: int = 0
+    best_loss: float = float("inf")
+    best_score: float = float("-inf")
+
+
+class EpochHook:
+    """What a request's ``epoch_hook`` offers the engine (a protocol: any object with
+    these two methods will do).
+
+    The engine calls ``begin(epoch)`` before each of the model's epochs (or L-BFGS
+    iterations, counted from 0) and ``end(epoch, logs, weights)`` after it, where
+    ``logs`` holds the epoch's ``loss`` (and validation values) and ``weights()``
+    returns the model's weights in layout order at that point (fetched only when
+    called). ``end`` returning True stops this model's training after that epoch.
+    An epoch that began but never ran (L-BFGS' last) ends with ``logs`` and
+    ``weights`` None.
+    """
+
+    def begin(self, epoch):  # pragma: no cover - protocol
+        pass
+
+    def end(self, epoch, logs=None, weights=None):  # pragma: no cover - protocol
+        return False
 
 
 @dataclass
@@ -91,6 +117,8 @@ class FitRequest:
     weights); ``validation`` the same triple for held-out rows, scored by
     ``score(outputs, Y, W) -> float`` after every epoch. ``incremental``
     trains one epoch and never warns of convergence (``partial_fit``).
+    ``epoch_hook`` is told about each epoch (L-BFGS: each iteration) of this
+    model, and may stop its training: see :class:`EpochHook`.
     """
 
     network: NetworkSpec
@@ -105,6 +133,7 @@ class FitRequest:
     start: Start | None = None
     incremental: bool = False
     callbacks: list | None = None
+    epoch_hook: "EpochHook | None" = None
 
     def fingerprint(self):
         """A digest of everything that decides this fit's result."""
@@ -141,4 +170,5 @@ class FitResult:
     converged: bool = True
     convergence_warning: str | None = None
     jit_compile: bool = False
+    no_improvement: int = 0
     error: Exception | None = None

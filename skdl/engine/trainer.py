@@ -107,12 +107,16 @@ class ModelRun:
         self.request, self.training = request, t
         self.learning_rate = t.learning_rate_init
         self.epochs = start.epochs if start is not None else 0  # seeds each epoch's shuffle
-        self.n_iter = self.epochs if request.incremental else 0
+        self.n_iter = 0  # this call's epochs, as scikit-learn's n_iter_ (partial_fit: 1)
         self.t = start.samples if start is not None else 0
         self.loss_curve, self.history = [], []
         self.validation_scores = [] if request.validation is not None else None
         self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
-        self.no_improvement, self.epochs_run = 0, 0
+        self.no_improvement = 0
+        if start is not None:
+            self.best_loss, self.best_score = start.best_loss, start.best_score
+            self.no_improvement = start.no_improvement
+            self.learning_rate = (start.optimizer_state or {}).get("learning_rate", self.learning_rate)
         self.running, self.converged, self.error, self.loss = True, True, None, np.nan
         self.convergence_warning = None
 
@@ -131,7 +135,7 @@ class ModelRun:
         if not np.isfinite(loss):
             self.error, self.running = divergence(self.n_iter + 1, f"the loss became {loss}"), False
             return False
-        self.epochs, self.epochs_run, self.n_iter = self.epochs + 1, self.epochs_run + 1, self.n_iter + 1
+        self.epochs, self.n_iter = self.epochs + 1, self.n_iter + 1
         self.t += request.X.shape[0]
         self.loss = loss
         self.loss_curve.append(loss)
@@ -142,8 +146,9 @@ class ModelRun:
             if request.metric_name:
                 logs["val_" + request.metric_name] = score
         if t.verbose:
-            print(f"Iteration {self.n_iter}, loss = {loss:.8f}"
-                  + (f", validation score = {score:.6f}" if score is not None else ""))
+            print(f"Iteration {self.n_iter}, loss = {loss:.8f}")
+            if score is not None:
+                print(f"Validation score: {score:f}")
         improved = False
         if t.early_stopping:
             self.no_improvement = self.no_improvement + 1 if score < self.best_score + t.tol else 0
@@ -163,17 +168,22 @@ class ModelRun:
         if stop_requested:
             self.running = False
         elif self.no_improvement > t.n_iter_no_change:
+            # scikit-learn's trigger_stopping, its messages included.
+            what = "Validation score" if t.early_stopping else "Training loss"
+            message = (f"{what} did not improve more than tol={t.tol:f} for "
+                       f"{t.n_iter_no_change:d} consecutive epochs.")
             if t.solver == "sgd" and t.learning_rate == "adaptive" and self.learning_rate > 1e-6:
                 self.learning_rate, self.no_improvement = self.learning_rate / 5.0, 0
+                message += f" Setting learning rate to {self.learning_rate:f}"
             else:
-                if t.verbose:
-                    what = "Validation score" if t.early_stopping else "Training loss"
-                    print(f"{what} did not improve more than tol={t.tol} for "
-                          f"{t.n_iter_no_change} consecutive epochs. Stopping.")
+                adaptive = t.solver == "sgd" and t.learning_rate == "adaptive"
+                message += " Learning rate too small. Stopping." if adaptive else " Stopping."
                 self.running = False
+            if t.verbose:
+                print(message)
         if self.running and self.request.incremental:
             self.running = False
-        elif self.running and self.epochs_run >= t.max_iter:
+        elif self.running and self.n_iter >= t.max_iter:
             self.running, self.converged = False, False
             self.convergence_warning = (
                 f"Stochastic Optimizer: Maximum iterations ({t.max_iter}) reached and the "
@@ -190,7 +200,7 @@ class ModelRun:
             n_iter=self.n_iter, t=self.t,
             history={k: [logs.get(k, np.nan) for logs in self.history] for k in history_keys},
             converged=self.converged, convergence_warning=self.convergence_warning,
-            error=self.error)
+            error=self.error, no_improvement=self.no_improvement)
 
 
 # --- the stack's data ------------------------------------------------------------------------
@@ -351,6 +361,9 @@ class StackTrainer:
             self.callbacks.train_begin()
         epoch = 0
         while any(run.running for run in runs):
+            for run in runs:
+                if run.running and run.request.epoch_hook is not None:
+                    run.request.epoch_hook.begin(run.n_iter)
             if self.callbacks:
                 runs[0].learning_rate = self.callbacks.epoch_begin(epoch, runs[0].learning_rate)
             running = [run.running for run in runs]
@@ -367,18 +380,35 @@ class StackTrainer:
             if improved.any():
                 current = [state[0], state[2]]
                 best = program.select_improved(improved, current, current if best is None else best)
-            stop = False
+            stop = [False] * len(runs)
             if self.callbacks and runs[0].running:
                 trainable, frozen = program.backend.to_numpy((state[0], state[2]))
                 weights = model_weights(self.structure, self.requests[0].network, trainable, frozen, 0)
                 runs[0].learning_rate = self.callbacks.epoch_end(
                     epoch, runs[0].history[-1], weights, runs[0].learning_rate)
-                stop = self.callbacks.stop_training
+                stop[0] = self.callbacks.stop_training
+            for m, run in enumerate(runs):
+                hook = run.request.epoch_hook
+                if not running[m] or hook is None:
+                    continue
+                if run.error is not None:
+                    hook.end(run.n_iter)  # the epoch diverged: it ends empty
+                else:
+                    stop[m] = bool(hook.end(run.n_iter - 1, dict(run.history[-1]),
+                                            self._weights_fetcher(state, m))) or stop[m]
             for m, run in enumerate(runs):
                 if running[m] and run.error is None:
-                    run.decide(stop)
+                    run.decide(stop[m])
             epoch += 1
         return self._results(state, best)
+
+    def _weights_fetcher(self, state, m):
+        """A function giving model ``m``'s weights as they are in ``state`` now (call it
+        before the next epoch: under JAX, an epoch reuses the state's buffers)."""
+        trainable, frozen = state[0], state[2]
+        network = self.requests[m].network
+        return lambda: model_weights(self.structure, network,
+                                     *self.program.backend.to_numpy((trainable, frozen)), m)
 
     def _validate(self, state, running):
         outputs, losses = self.program.evaluate(state, self.validation.placed, *self.validation_plan)
@@ -409,7 +439,8 @@ class StackTrainer:
             optimizer_state = {
                 "format": OPTIMIZER_STATE_FORMAT, "names": [w.name for w in real_trainable],
                 "shapes": [w.shape for w in real_trainable], "solver": request.training.solver,
-                "slots": own_slots, "step": float(counters[m, 0]), "u_product": float(counters[m, 1])}
+                "slots": own_slots, "step": float(counters[m, 0]), "u_product": float(counters[m, 1]),
+                "learning_rate": float(run.learning_rate)}
             if run.error is None:
                 run.error = final_check(request, weights, run.n_iter)
             result = run.result(weights, optimizer_state)
@@ -468,11 +499,24 @@ def train_lbfgs(program, request):
             print(f"Evaluation {len(loss_curve)}, loss = {loss:.8f}")
         return loss, np.asarray(gradient[0], np.float64)
 
-    with np.errstate(all="ignore"):
-        outcome = scipy.optimize.minimize(fun, trainable[0].astype(np.float64), method="L-BFGS-B",
-                                          jac=True, options={"maxfun": t.max_fun, "maxiter": t.max_iter,
-                                                             "gtol": t.tol})
-    weights = model_weights(structure, request.network, outcome.x[None].astype(np.float32), frozen, 0)
+    def weights_at(flat):
+        return model_weights(structure, request.network, flat[None].astype(np.float32), frozen, 0)
+
+    reporter = None
+    if request.epoch_hook is not None:
+        reporter = _IterationReporter(request.epoch_hook, weights_at, lambda: loss_curve[-1])
+    try:
+        with np.errstate(all="ignore"):
+            outcome = scipy.optimize.minimize(
+                fun, trainable[0].astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=reporter, options={"maxfun": t.max_fun, "maxiter": t.max_iter, "gtol": t.tol})
+    except _StopRequested as stopped:
+        outcome = scipy.optimize.OptimizeResult(x=stopped.x, fun=loss_curve[-1], nit=stopped.iterations,
+                                                status=0, message="stopped by a callback")
+    else:
+        if reporter is not None:
+            reporter.close()
+    weights = weights_at(outcome.x)
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
                        t=request.X.shape[0], history={"loss": list(loss_curve)},
@@ -487,3 +531,33 @@ def train_lbfgs(program, request):
     if result.error is None:
         result.error = final_check(request, weights, result.n_iter)
     return result
+
+
+class _StopRequested(Exception):
+    """Raised from SciPy's callback when the epoch hook stops L-BFGS (any SciPy version)."""
+
+    def __init__(self, x, iterations):
+        super().__init__("L-BFGS stopped by its epoch hook")
+        self.x, self.iterations = x, iterations
+
+
+class _IterationReporter:
+    """SciPy's per-iteration ``callback`` as epoch-hook calls: each iteration begins
+    before it runs and ends after it (the one begun last, which never runs, ends
+    empty in :meth:`close`)."""
+
+    def __init__(self, hook, weights_at, last_loss):
+        self.hook, self.weights_at, self.last_loss = hook, weights_at, last_loss
+        self.iteration = 0
+        hook.begin(0)
+
+    def __call__(self, xk):
+        x = np.array(xk)
+        stop = self.hook.end(self.iteration, {"loss": self.last_loss()}, lambda: self.weights_at(x))
+        self.iteration += 1
+        if stop:
+            raise _StopRequested(x, self.iteration)
+        self.hook.begin(self.iteration)
+
+    def close(self):
+        self.hook.end(self.iteration)

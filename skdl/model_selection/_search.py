@@ -9,6 +9,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
 
 from .. import engine
+from .._callbacks import has_callbacks
 from ._sklearn import check_method_params, num_samples
 from ._stacking import FixedSplits, is_stackable, record, threads_see_pretrained
 
@@ -20,7 +21,10 @@ class StackedSearchMixin:
     splitting, routing, scoring, ``error_score``, ``cv_results_``, refit,
     callbacks. Each fit there finds its network trained already, or trains
     it (when it could not be stacked: another estimator, ``solver="lbfgs"``,
-    Keras callbacks, ``verbose``, a fit that fails).
+    Keras callbacks, ``verbose``, a fit that fails). With scikit-learn
+    callbacks (``set_callbacks``) on the search or on an estimator inside
+    it, each epoch of each fit is reported as it trains, so the search
+    trains one fit at a time, as scikit-learn's does.
     """
 
     def fit(self, X, y=None, **params):
@@ -39,7 +43,7 @@ class StackedSearchMixin:
         self : object
         """
         self.stacking_ = {"fits": 0, "refits": 0, "stacks": 0, "train_time": 0.0}
-        if not is_stackable(self.estimator):
+        if not is_stackable(self.estimator) or has_callbacks(self):
             return super().fit(X, y, **params)
         self._pretrained, self._stacking_input = {}, (X, y, params)
         try:
@@ -98,7 +102,8 @@ _ATTRIBUTE_DOC = """
         with them (small searches train every candidate's, so that the one
         kept is ready); ``"stacks"``: in how many stacks; ``"train_time"``:
         the seconds that took (the ``fit_time`` of ``cv_results_`` leaves it
-        out). Besides it, every attribute of scikit-learn's class.
+        out). All zero when nothing was stacked (e.g. with scikit-learn
+        callbacks set). Besides it, every attribute of scikit-learn's class.
 """
 
 

@@ -7,6 +7,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
 
+from .._callbacks import has_callbacks
 from ._stacking import FixedSplits, is_stackable, pretrain, threads_see_pretrained
 
 
@@ -20,7 +21,8 @@ def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, 
     when ``estimator`` is an skdl MLP estimator or a pipeline ending in one,
     the splits' networks train first, together, then scikit-learn's own
     ``cross_validate`` runs and finds them trained. With metadata routing
-    enabled, it is scikit-learn's ``cross_validate`` as it is.
+    enabled, or scikit-learn callbacks set on the estimator (their epochs are
+    reported as they train), it is scikit-learn's ``cross_validate`` as it is.
 
     Examples
     --------
@@ -40,7 +42,8 @@ def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, 
                      pre_dispatch=pre_dispatch, return_train_score=return_train_score,
                      return_estimator=return_estimator, return_indices=return_indices,
                      error_score=error_score)
-    if not is_stackable(estimator) or sklearn.get_config()["enable_metadata_routing"]:
+    if (not is_stackable(estimator) or has_callbacks(estimator)
+            or sklearn.get_config()["enable_metadata_routing"]):
         return model_selection.cross_validate(estimator, X, y, cv=cv, **arguments)
     X, y = indexable(X, y)
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
