@@ -10,6 +10,7 @@ process whose persistent compilation cache an earlier process filled
 ``jax_compilation_cache_dir``), and warm (a second search in the same process).
 """
 
+import argparse
 import os
 import tempfile
 import time
@@ -147,3 +148,16 @@ def report(title, setup, goal_ratio, goal_text, results, args, workload):
                             ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
                             headline=C.plain(LABELS["skdl_fused"]), goal=goal_ratio,
                             goal_text=goal_text, setup=setup, notes=footer[1:], smoke_run=args.quick)
+
+
+def main(script, description, run, title, setup, goal_ratio, goal_text, workload):
+    """A search benchmark's command line: run every row of ``run``'s workload, each in its
+    own subprocess, and report (``run(mlp_class, search_module, quick)``)."""
+    parser = argparse.ArgumentParser(description=description)
+    C.add_common_args(parser)
+    args = parser.parse_args()
+    rows = make_rows(lambda mlp, module: run(mlp, module, args.quick))
+    if args.row:
+        return C.run_child(rows, args)
+    results = C.run_all(script, parser, args, rows, env_extra=cache_environment())
+    report(title, setup, goal_ratio, goal_text, results, args, workload)

@@ -12,9 +12,6 @@ scikit-learn's time (issue 11), headed for 0.10x.
     PYTHONPATH=. python benchmarks/p7_fused_search.py [--quick] [--only sklearn,skdl_fused]
 """
 
-import argparse
-
-import _common as C
 import _search_rows as S
 
 GOAL_RATIO = 0.15
@@ -42,20 +39,14 @@ def run(mlp_class, search_module, quick=False):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    C.add_common_args(parser)
-    args = parser.parse_args()
-    rows = S.make_rows(lambda mlp, module: run(mlp, module, args.quick))
-    if args.row:
-        return C.run_child(rows, args)
-    results = C.run_all(__file__, parser, args, rows, env_extra=S.cache_environment())
     setup = ("P7: digits, StandardScaler pipeline, RandomizedSearchCV(n_iter=50, StratifiedKFold(5, "
              "shuffle=True, random_state=0), random_state=0) over hidden_layer_sizes x "
              "learning_rate_init x alpha x solver {adam, sgd}; 30 epochs, batch 32; each system in its "
              "own subprocess, times exclude interpreter start and imports")
-    S.report("P7 a real tuning search, trained in stacks (digits RandomizedSearchCV n_iter=50)", setup,
-             GOAL_RATIO, f"Goal: skdl's stacked search at or under {GOAL_RATIO:.2f}x sklearn's time "
-             "(issue 11), headed for 0.10x.", results, args, "P7")
+    S.main(__file__, __doc__.splitlines()[0], run,
+           "P7 a real tuning search, trained in stacks (digits RandomizedSearchCV n_iter=50)", setup,
+           GOAL_RATIO, f"Goal: skdl's stacked search at or under {GOAL_RATIO:.2f}x sklearn's time "
+           "(issue 11), headed for 0.10x.", "P7")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,6 @@ scikit-learn's time.
     PYTHONPATH=. python benchmarks/p8_small_search.py [--quick] [--only sklearn,skdl_fused]
 """
 
-import argparse
-
-import _common as C
 import _search_rows as S
 
 GOAL_RATIO = 1.0
@@ -38,19 +35,13 @@ def run(mlp_class, search_module, quick=False):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    C.add_common_args(parser)
-    args = parser.parse_args()
-    rows = S.make_rows(lambda mlp, module: run(mlp, module, args.quick))
-    if args.row:
-        return C.run_child(rows, args)
-    results = C.run_all(__file__, parser, args, rows, env_extra=S.cache_environment())
     setup = ("P8: breast_cancer (training part), StandardScaler pipeline, early_stopping=True, "
              "max_iter=200, RandomizedSearchCV(n_iter=8, cv=3, random_state=0) over depth x alpha x "
              "solver {adam, sgd, lbfgs} x learning rate x activation; each system in its own "
              "subprocess, times exclude interpreter start and imports")
-    S.report("P8 a small search of different networks (breast_cancer, Hands-On ML style)", setup,
-             GOAL_RATIO, f"Goal: at or under {GOAL_RATIO:.1f}x sklearn's time.", results, args, "P8")
+    S.main(__file__, __doc__.splitlines()[0], run,
+           "P8 a small search of different networks (breast_cancer, Hands-On ML style)", setup,
+           GOAL_RATIO, f"Goal: at or under {GOAL_RATIO:.1f}x sklearn's time.", "P8")
 
 
 if __name__ == "__main__":
