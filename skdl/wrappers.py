@@ -589,7 +589,7 @@ class BaseWrapper(EstimatorBase):
 
     def _borrow_or_build(self, X, params, seed):
         """A model for this fit, busy: a traced one made fresh when one fits, else a new one."""
-        from .engine.keras_model import name_counters, restore_name_counters
+        from .engine.keras_private import name_counters, restore_name_counters
 
         counters = name_counters()
         fresh, compile_kwargs = self._fresh_model(X, params, seed)
@@ -646,7 +646,7 @@ class BaseWrapper(EstimatorBase):
         Their generated names (``auc``, not ``auc_3`` on the fourth fit) are the
         same at every fit, so that ``history_`` keys do not drift.
         """
-        from .engine.keras_model import name_counters, restore_name_counters
+        from .engine.keras_private import name_counters, restore_name_counters
 
         loss = self.loss if self.loss is not None else self._default_loss(None)
         counters = name_counters()

@@ -9,7 +9,6 @@ every batch) trains through ``model.fit`` instead. Either way the callbacks
 see the same epoch logs and the history has the same keys.
 """
 
-import collections
 import contextlib
 import functools
 import random
@@ -18,6 +17,7 @@ import weakref
 import keras
 import numpy as np
 
+from . import keras_private
 from .chunks import PREDICT_CHUNK, fixed_chunks
 
 #: Callback hooks the fused loop never calls: a callback overriding one of
@@ -40,7 +40,7 @@ def why_keras_fit(model, callbacks, fit_kwargs, engine):
         if any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
                for hook in BATCH_HOOKS):
             return f"{type(callback).__name__} acts on every batch"
-    if not hasattr(model, "_symbolic_build"):
+    if not keras_private.can_build_ahead(model):
         return "this Keras version cannot build the model's metrics ahead of the loop"
     return None
 
@@ -154,7 +154,7 @@ class _FusedTrainer:
             # Variables can't be created inside the graph loop: build the model, its
             # loss, metrics and optimizer first, as Keras' own fit does.
             first = (x, y) if sample_weight is None else (x, y, sample_weight)
-            model._symbolic_build(data_batch=tf.nest.map_structure(lambda a: a[:1], first))
+            keras_private.build_ahead(model, tf.nest.map_structure(lambda a: a[:1], first))
             self._built = True
         data = self._pack(x, y, sample_weight)
         validation = None if validation is None else self._pack(*validation)
@@ -261,28 +261,6 @@ def predict(model, x, *, predict_kwargs=None):
     chunks = [function(chunk) for chunk in fixed_chunks(x, PREDICT_CHUNK)]
     chunks = [c if isinstance(c, (list, tuple)) else [c] for c in chunks]
     return [np.concatenate([np.asarray(c[k]) for c in chunks])[:n] for k in range(len(chunks[0]))]
-
-
-def name_counters():
-    """A copy of Keras' counters of generated names (``dense_7``), for :func:`restore_name_counters`.
-
-    TensorFlow caches one kernel per distinct variable name it creates
-    (tens of KiB each, for the life of the process), and Keras names every
-    new layer uniquely, so building models that are then dropped, one per
-    fit, grows the process by ~0.1 MiB a fit. Putting the counters back
-    after such a build makes the next one reuse the same names. (Keras
-    keeps these counters per thread.)
-    """
-    from keras.src.backend.common import global_state
-
-    return dict(global_state.get_global_attribute("object_name_uids") or {})
-
-
-def restore_name_counters(counters):
-    """Put back Keras' name counters as :func:`name_counters` found them."""
-    from keras.src.backend.common import global_state
-
-    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int, counters))
 
 
 def assign_all(model, variables, values):
