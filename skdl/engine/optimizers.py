@@ -47,9 +47,10 @@ def update(solver, weight, gradient, slots, step, hyper, u_product=None):
     :data:`HYPER_PARAMETERS` to (M,) vectors; ``u_product`` is Nadam's
     product *after* this step's factor (see :func:`nadam_u_product`).
     """
-    h = {name: _per_model(value, weight) for name, value in hyper.items()}
+    h = {name: _per_model(value, weight) for name, value in hyper.items() if value is not None}
     lr = h["learning_rate"]
-    weight = weight - weight * h["weight_decay"] * lr
+    if "weight_decay" in h:  # None: no model of the stack decays its weights
+        weight = weight - weight * h["weight_decay"] * lr
     if solver == "sgd":
         momentum = slots["momentum"] * h["momentum"] - gradient * lr
         change = ops.where(h["nesterov"] > 0, momentum * h["momentum"] - gradient * lr, momentum)

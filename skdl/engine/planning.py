@@ -37,7 +37,8 @@ def _family(request):
     n, t = request.network, request.training
     return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
             n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss,
-            t.batch_size, t.l1 > 0, t.jit_compile, t.device, request.validation is not None)
+            t.batch_size, t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.device,
+            request.validation is not None)
 
 
 def carried_widths(sizes, depth):
@@ -148,6 +149,7 @@ def structure_of(requests):
         batch_normalization=n.batch_normalization, wide_and_deep=n.wide_and_deep,
         dropout=any(r.network.dropout > 0 for r in requests),
         l1=any(r.training.l1 > 0 for r in requests),
+        weight_decay=any(r.training.weight_decay > 0 for r in requests),
         padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
         gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests))
     return replace(structure, jit_compile=_wants_xla(requests, widths))

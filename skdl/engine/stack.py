@@ -46,6 +46,7 @@ class Structure:
     wide_and_deep: bool = False
     dropout: bool = False
     l1: bool = False
+    weight_decay: bool = False
     padded: bool = False
     gated: bool = False
     jit_compile: bool = False
@@ -121,6 +122,14 @@ def _select_by_index(index, values):
     return chosen
 
 
+def _dense(x, kernel, bias):
+    """``x @ kernel + bias`` for every model: (M, B, I) x (M, I, O) -> (M, B, O). A stack of
+    one multiplies plain matrices, which the backends' kernels run fastest."""
+    if x.shape[0] == 1:
+        return ops.expand_dims(ops.matmul(x[0], kernel[0]) + bias[0], 0)
+    return ops.einsum("mbi,mio->mbo", x, kernel) + ops.expand_dims(bias, 1)
+
+
 def _resize(hidden, width):
     """``hidden`` (M, B, U) cut or zero-padded to ``width`` units."""
     current = hidden.shape[-1]
@@ -146,7 +155,7 @@ def forward(structure, params, x, *, models, training=False, real=None, dropout=
     functions = [activations.get(OUTPUT_ACTIVATIONS[name]) for name in structure.activations]
     for layer, width in enumerate(structure.widths):
         kernel, bias = next(values), next(values)
-        z = ops.einsum("mbi,mio->mbo", hidden, kernel) + ops.expand_dims(bias, 1)
+        z = _dense(hidden, kernel, bias)
         if structure.batch_normalization:
             gamma, beta, moving_mean, moving_variance = (next(values) for _ in BN_ROLES)
             if training:
@@ -173,7 +182,7 @@ def forward(structure, params, x, *, models, training=False, real=None, dropout=
     if structure.wide_and_deep and structure.widths:
         hidden = ops.concatenate([x, hidden], axis=-1)
     kernel, bias = next(values), next(values)
-    return ops.einsum("mbi,mio->mbo", hidden, kernel) + ops.expand_dims(bias, 1), moving
+    return _dense(hidden, kernel, bias), moving
 
 
 def link(structure, logits):
@@ -252,6 +261,10 @@ def merge(structure, trainable, frozen):
 
 # --- one epoch ---------------------------------------------------------------------------------
 def _select(active, new, old):
+    """``new`` for the models ``active`` marks, ``old`` for the others. A stack of one is
+    active at every step of its loop (the loop runs its own batches), so it needs none."""
+    if old.shape[0] == 1:
+        return new
     return ops.where(_per_model(active, len(old.shape)), new, old)
 
 
@@ -298,6 +311,8 @@ def epoch(structure, value_and_grad, state, data, plan):
     positions = ops.expand_dims(ops.arange(batch_size, dtype="int32"), 0)
     limits = ops.expand_dims(n_rows, 1)
     n_models = ops.shape(plan["order"])[0]
+    # Without decay in the stack, the update skips its two passes over the weights.
+    update_hyper = hyper if structure.weight_decay else dict(hyper, weight_decay=None)
 
     def body(i, trainable, frozen, slots, step, u_product, loss_sum, weight_sum):
         start = i * batch_size
@@ -313,7 +328,7 @@ def epoch(structure, value_and_grad, state, data, plan):
         new_product = nadam_u_product(u_product, new_step, hyper["beta_1"]) \
             if "nadam" in structure.solvers else u_product
         updated, new_slots = _update(structure, plan["models"]["solver"], trainable, gradient, slots,
-                                     new_step, hyper, new_product)
+                                     new_step, update_hyper, new_product)
         return (i + 1, _select(active, updated, trainable),
                 [_select(active, new, old) for new, old in zip(moving, frozen)] if moving else frozen,
                 {name: _select(active, new_slots[name], slots[name]) for name in slots},
