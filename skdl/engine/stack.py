@@ -123,10 +123,7 @@ def _select_by_index(index, values):
 
 
 def _dense(x, kernel, bias):
-    """``x @ kernel + bias`` for every model: (M, B, I) x (M, I, O) -> (M, B, O). A stack of
-    one multiplies plain matrices, which the backends' kernels run fastest."""
-    if x.shape[0] == 1:
-        return ops.expand_dims(ops.matmul(x[0], kernel[0]) + bias[0], 0)
+    """``x @ kernel + bias`` for every model: (M, B, I) x (M, I, O) -> (M, B, O)."""
     return ops.einsum("mbi,mio->mbo", x, kernel) + ops.expand_dims(bias, 1)
 
 
