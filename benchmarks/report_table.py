@@ -22,9 +22,12 @@ def escape(text):
     training\\_loop\\_ of ``floor_tiny_fit.py``
     >>> print(escape("-"))  # not a bullet list
     \\-
+    >>> print(escape("skipped: --only"))  # not an en dash
+    skipped: \\-\\-only
     """
     parts = _BACKTICKED.split(str(text))
-    out = "".join(f"``{part}``" if i % 2 else _MARKUP.sub(r"\\\1", part) for i, part in enumerate(parts))
+    out = "".join(f"``{part}``" if i % 2 else _MARKUP.sub(r"\\\1", part).replace("--", r"\-\-")
+                  for i, part in enumerate(parts))
     return out if not out or _PLAIN_START.match(out) else "\\" + out
 
 
@@ -41,6 +44,21 @@ def number(x):
     written = repr(x)
     significant = sum(c.isdigit() for c in written.lstrip("-0."))
     return written if significant <= 4 else f"{x:.4g}"
+
+
+def cell(column, x):
+    """A column's figure: a difference (a column named "a - b") signed, to 4 decimals.
+
+    Examples
+    --------
+    >>> [cell("accuracy - sklearn's", x) for x in (0.001679, -6.19e-06, None)]
+    ['+0.0017', '-0.0000', '-']
+    >>> cell("best CV accuracy", 0.97663)
+    '0.9766'
+    """
+    if " - " in column and isinstance(x, float):
+        return f"{x:+.4f}"
+    return number(x)
 
 
 def column_names(report):
@@ -62,7 +80,7 @@ def table_rows(report):
     for row in report["rows"]:
         value = "-" if row["value"] is None else f"{number(row['value'])}\N{NO-BREAK SPACE}{row['unit']}"
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        rows.append([row["system"], value, ratio, *(number(row["columns"].get(name)) for name in extra),
+        rows.append([row["system"], value, ratio, *(cell(name, row["columns"].get(name)) for name in extra),
                      row["notes"] or "-"])
     shown = [k for k in range(len(header)) if k == 0 or any(cells[k] != "-" for cells in rows)]
     return [[cells[k] for k in shown] for cells in [header, *rows]]
