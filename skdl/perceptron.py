@@ -1,5 +1,6 @@
 """Rosenblatt's perceptron in plain NumPy, a drop-in for scikit-learn's."""
 
+import inspect
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -73,6 +74,19 @@ def _initial_weights(n_classes, n_features, coef_init, intercept_init):
         intercept = intercept_init
     return coef, intercept
 
+
+
+def _checked_sample_weight(sample_weight, X, allow_all_zero):
+    """scikit-learn's own check of ``sample_weight``, as float64.
+
+    Newer scikit-learn versions refuse all-zero weights unless
+    ``allow_all_zero_weights``; 1.6 has no such parameter and accepts them,
+    as its Perceptron then does.
+    """
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters:
+        return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                    allow_all_zero_weights=allow_all_zero)
+    return _check_sample_weight(sample_weight, X, dtype=np.float64)
 
 class Perceptron(ClassifierMixin, BaseEstimator):
     """Linear perceptron classifier trained with Rosenblatt's rule.
@@ -407,8 +421,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the "
                              f"data, but the data contains only one class: {classes[0]!r}.")
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                             allow_all_zero_weights=self.early_stopping)
+        sample_weight = _checked_sample_weight(sample_weight, X, allow_all_zero=self.early_stopping)
         class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
         held_out = self._validation_mask(y, sample_weight)
         rng = check_random_state(self.random_state)

@@ -384,3 +384,17 @@ def test_clone_and_feature_names():
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_fits_on_scikit_learn_1_6s_sample_weight_check(monkeypatch):
+    """scikit-learn 1.6's ``_check_sample_weight`` has no ``allow_all_zero_weights``."""
+    import skdl.perceptron as module
+    real = module._check_sample_weight
+
+    def check_of_1_6(sample_weight, X, dtype=None, copy=False, ensure_non_negative=False):
+        return real(sample_weight, X, dtype=dtype, copy=copy, ensure_non_negative=ensure_non_negative)
+
+    X, y = load_iris(return_X_y=True)
+    expected = Perceptron(random_state=0).fit(X, y).coef_
+    monkeypatch.setattr(module, "_check_sample_weight", check_of_1_6)
+    np.testing.assert_array_equal(Perceptron(random_state=0).fit(X, y).coef_, expected)
