@@ -227,6 +227,27 @@ def test_depth_activation_and_solver_are_data_in_a_stack():
         assert_same_fit(a, b, request, rtol=1e-4, atol=5e-5)
 
 
+def test_big_compiled_stacks_carry_one_array_per_weight_and_train_the_same(monkeypatch):
+    """A big XLA stack's epoch carries each weight (and slot) as its own array rather
+    than one flat array: each model trains as it does in a flat stack and alone."""
+    from skdl.engine import planning
+
+    def make(k):
+        return MLPClassifierTF((4 + 3 * k, 5), solver=("adam", "sgd")[k % 2], jit_compile=True,
+                               learning_rate_init=0.01 * (k + 1), alpha=10.0 ** -k, batch_size=16,
+                               max_iter=3, random_state=k)
+
+    requests = fold_requests(make)
+    assert not engine.structure_of(requests).per_weight  # small: one flat array
+    flat = engine.train(requests)
+    monkeypatch.setattr(planning, "PER_WEIGHT_MIN_WEIGHT_STEPS", 0)
+    assert engine.structure_of(requests).per_weight
+    single = alone(requests)
+    for request, a, b, c in zip(requests, engine.train(requests), flat, single):
+        assert_same_fit(a, b, request, rtol=1e-4, atol=5e-5)
+        assert_same_fit(a, c, request, rtol=1e-4, atol=5e-5)
+
+
 def test_requests_that_cannot_share_a_program_get_stacks_of_their_own():
     def request(**params):
         return request_of(MLPClassifierTF(**{**dict(hidden_layer_sizes=(8,), max_iter=2,

@@ -11,6 +11,7 @@ saves outweighs the arithmetic the padding adds, by a rough cost model.
 from dataclasses import replace
 
 import keras
+import numpy as np
 
 from .stack import Structure
 
@@ -23,6 +24,12 @@ COMPILE_SECONDS, FLOPS_PER_SECOND = 1.0, 5e10
 #: arithmetic: XLA's step runs several times faster than TensorFlow's graph on small
 #: networks but costs about a second to compile.
 XLA_MIN_MODEL_STEPS, XLA_MIN_FLOPS = 4000, 1e12
+
+#: An XLA stack carries its weights one array per weight (see
+#: :func:`skdl.engine.stack.epoch`) from this many weight-steps (its models' weights
+#: times its longest run's minibatches): the flat array's two copies a step cost more
+#: than the second or so the larger program takes to compile (measured on P3 and P7).
+PER_WEIGHT_MIN_WEIGHT_STEPS = 1e9
 
 
 def stackable(request):
@@ -134,6 +141,14 @@ def _wants_xla(requests, widths):
     return model_steps >= XLA_MIN_MODEL_STEPS or flops >= XLA_MIN_FLOPS
 
 
+def _carries_per_weight(requests, structure):
+    if not (structure.jit_compile or keras.backend.backend() == "jax"):
+        return False
+    weights = len(requests) * sum(int(np.prod(w.shape)) for w in structure.layout if w.trainable)
+    steps = max(r.training.max_iter * -(-r.X.shape[0] // r.training.batch_size) for r in requests)
+    return weights * steps >= PER_WEIGHT_MIN_WEIGHT_STEPS
+
+
 def structure_of(requests):
     """The :class:`~skdl.engine.stack.Structure` of one stack of ``requests``: hidden
     widths and depth of the widest and deepest, every activation and solver it uses."""
@@ -152,4 +167,5 @@ def structure_of(requests):
         weight_decay=any(r.training.weight_decay > 0 for r in requests),
         padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
         gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests))
-    return replace(structure, jit_compile=_wants_xla(requests, widths))
+    structure = replace(structure, jit_compile=_wants_xla(requests, widths))
+    return replace(structure, per_weight=_carries_per_weight(requests, structure))

@@ -30,7 +30,8 @@ class Structure:
     which of ``activations`` and ``solvers`` it uses) is data passed to the
     program, not part of it. ``padded``: some hidden layers are wider than
     some models' (masked units); ``gated``: some models have fewer hidden
-    layers (their missing layers pass their input through).
+    layers (their missing layers pass their input through); ``per_weight``:
+    an epoch's loop carries one array per weight (see :func:`epoch`).
     """
 
     n_features: int
@@ -50,6 +51,7 @@ class Structure:
     padded: bool = False
     gated: bool = False
     jit_compile: bool = False
+    per_weight: bool = False
 
     @property
     def network(self):
@@ -298,25 +300,25 @@ def _update(structure, solver_index, trainable, gradient, slots, step, hyper, u_
 def _carried(structure, flat):
     """The trained weights (or one slot) as an epoch's loop carries them.
 
-    Under XLA, one array per weight: XLA fuses each weight's update into one
-    pass, but would copy a flat array into its pieces (and the gradients back)
-    at every step, a seventh of a big network's step. In TensorFlow's graph,
-    the flat (M, P) array alone: a step then runs a solver's few operations
-    once, not once per weight.
+    Usually the flat (M, P) array alone: a step runs a solver's few operations
+    once, not once per weight, and compiles faster. With ``per_weight`` (big
+    XLA stacks), one array per weight: the flat array would be copied into its
+    pieces (and the gradients back) at every step, a seventh of a big
+    network's step.
     """
-    return unflatten(structure, flat) if structure.jit_compile else [flat]
+    return unflatten(structure, flat) if structure.per_weight else [flat]
 
 
 def _flat(structure, carried):
     """The inverse of :func:`_carried`."""
-    if not structure.jit_compile:
+    if not structure.per_weight:
         return carried[0]
     return ops.concatenate([ops.reshape(p, (ops.shape(p)[0], -1)) for p in carried], axis=1)
 
 
 def _weights(structure, carried):
     """The trained weights in layout order from what :func:`_carried` made."""
-    return carried if structure.jit_compile else unflatten(structure, carried[0])
+    return carried if structure.per_weight else unflatten(structure, carried[0])
 
 
 def epoch(structure, value_and_grad, state, data, plan):
