@@ -75,7 +75,6 @@ def _initial_weights(n_classes, n_features, coef_init, intercept_init):
     return coef, intercept
 
 
-
 def _checked_sample_weight(sample_weight, X, allow_all_zero):
     """scikit-learn's own check of ``sample_weight``, as float64.
 
@@ -87,6 +86,7 @@ def _checked_sample_weight(sample_weight, X, allow_all_zero):
         return _check_sample_weight(sample_weight, X, dtype=np.float64,
                                     allow_all_zero_weights=allow_all_zero)
     return _check_sample_weight(sample_weight, X, dtype=np.float64)
+
 
 class Perceptron(ClassifierMixin, BaseEstimator):
     """Linear perceptron classifier trained with Rosenblatt's rule.

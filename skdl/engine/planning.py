@@ -129,14 +129,18 @@ def stacks(requests):
     return sorted(groups + alone)
 
 
+def _steps(request):
+    """How many minibatches ``request`` trains at most."""
+    return request.training.max_iter * -(-request.X.shape[0] // request.training.batch_size)
+
+
 def _wants_xla(requests, widths):
     setting = requests[0].training.jit_compile
     if keras.backend.backend() != "tensorflow":
         return False  # JAX compiles every program with XLA anyway
     if setting != "auto":
         return bool(setting)
-    model_steps = sum(r.training.max_iter * -(-r.X.shape[0] // r.training.batch_size)
-                      for r in requests)
+    model_steps = sum(_steps(r) for r in requests)
     flops = sum(_flops(r, widths) for r in requests)
     return model_steps >= XLA_MIN_MODEL_STEPS or flops >= XLA_MIN_FLOPS
 
@@ -145,8 +149,7 @@ def _carries_per_weight(requests, structure):
     if not (structure.jit_compile or keras.backend.backend() == "jax"):
         return False
     weights = len(requests) * sum(int(np.prod(w.shape)) for w in structure.layout if w.trainable)
-    steps = max(r.training.max_iter * -(-r.X.shape[0] // r.training.batch_size) for r in requests)
-    return weights * steps >= PER_WEIGHT_MIN_WEIGHT_STEPS
+    return weights * max(_steps(r) for r in requests) >= PER_WEIGHT_MIN_WEIGHT_STEPS
 
 
 def structure_of(requests):

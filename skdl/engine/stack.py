@@ -242,14 +242,18 @@ def trainable_shapes(structure):
     return [w.shape for w in structure.layout if w.trainable]
 
 
+def _side_by_side(arrays):
+    """(M, ...) arrays as the columns of one (M, sum of their sizes) array."""
+    return ops.concatenate([ops.reshape(a, (ops.shape(a)[0], -1)) for a in arrays], axis=1)
+
+
 def flatten(structure, params):
     """``(trainable (M, P), frozen list)``: the weights the optimizer trains side by side in
     one array (so a step updates them all in a few operations), and the moving statistics.
     Works on NumPy arrays and on backend tensors."""
-    trainable = [ops.reshape(p, (ops.shape(p)[0], -1))
-                 for w, p in zip(structure.layout, params) if w.trainable]
+    trainable = [p for w, p in zip(structure.layout, params) if w.trainable]
     frozen = [p for w, p in zip(structure.layout, params) if not w.trainable]
-    return ops.concatenate(trainable, axis=1), frozen
+    return _side_by_side(trainable), frozen
 
 
 def unflatten(structure, trainable):
@@ -313,7 +317,7 @@ def _flat(structure, carried):
     """The inverse of :func:`_carried`."""
     if not structure.per_weight:
         return carried[0]
-    return ops.concatenate([ops.reshape(p, (ops.shape(p)[0], -1)) for p in carried], axis=1)
+    return _side_by_side(carried)
 
 
 def _weights(structure, carried):
@@ -416,8 +420,8 @@ def unpack_state(structure, packed):
 def pack_state(structure, state):
     """The inverse of :func:`unpack_state`."""
     trainable = state["trainable"]
-    frozen = [ops.reshape(f, (ops.shape(f)[0], -1)) for f in state["frozen"]]
-    frozen = ops.concatenate(frozen, axis=1) if frozen else ops.zeros((ops.shape(trainable)[0], 0))
+    frozen = _side_by_side(state["frozen"]) if state["frozen"] else \
+        ops.zeros((ops.shape(trainable)[0], 0))
     names = slot_names(structure)
     slots = ops.stack([state["slots"][name] for name in names]) if names else \
         ops.zeros((0,) + tuple(ops.shape(trainable)))
