@@ -10,6 +10,12 @@ streams) are copied into it and its optimizer is put back in its initial
 state, learning rate excepted, which is set to the fresh one. The fit is
 then exactly the fit of the fresh model, on functions traced once.
 
+The fresh model is built with its variables deferred
+(:func:`build_deferred`): they read as their initializers' values but get no
+backend storage, which is most of a small model's build time under
+TensorFlow. Only a model that is kept (no traced one matches) is given its
+variables.
+
 A model in the cache is lent to one fitted estimator at a time, through a
 :class:`Lease` the estimator keeps: it is free again once that estimator
 refits or is garbage collected. An estimator whose ``model_`` is read takes
@@ -35,6 +41,10 @@ import numpy as np
 
 #: Free (unleased) models kept for reuse, over every architecture.
 MAX_FREE_MODELS = 8
+
+#: Build functions whose models cannot be built with deferred variables (they make an
+#: optimizer, assign weights or use their own initializers): built plainly from then on.
+_PLAIN_BUILDS = weakref.WeakKeyDictionary()
 
 
 class Unfreezable(TypeError):
@@ -184,6 +194,41 @@ def compiled_key(model):
         return None, None
 
 
+def build_deferred(build, function):
+    """``(model, deferred)``: the model ``build()`` returns, its variables deferred.
+
+    ``deferred`` is the :class:`~skdl.engine.keras_private.DeferredVariables`
+    holding the model's variables: call its ``initialize()`` to keep the
+    model, or drop both. A build that cannot be deferred (it raises inside
+    the deferred block, assigns a variable, or uses an initializer of its
+    own, whose values could depend on when it runs) is built again plainly
+    and ``deferred`` is None; ``function``, the user's build function, is
+    then built plainly at every later fit. ``build`` must seed itself, so
+    that both builds draw the same initial weights.
+    """
+    from .engine.keras_private import DeferredVariables, name_counters, restore_name_counters
+
+    key = getattr(function, "__func__", function)  # a bound method is made anew at each access
+    try:
+        plain = key in _PLAIN_BUILDS
+    except TypeError:
+        key, plain = None, False
+    if not plain:
+        counters = name_counters()
+        try:
+            with DeferredVariables() as deferred:
+                model = build()
+        except Exception:
+            deferred = None
+        if deferred is not None and not deferred.assigned and deferred.keras_initialized:
+            return model, deferred
+        restore_name_counters(counters)  # the plain build names its layers as the first did
+    model = build()
+    if key is not None:
+        _PLAIN_BUILDS[key] = True
+    return model, None
+
+
 class Lease:
     """Held by a fitted estimator for as long as its model belongs to it."""
 
@@ -219,10 +264,11 @@ class Slot:
     def restart(self, fresh, learning_rate):
         """Make the model what ``fresh`` is: its variables, a new optimizer, ``learning_rate``."""
         from .engine.keras_model import assign_all
+        from .engine.keras_private import initial_values
 
         start = self._optimizer_start or []
         variables = list(self.model.variables) + [variable for variable, _ in start]
-        values = [v.value for v in fresh.variables] + [value for _, value in start]
+        values = list(initial_values(fresh.variables)) + [value for _, value in start]
         assign_all(self.model, variables, values)
         if learning_rate is not None:
             self.model.optimizer.learning_rate = float(learning_rate)

@@ -32,7 +32,16 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from ._base import ClassifierOutputs, EstimatorBase, _as_float32
-from ._model_cache import CACHE, Lease, Slot, Unfreezable, architecture_key, compiled_key, freeze
+from ._model_cache import (
+    CACHE,
+    Lease,
+    Slot,
+    Unfreezable,
+    architecture_key,
+    build_deferred,
+    compiled_key,
+    freeze,
+)
 from ._params import BOOLEAN, NONE, RANDOM_STATE, InstanceOf, Interval, Options, Satisfies, validate_parameters
 from ._routing import (
     call_with_declared,
@@ -592,7 +601,7 @@ class BaseWrapper(EstimatorBase):
         from .engine.keras_private import name_counters, restore_name_counters
 
         counters = name_counters()
-        fresh, compile_kwargs = self._fresh_model(X, params, seed)
+        fresh, compile_kwargs, deferred = self._fresh_model(X, params, seed)
         self._check_compiled_loss(fresh)
         key, learning_rate = self._cache_key(fresh, X, params)
         slot = CACHE.borrow(key)
@@ -600,6 +609,8 @@ class BaseWrapper(EstimatorBase):
             slot.restart(fresh, learning_rate)
             restore_name_counters(counters)  # the fresh model is dropped: its names can be reused
             return slot
+        if deferred is not None:
+            deferred.initialize()
         self._compile(fresh, X, params, compile_kwargs)
         slot = CACHE.add(fresh, key)
         if key is not None:
@@ -607,28 +618,35 @@ class BaseWrapper(EstimatorBase):
         return slot
 
     def _fresh_model(self, X, params, seed):
-        """``(model, compile_kwargs or None)``: what the build function returns for this fit."""
+        """``(model, compile_kwargs or None, deferred variables or None)``: what the build
+        function returns for this fit (see :func:`~skdl._model_cache.build_deferred`)."""
         import keras
 
         from .engine.keras_model import seeded
 
         self.X_shape_, self.X_dtype_ = X.shape, X.dtype
         spec = self._build_spec()
+        if isinstance(spec, keras.Model):
+            with seeded(seed):
+                return _copy_of(spec), None, None
+        available = self._build_arguments(spec, params)
         compile_kwargs = None
-        with seeded(seed):
-            if isinstance(spec, keras.Model):
-                model = _copy_of(spec)
-            else:
-                available = self._build_arguments(spec, params)
-                if "compile_kwargs" in available:
-                    compile_kwargs = available["compile_kwargs"] = self._compile_kwargs(params)
-                model = call_with_declared(spec, available, f"The model function {getattr(spec, '__name__', spec)!r}")
+        if "compile_kwargs" in available:
+            compile_kwargs = available["compile_kwargs"] = self._compile_kwargs(params)
+
+        def build():
+            with seeded(seed):
+                model = call_with_declared(
+                    spec, available, f"The model function {getattr(spec, '__name__', spec)!r}")
                 if not isinstance(model, keras.Model):
                     raise ValueError(f"The model function must return a keras.Model. Received: "
                                      f"{type(model).__name__}.")
-            if isinstance(model, keras.Sequential) and not model.built:
-                model.build((None,) + X.shape[1:])
-        return model, compile_kwargs
+                if isinstance(model, keras.Sequential) and not model.built:
+                    model.build((None,) + X.shape[1:])
+            return model
+
+        model, deferred = build_deferred(build, spec)
+        return model, compile_kwargs, deferred
 
     def _build_arguments(self, build, params):
         """What the build function may ask for; ``compile_kwargs`` is made only when it does."""

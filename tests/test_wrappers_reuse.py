@@ -262,3 +262,82 @@ def test_a_regressor_with_two_outputs_reuses_its_model(iris):
     assert trained_model(reused) is model()
     np.testing.assert_array_equal(reused.predict(X), expected.predict(X))
     assert set(reused.history_) == set(expected.history_)
+
+
+def _plainly(build):
+    """Mark ``build`` as one the wrappers build plainly, as Keras builds it (no deferred variables)."""
+    _model_cache._PLAIN_BUILDS[build] = True
+    return build
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["initializers", "seed-generators"])
+def test_deferred_builds_start_from_the_weights_a_plain_build_draws(iris, dropout):
+    X, y = iris
+
+    def deferred(meta):
+        return mlp(meta, dropout=dropout)
+
+    def plain(meta):
+        return mlp(meta, dropout=dropout)
+
+    def weights(build):
+        clf = KerasClassifier(build, loss=SPARSE, random_state=5).initialize(X, y)
+        return [v.numpy() for v in trained_model(clf).variables]
+
+    expected = weights(_plainly(plain))
+    for _ in range(2):  # a fresh model given its variables, then a traced one restarted
+        got = weights(deferred)
+        assert len(got) == len(expected)
+        for value, want in zip(got, expected):
+            np.testing.assert_array_equal(value, want)
+    assert deferred not in _model_cache._PLAIN_BUILDS
+
+
+def test_a_build_function_that_sets_its_weights_keeps_them(iris):
+    X, y = iris
+
+    def preset(meta):
+        model = mlp(meta)
+        model.set_weights([np.full(w.shape, 0.1 * (k + 1), "float32")
+                           for k, w in enumerate(model.get_weights())])
+        return model
+
+    for _ in range(2):
+        model = trained_model(KerasClassifier(preset, loss=SPARSE, random_state=0).initialize(X, y))
+        for k, value in enumerate(model.get_weights()):
+            np.testing.assert_array_equal(value, np.full(value.shape, 0.1 * (k + 1), "float32"))
+    assert preset in _model_cache._PLAIN_BUILDS
+
+
+def test_a_build_function_with_its_own_initializer_is_reproducible(iris):
+    X, y = iris
+
+    def own_initializer(meta):
+        def normal(shape, dtype=None):
+            return np.random.normal(size=shape).astype("float32")
+
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax",
+                                                                       kernel_initializer=normal)])
+
+    first, again = (trained_model(KerasClassifier(own_initializer, loss=SPARSE, random_state=2)
+                                  .initialize(X, y)).get_weights() for _ in range(2))
+    np.testing.assert_array_equal(first[0], again[0])
+    assert own_initializer in _model_cache._PLAIN_BUILDS
+
+
+def test_a_build_function_compiling_with_an_optimizer_by_name_is_reused(iris):
+    X, y = iris
+
+    def compiled(meta):
+        model = mlp(meta)
+        model.compile(optimizer="adam", loss=SPARSE)  # makes variables of its own values
+        return model
+
+    def make():
+        return KerasClassifier(compiled, loss=SPARSE, epochs=2, random_state=4)
+
+    expected = fresh_fit(make, X, y).predict_proba(X)
+    for _ in range(2):
+        np.testing.assert_array_equal(make().fit(X, y).predict_proba(X), expected)
+    assert compiled in _model_cache._PLAIN_BUILDS
+    assert len(_model_cache.CACHE) == 1
