@@ -255,6 +255,18 @@ def test_same_random_state_same_predictions_and_different_otherwise():
     assert not np.allclose(fit(3).predict_proba(IRIS_XS), fit(4).predict_proba(IRIS_XS))
 
 
+def test_each_class_lists_the_parameters_of_its_own_init():
+    class Wider(MLPClassifierTF):
+        def __init__(self, hidden_layer_sizes=(100,), extra=1, **kwargs):
+            super().__init__(hidden_layer_sizes=hidden_layer_sizes, **kwargs)
+            self.extra = extra
+
+    base = set(MLPClassifierTF().get_params())  # read (and kept) before the subclass's
+    assert set(Wider(extra=3).get_params()) == {"hidden_layer_sizes", "extra"}
+    assert set(MLPClassifierTF().get_params()) == base
+    assert Wider(extra=3).get_params()["extra"] == 3
+
+
 def test_clone_gives_an_unfitted_copy_with_the_same_params():
     clf = MLPClassifierTF((16,), **FAST).fit(IRIS_XS, IRIS_Y)
     copy = clone(clf)
