@@ -64,6 +64,18 @@ SCENARIOS = textwrap.dedent("""
                               random_state=0).fit(X, y)
     assert wrapped.training_loop_ == {"jax": "keras.fit", "tensorflow": "fused"}[backend]
     assert wrapped.score(X, y) > 0.9, wrapped.score(X, y)
+
+    # A traced model reused by a later fit trains as the new model would (model.fit under JAX).
+    import gc
+    from skdl.wrappers import clear_model_cache
+    def wrapper():
+        return KerasClassifier(build, optimizer="adam", epochs=2, batch_size=16, random_state=3)
+    clear_model_cache()
+    gc.collect()
+    new = wrapper().fit(X, y).predict_proba(X)
+    for _ in range(2):  # the second reuse restarts from values the first fit's state held
+        gc.collect()  # the last wrapper is gone: its model is free for the next fit
+        np.testing.assert_array_equal(wrapper().fit(X, y).predict_proba(X), new)
     print("accuracy", clf.score(X, y))
 """)
 

@@ -83,6 +83,12 @@ def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuf
     """
     reason = why_keras_fit(model, callbacks, fit_kwargs, engine)
     if reason is not None:
+        if keras_private.can_build_ahead(model):
+            # model.fit builds an unbuilt model's metrics from a first batch of its data,
+            # which under JAX draws one extra shuffle: a reused (built) model would then
+            # see other shuffles than a new one with the same seed.
+            first = (x, y) if sample_weight is None else (x, y, sample_weight)
+            keras_private.build_ahead(model, keras.tree.map_structure(lambda a: a[:1], first))
         with seeded(keras_seed, backend=True):
             history = model.fit(
                 x, y, sample_weight=sample_weight, batch_size=batch_size,
@@ -129,7 +135,7 @@ class _FusedTrainer:
         if self._assign is None:
             def assign(new_values):
                 for variable, value in zip(variables, new_values):
-                    variable.assign(value)
+                    variable.assign(keras.ops.copy(value))
 
             self._assign = tf.function(assign, reduce_retracing=True)
         self._assign(list(values))
@@ -267,10 +273,11 @@ def assign_all(model, variables, values):
     """``variables[k].assign(values[k])`` for every k: one compiled call under TensorFlow.
 
     ``variables`` must be the same list (the model's and its optimizer's)
-    at every call for a given ``model``.
+    at every call for a given ``model``. The variables get copies: under JAX,
+    ``model.fit`` donates its variables' buffers, which would delete ``values``.
     """
     if keras.backend.backend() != "tensorflow":
         for variable, value in zip(variables, values):
-            variable.assign(value)
+            variable.assign(keras.ops.copy(value))
         return
     _FusedTrainer.of(model).assign(variables, values)
