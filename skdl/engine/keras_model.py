@@ -135,7 +135,7 @@ class _FusedTrainer:
         if self._assign is None:
             def assign(new_values):
                 for variable, value in zip(variables, new_values):
-                    variable.assign(keras.ops.copy(value))
+                    variable.assign(value)
 
             self._assign = tf.function(assign, reduce_retracing=True)
         self._assign(list(values))
