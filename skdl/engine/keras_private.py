@@ -82,12 +82,7 @@ class DeferredVariables:
     def keras_initialized(self):
         """Whether every variable of the block starts from one of Keras' own initializers
         (so its values do not depend on when it is initialized)."""
-        def owner(initializer):
-            source = initializer if callable(initializer) and not hasattr(
-                initializer, "get_config") else type(initializer)
-            return (getattr(source, "__module__", None) or "").split(".")[0]
-
-        return all(owner(v._initializer) == "keras" for v in self.variables)
+        return all(_is_keras_own(v._initializer) for v in self.variables)
 
     @staticmethod
     def _queue():
@@ -101,6 +96,13 @@ class DeferredVariables:
         for variable in self.variables:
             variable._deferred_initialize()
         self.variables = []
+
+
+def _is_keras_own(initializer):
+    """Whether ``initializer`` (an Initializer, or a plain function) is defined by Keras."""
+    source = initializer if callable(initializer) and not hasattr(
+        initializer, "get_config") else type(initializer)
+    return (getattr(source, "__module__", None) or "").split(".")[0] == "keras"
 
 
 #: Traced functions giving a kind of model's initial values from its seeds, newest last.
@@ -143,10 +145,10 @@ def _seed_plan(variables):
         initializer = getattr(variable, "_initializer", None)
         if getattr(variable, "_value", None) is not None or \
                 not isinstance(initializer, keras.initializers.Initializer) or \
-                type(initializer).__module__.split(".")[0] != "keras":
+                not _is_keras_own(initializer):
             return None
         seed = getattr(initializer, "seed", None)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        if seed is not None and not isinstance(seed, int):
             return None  # a SeedGenerator: its state moves at each draw
         config = dict(initializer.get_config())
         config.pop("seed", None)
