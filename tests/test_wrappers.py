@@ -223,6 +223,26 @@ def test_fused_loop_and_model_fit_train_the_same_way(iris):
     assert [sorted(logs) for logs in fused_log.logs] == [sorted(logs) for logs in keras_log.logs]
 
 
+def test_the_fused_loop_is_the_engines_host_loop(iris, monkeypatch):
+    """A wrapper's fused fit and an MLP estimator's fit train through the same host loop."""
+    from skdl import MLPClassifierTF
+    from skdl.engine import trainer
+    from skdl.engine.keras_model import KerasModelStack
+    from skdl.engine.network_stack import NetworkStack
+
+    trained, run = [], trainer.StackTrainer.run
+
+    def recording_run(self):
+        trained.append(type(self.stack))
+        return run(self)
+
+    monkeypatch.setattr(trainer.StackTrainer, "run", recording_run)
+    clf = KerasClassifier(mlp, epochs=2, random_state=0, engine="fused").fit(*iris)
+    MLPClassifierTF(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(*iris)
+    assert trained == [KerasModelStack, NetworkStack]
+    assert len(clf.history_["loss"]) == 2
+
+
 def test_per_batch_callbacks_train_through_model_fit(iris):
     X, y = iris
     clf = KerasClassifier(mlp, epochs=2, callbacks=[PerBatch()], random_state=0).fit(X, y)

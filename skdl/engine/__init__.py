@@ -9,19 +9,24 @@ share a compiled program are grouped into stacks (one stack of one for an
 ordinary fit), each stack trains through one compiled call per epoch
 (:mod:`~skdl.engine.stack`, the same code on TensorFlow and JAX) driven by
 one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
-per-epoch bookkeeping for every model and freezes the models that stop or
-diverge; L-BFGS runs one model at a time through SciPy. Which requests share
-a stack, and whether it compiles with XLA, is :mod:`~skdl.engine.planning`'s
-call. Programs are cached
-by structure (:mod:`~skdl.engine.program`); the estimators keep only NumPy
-arrays.
+per-epoch bookkeeping for every model (:mod:`~skdl.engine.runs`) and freezes
+the models that stop or diverge; L-BFGS runs one model at a time through
+SciPy (:mod:`~skdl.engine.lbfgs`). Which requests share a stack, and whether
+it compiles with XLA, is :mod:`~skdl.engine.planning`'s call; packing the
+networks into a stack's arrays and back is
+:mod:`~skdl.engine.network_stack`'s. Programs are cached by structure
+(:mod:`~skdl.engine.program`); the estimators keep only NumPy arrays. The
+wrappers' Keras models train through the same host loop
+(:mod:`~skdl.engine.keras_model`).
 """
 
 from . import replay
 from .program import ProgramCache
 from .planning import stackable, stacks, structure_of
 from .request import FitRequest, FitResult, Start, TrainingSpec
-from .trainer import StackTrainer, train_lbfgs
+from .lbfgs import train_lbfgs
+from .network_stack import NetworkStack
+from .trainer import StackTrainer
 
 __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
            "structure_of", "clear_cache", "cache_info"]
@@ -57,7 +62,7 @@ def train(requests):
         if members[0].training.solver == "lbfgs":
             trained = [train_lbfgs(program, members[0])]
         else:
-            trained = StackTrainer(program, members).run()
+            trained = StackTrainer(NetworkStack(program, members)).run()
         for k, result in zip(group, trained):
             results[todo[k]] = result
     return results

@@ -1,12 +1,14 @@
-"""Keras callbacks around the engine's epochs: a Keras model that mirrors the network.
+"""Keras callbacks around the host loop's epochs.
 
-The engine trains plain arrays, not a Keras model. Callbacks written for
-Keras (``EarlyStopping``, ``ModelCheckpoint``, ``TensorBoard``,
-``LearningRateScheduler``, ``ReduceLROnPlateau``) read and write
-``callback.model``: this bridge builds that model once per fit, copies the
-weights into it before each epoch's end, takes the learning rate and
-``stop_training`` back, and takes the weights back after training (so
-``EarlyStopping(restore_best_weights=True)`` works).
+Callbacks written for Keras (``EarlyStopping``, ``ModelCheckpoint``,
+``TensorBoard``, ``LearningRateScheduler``, ``ReduceLROnPlateau``) read and
+write ``callback.model``. The engine trains skdl's networks as plain arrays,
+not as a Keras model: :class:`KerasCallbacks` builds a Keras model that mirrors
+the network once per fit, copies the weights into it before each epoch's end,
+takes the learning rate and ``stop_training`` back, and takes the weights back
+after training (so ``EarlyStopping(restore_best_weights=True)`` works). A
+user's own Keras model is trained in place: :class:`ModelCallbacks` hands the
+callbacks that model, as ``model.fit`` does.
 """
 
 import keras
@@ -55,9 +57,9 @@ class KerasCallbacks:
         return self.learning_rate
 
     def epoch_end(self, epoch, logs, weights, learning_rate):
-        """Call ``on_epoch_end`` with the model holding ``weights``; returns the learning rate."""
+        """Call ``on_epoch_end`` with the model holding ``weights()``; returns the learning rate."""
         self.learning_rate = learning_rate
-        self.model.set_weights(weights)
+        self.model.set_weights(weights())
         self.callback_list.on_epoch_end(epoch, dict(logs))
         return self.learning_rate
 
@@ -70,3 +72,35 @@ class KerasCallbacks:
             # keep a reference to this model.
             callback.set_model(None)
         return [np.asarray(w) for w in self.model.get_weights()]
+
+
+class ModelCallbacks:
+    """The ``callbacks`` of one fit of a user's Keras ``model``, with a ``History``
+    (``model.history``) and, when ``verbose``, a progress bar, as in ``model.fit``."""
+
+    def __init__(self, model, callbacks, *, verbose, epochs, steps):
+        self.model = model
+        self.callback_list = keras.callbacks.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
+            epochs=epochs, steps=steps)
+
+    @property
+    def stop_training(self):
+        return bool(self.model.stop_training)
+
+    def train_begin(self):
+        self.model.stop_training = False
+        self.callback_list.on_train_begin()
+
+    def epoch_begin(self, epoch, learning_rate):
+        """Call ``on_epoch_begin``; the model's optimizer keeps the learning rate."""
+        self.callback_list.on_epoch_begin(epoch)
+        return learning_rate
+
+    def epoch_end(self, epoch, logs, weights, learning_rate):
+        """Call ``on_epoch_end``; the model already holds its weights (``weights`` is unused)."""
+        self.callback_list.on_epoch_end(epoch, logs)
+        return learning_rate
+
+    def train_end(self):
+        self.callback_list.on_train_end()

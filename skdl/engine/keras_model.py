@@ -1,12 +1,16 @@
 """Training and predicting with a user's compiled Keras model.
 
-With the TensorFlow backend an epoch is one ``tf.function`` call: a stateless
-shuffle, then a graph loop that runs the model's own ``train_step`` on every
-minibatch (so the user's loss, metrics, regularisers and any overridden
-``train_step`` apply unchanged). Everything this loop cannot honour
-(another backend, ``run_eagerly``, ``fit__`` arguments, callbacks that act on
-every batch) trains through ``model.fit`` instead. Either way the callbacks
-see the same epoch logs and the history has the same keys.
+The model trains through the engine's host loop, the one skdl's own networks
+train through (:class:`~skdl.engine.trainer.StackTrainer`), as a stack of one
+(:class:`KerasModelStack`) under ``model.fit``'s rules
+(:class:`~skdl.engine.runs.KerasRun`). With the TensorFlow backend an epoch is
+one ``tf.function`` call: a stateless shuffle, then a graph loop that runs the
+model's own ``train_step`` on every minibatch (so the user's loss, metrics,
+regularisers and any overridden ``train_step`` apply unchanged). Everything
+this loop cannot honour (another backend, ``run_eagerly``, ``fit__``
+arguments, callbacks that act on every batch) trains through ``model.fit``
+instead, Keras' own loop, as L-BFGS trains through SciPy's. Either way the
+callbacks see the same epoch logs and the history has the same keys.
 """
 
 import contextlib
@@ -19,6 +23,9 @@ import numpy as np
 
 from . import keras_private
 from .chunks import PREDICT_CHUNK, fixed_chunks
+from .keras_callbacks import ModelCallbacks
+from .runs import KerasRun
+from .trainer import StackTrainer
 
 #: Callback hooks the fused loop never calls: a callback overriding one of
 #: them trains through ``model.fit``.
@@ -96,21 +103,75 @@ def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuf
                 validation_data=validation, validation_batch_size=validation_batch_size,
                 callbacks=callbacks, verbose=verbose, **fit_kwargs)
         return history.history, "keras.fit"
-    return _FusedTrainer.of(model).run(
-        x, y, sample_weight, epochs=epochs, initial_epoch=initial_epoch, batch_size=batch_size,
-        shuffle=shuffle, seed=seed, validation=validation,
-        validation_batch_size=validation_batch_size, callbacks=callbacks, verbose=verbose), "fused"
+    stack = KerasModelStack(
+        model, x, y, sample_weight, epochs=epochs, initial_epoch=initial_epoch,
+        batch_size=batch_size, shuffle=shuffle, seed=seed, validation=validation,
+        validation_batch_size=validation_batch_size, callbacks=callbacks, verbose=verbose)
+    return StackTrainer(stack).run()[0], "fused"
 
 
-class _FusedTrainer:
-    """A model's epoch, evaluation and predict functions, traced once per model.
+class KerasModelStack:
+    """A user's compiled Keras model as a stack of one for the host loop
+    (:class:`~skdl.engine.trainer.StackTrainer`), under ``model.fit``'s rules.
+
+    Its state is the model's own variables, trained in place: an epoch is one
+    call of the model's traced epoch function (TensorFlow), a shuffle seeded
+    by ``(seed, epoch)`` then the model's ``train_step`` on every minibatch.
+    """
+
+    def __init__(self, model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuffle,
+                 seed, validation, validation_batch_size, callbacks, verbose):
+        import tensorflow as tf
+
+        self.model, self.functions = model, _ModelFunctions.of(model)
+        self.first = (x, y) if sample_weight is None else (x, y, sample_weight)
+        self.validation = None if validation is None else _as_tensors(validation)
+        self.batch_size = tf.constant(batch_size, tf.int32)
+        self.validation_batch_size = tf.constant(validation_batch_size, tf.int32)
+        self.shuffle, self.seed = tf.constant(bool(shuffle)), seed % (2**31 - 1)
+        self.runs, self.first_epoch = [KerasRun(initial_epoch, epochs)], initial_epoch
+        self.callbacks = ModelCallbacks(model, callbacks, verbose=verbose,
+                                        epochs=initial_epoch + epochs,
+                                        steps=-(-len(x) // batch_size))
+
+    def initial_state(self):
+        if not self.functions.built:
+            # Variables can't be created inside the graph loop: build the model, its
+            # loss, metrics and optimizer first, as Keras' own fit does.
+            import tensorflow as tf
+
+            keras_private.build_ahead(self.model, tf.nest.map_structure(lambda a: a[:1], self.first))
+            self.functions.built = True
+        return _as_tensors(self.first)
+
+    def epoch(self, data):
+        import tensorflow as tf
+
+        seed_pair = tf.constant([self.seed, self.runs[0].epoch], tf.int32)
+        logs = _as_floats(self.functions.epoch(data, seed_pair, self.batch_size, self.shuffle))
+        if self.validation is not None:
+            val_logs = _as_floats(self.functions.evaluate(self.validation, self.validation_batch_size))
+            logs.update({"val_" + k: v for k, v in val_logs.items()})
+        return data, [(logs,)]
+
+    def weights_fetcher(self, state, m):
+        return self.model.get_weights
+
+    def results(self, state, best):
+        """``[history]``: what ``model.fit`` returns, the ``History`` callback's record
+        (it holds what other callbacks add to the logs, e.g. ``LearningRateScheduler``)."""
+        self.callbacks.train_end()
+        return [self.model.history.history]
+
+
+class _ModelFunctions:
+    """A model's epoch, evaluation, predict and assign functions, traced once per model.
 
     Nothing here holds the model strongly, and the traced functions do not
-    hold the trainer: the table is keyed weakly by the model, so when the
-    estimator lets go of a model, reference counting frees the model, its
-    trainer and its ``tf.function`` objects. (TensorFlow itself still keeps
-    each traced epoch graph, about 3 MiB a model; see the wrappers' memory
-    note in the docs.)
+    hold this table: it is keyed weakly by the model, so when the estimator
+    lets go of a model, reference counting frees the model, its functions and
+    their ``tf.function`` objects. (TensorFlow itself still keeps each traced
+    epoch graph, about 3 MiB a model; see the wrappers' memory note in the docs.)
     """
 
     _of = weakref.WeakKeyDictionary()
@@ -122,12 +183,12 @@ class _FusedTrainer:
         return cls._of[model]
 
     def __init__(self, model):
-        self._model = weakref.ref(model)
-        self._epoch = _traced(_train_epoch, self._model)
-        self._evaluate = _traced(_evaluate_batches, self._model)
-        self.predict_chunk = _traced(_predict_chunk, self._model)
+        model_ref = weakref.ref(model)
+        self.epoch = _traced(_train_epoch, model_ref)
+        self.evaluate = _traced(_evaluate_batches, model_ref)
+        self.predict_chunk = _traced(_predict_chunk, model_ref)
         self._assign = None
-        self._built = False
+        self.built = False  # whether the model's metrics and optimizer are built
 
     def assign(self, variables, values):
         import tensorflow as tf
@@ -140,50 +201,11 @@ class _FusedTrainer:
             self._assign = tf.function(assign, reduce_retracing=True)
         self._assign(list(values))
 
-    @property
-    def model(self):
-        return self._model()
 
-    @staticmethod
-    def _pack(x, y, sample_weight=None):
-        import tensorflow as tf
+def _as_tensors(data):
+    import tensorflow as tf
 
-        data = (x, y) if sample_weight is None else (x, y, sample_weight)
-        return tf.nest.map_structure(tf.convert_to_tensor, data)
-
-    def run(self, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuffle, seed,
-            validation, validation_batch_size, callbacks, verbose):
-        import tensorflow as tf
-
-        model = self.model
-        if not self._built:
-            # Variables can't be created inside the graph loop: build the model, its
-            # loss, metrics and optimizer first, as Keras' own fit does.
-            first = (x, y) if sample_weight is None else (x, y, sample_weight)
-            keras_private.build_ahead(model, tf.nest.map_structure(lambda a: a[:1], first))
-            self._built = True
-        data = self._pack(x, y, sample_weight)
-        validation = None if validation is None else self._pack(*validation)
-        n_batches = -(-len(x) // batch_size)
-        callback_list = keras.callbacks.CallbackList(
-            callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
-            epochs=initial_epoch + epochs, steps=n_batches)
-        batch_size = tf.constant(batch_size, tf.int32)
-        model.stop_training = False
-        callback_list.on_train_begin()
-        for epoch in range(initial_epoch, initial_epoch + epochs):
-            callback_list.on_epoch_begin(epoch)
-            seed_pair = tf.constant([seed % (2**31 - 1), epoch], tf.int32)
-            logs = _as_floats(self._epoch(data, seed_pair, batch_size, tf.constant(bool(shuffle))))
-            if validation is not None:
-                val_logs = _as_floats(self._evaluate(
-                    validation, tf.constant(validation_batch_size, tf.int32)))
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if model.stop_training:
-                break
-        callback_list.on_train_end()
-        return model.history.history
+    return tf.nest.map_structure(tf.convert_to_tensor, tuple(data))
 
 
 def _traced(function, model_ref):
@@ -262,7 +284,7 @@ def predict(model, x, *, predict_kwargs=None):
     if not chunked or keras.backend.backend() != "tensorflow" or model.run_eagerly:
         outputs = model.predict(x, **{"verbose": 0, **kwargs})
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    function = _FusedTrainer.of(model).predict_chunk
+    function = _ModelFunctions.of(model).predict_chunk
     n = x.shape[0]
     chunks = [function(chunk) for chunk in fixed_chunks(x, PREDICT_CHUNK)]
     chunks = [c if isinstance(c, (list, tuple)) else [c] for c in chunks]
@@ -280,4 +302,4 @@ def assign_all(model, variables, values):
         for variable, value in zip(variables, values):
             variable.assign(keras.ops.copy(value))
         return
-    _FusedTrainer.of(model).assign(variables, values)
+    _ModelFunctions.of(model).assign(variables, values)

@@ -1,0 +1,152 @@
+"""What the host loop tracks for each model of a stack between epochs.
+
+A run decides, after each epoch, what goes into the model's history and
+whether it trains another epoch. :class:`ModelRun` follows scikit-learn's
+MLP (loss curve, validation score, ``tol`` / ``n_iter_no_change``, the SGD
+learning-rate schedules, early stopping, ``max_iter``, divergence);
+:class:`KerasRun` follows ``keras.Model.fit`` (a fixed number of epochs from
+``initial_epoch``, every metric in the logs, ``model.stop_training``).
+"""
+
+import numpy as np
+
+from ..exceptions import DivergenceError
+from .request import FitResult
+
+
+def divergence(epoch, what="the loss became non-finite"):
+    return DivergenceError(
+        f"Training diverged: {what} at epoch {epoch}. Lower 'learning_rate_init', scale the "
+        "inputs (e.g. StandardScaler) or add regularisation (alpha). The estimator keeps its "
+        "previous state.")
+
+
+
+class ModelRun:
+    """One network of a stack under scikit-learn's rules, from its :class:`FitRequest`."""
+
+    def __init__(self, request):
+        t, start = request.training, request.start
+        self.request, self.training = request, t
+        self.hook = request.epoch_hook
+        self.learning_rate = t.learning_rate_init
+        self.epochs = start.epochs if start is not None else 0  # seeds each epoch's shuffle
+        self.n_iter = 0  # this call's epochs, as scikit-learn's n_iter_ (partial_fit: 1)
+        self.t = start.samples if start is not None else 0
+        self.loss_curve, self.history = [], []
+        self.validation_scores = [] if request.validation is not None else None
+        self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
+        self.no_improvement = 0
+        if start is not None:
+            self.best_loss, self.best_score = start.best_loss, start.best_score
+            self.no_improvement = start.no_improvement
+            self.learning_rate = (start.optimizer_state or {}).get("learning_rate", self.learning_rate)
+        self.running, self.converged, self.error, self.loss = True, True, None, np.nan
+        self.convergence_warning = None
+
+    def order(self, n_rows, width):
+        """This epoch's row order, padded to ``width``."""
+        order = np.zeros(width, np.int32)
+        if self.training.shuffle:
+            order[:n_rows] = np.random.default_rng([self.request.seed, self.epochs]).permutation(n_rows)
+        else:
+            order[:n_rows] = np.arange(n_rows)
+        return order
+
+    def after_epoch(self, loss, score=None, validation_loss=None):
+        """Record an epoch; returns whether its weights are the best so far (early stopping)."""
+        t, request = self.training, self.request
+        if not np.isfinite(loss):
+            self.error, self.running = divergence(self.n_iter + 1, f"the loss became {loss}"), False
+            return False
+        self.epochs, self.n_iter = self.epochs + 1, self.n_iter + 1
+        self.t += request.X.shape[0]
+        self.loss = loss
+        self.loss_curve.append(loss)
+        logs = {"loss": loss}
+        if request.validation is not None:
+            self.validation_scores.append(score)
+            logs.update(val_loss=validation_loss, val_score=score)
+            if request.metric_name:
+                logs["val_" + request.metric_name] = score
+        if t.verbose:
+            print(f"Iteration {self.n_iter}, loss = {loss:.8f}")
+            if score is not None:
+                print(f"Validation score: {score:f}")
+        improved = False
+        if t.early_stopping:
+            self.no_improvement = self.no_improvement + 1 if score < self.best_score + t.tol else 0
+            if score > self.best_score:
+                self.best_score, improved, self.has_best = score, True, True
+        else:
+            self.no_improvement = self.no_improvement + 1 if loss > self.best_loss - t.tol else 0
+            self.best_loss = min(self.best_loss, loss)
+        if t.solver == "sgd" and t.learning_rate == "invscaling":
+            self.learning_rate = t.learning_rate_init / (self.t + 1) ** t.power_t
+        self.history.append(logs)
+        return improved
+
+    def decide(self, stop_requested=False):
+        """After the epoch's callbacks: stop now or go on."""
+        t = self.training
+        if stop_requested:
+            self.running = False
+        elif self.no_improvement > t.n_iter_no_change:
+            # scikit-learn's trigger_stopping, its messages included.
+            what = "Validation score" if t.early_stopping else "Training loss"
+            message = (f"{what} did not improve more than tol={t.tol:f} for "
+                       f"{t.n_iter_no_change:d} consecutive epochs.")
+            if t.solver == "sgd" and t.learning_rate == "adaptive" and self.learning_rate > 1e-6:
+                self.learning_rate, self.no_improvement = self.learning_rate / 5.0, 0
+                message += f" Setting learning rate to {self.learning_rate:f}"
+            else:
+                adaptive = t.solver == "sgd" and t.learning_rate == "adaptive"
+                message += " Learning rate too small. Stopping." if adaptive else " Stopping."
+                self.running = False
+            if t.verbose:
+                print(message)
+        if self.running and self.request.incremental:
+            self.running = False
+        elif self.running and self.n_iter >= t.max_iter:
+            self.running, self.converged = False, False
+            self.convergence_warning = (
+                f"Stochastic Optimizer: Maximum iterations ({t.max_iter}) reached and the "
+                "optimization hasn't converged yet.")
+
+    def result(self, weights, optimizer_state):
+        history_keys = dict.fromkeys(k for logs in self.history for k in logs)
+        return FitResult(
+            weights=weights, optimizer_state=optimizer_state, loss=float(self.loss),
+            loss_curve=[float(v) for v in self.loss_curve],
+            best_loss=None if self.training.early_stopping else float(self.best_loss),
+            validation_scores=self.validation_scores,
+            best_validation_score=max(self.validation_scores) if self.validation_scores else None,
+            n_iter=self.n_iter, t=self.t,
+            history={k: [logs.get(k, np.nan) for logs in self.history] for k in history_keys},
+            converged=self.converged, convergence_warning=self.convergence_warning,
+            error=self.error, no_improvement=self.no_improvement)
+
+
+class KerasRun:
+    """A user's Keras model under ``keras.Model.fit``'s rules: epochs ``initial_epoch``
+    to ``initial_epoch + epochs - 1``, unless a callback sets ``model.stop_training``.
+
+    Its logs are the model's own (every metric, ``val_`` ones after validation);
+    a non-finite loss is the caller's to judge, as after ``model.fit``.
+    """
+
+    hook = None
+    learning_rate = None  # the model's optimizer holds it
+
+    def __init__(self, initial_epoch, epochs):
+        self.epoch, self.last = initial_epoch, initial_epoch + epochs
+        self.n_iter, self.history, self.error = 0, [], None
+        self.running = epochs > 0
+
+    def after_epoch(self, logs):
+        self.history.append(logs)
+        self.epoch, self.n_iter = self.epoch + 1, self.n_iter + 1
+        return False  # no weights of its own to keep: EarlyStopping restores them itself
+
+    def decide(self, stop_requested=False):
+        self.running = not stop_requested and self.epoch < self.last
