@@ -455,3 +455,22 @@ def test_verbose_prints_epochs_and_zero_prints_nothing(iris, capsys, engine):
 def test_a_bad_value_names_its_parameter(iris, name, value):
     with pytest.raises(ValueError, match=f"'{name}'"):
         KerasClassifier(mlp, **{name: value}).fit(*iris)
+
+
+def test_traced_functions_are_found_by_the_structure_shapes_and_dtypes_of_their_inputs():
+    import tensorflow as tf
+
+    from skdl.engine.keras_model import _ByInputs
+
+    def describe(data):
+        sizes = [tf.cast(tf.size(t), tf.float32) for t in tf.nest.flatten(data)]
+        return tf.stack([float(len(data))] + [tf.reduce_sum(tf.cast(t, tf.float32))
+                                              for t in tf.nest.flatten(data)] + sizes)
+
+    plain, dispatched = tf.function(describe), _ByInputs(tf.function(describe))
+    ones, twos = np.ones((4, 1), "float32"), np.full((4, 1), 2, "int32")
+    calls = [(ones, [ones, ones]), (ones, ones, ones), (ones, (ones, ones)), (ones, ones, twos),
+             (ones, np.ones((5, 1), "float32"), ones), (ones, [ones, ones])]
+    for data in calls:
+        np.testing.assert_array_equal(dispatched(data), plain(data))
+    assert len(dispatched.concrete) == 5
