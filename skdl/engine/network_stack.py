@@ -204,7 +204,8 @@ def model_weights(structure, real_network, trainable, frozen, m):
 
 
 class NetworkStack:
-    """Train ``requests`` (stackable into ``program.structure``) with ``program``."""
+    """The networks of ``requests`` (stackable into ``program.structure``) as one stack
+    for the host loop, trained by ``program`` under scikit-learn's rules."""
 
     first_epoch = 0  # the epoch callbacks see first
 

@@ -15,11 +15,11 @@ from .request import FitResult
 
 
 def divergence(epoch, what="the loss became non-finite"):
+    """The error a model that diverged at ``epoch`` reports."""
     return DivergenceError(
         f"Training diverged: {what} at epoch {epoch}. Lower 'learning_rate_init', scale the "
         "inputs (e.g. StandardScaler) or add regularisation (alpha). The estimator keeps its "
         "previous state.")
-
 
 
 class ModelRun:
