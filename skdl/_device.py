@@ -1,7 +1,8 @@
 """The ``device`` parameter: where a network trains and predicts."""
 
 
-def _gpu_count():
+def gpu_count():
+    """How many GPUs the Keras backend sees."""
     import keras
 
     if keras.backend.backend() == "tensorflow":
@@ -28,7 +29,7 @@ def resolve_device(device):
     if device == "cpu":
         return ("cpu", 0)
     index = int(device[4:]) if device.startswith("gpu:") else 0
-    available = _gpu_count()
+    available = gpu_count()
     if index >= available:
         raise ValueError(
             f"device={device!r} asks for GPU {index}, but the backend sees {available} GPU(s). "

@@ -581,8 +581,8 @@ def no_gpu(monkeypatch):
     """The backend sees no GPU: the real state on a CPU machine, simulated on a GPU one."""
     import skdl._device
 
-    if skdl._device._gpu_count() > 0:
-        monkeypatch.setattr(skdl._device, "_gpu_count", lambda: 0)
+    if skdl._device.gpu_count() > 0:
+        monkeypatch.setattr(skdl._device, "gpu_count", lambda: 0)
 
 
 @pytest.mark.parametrize("device", ["gpu", "gpu:1"])

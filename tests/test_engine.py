@@ -260,6 +260,42 @@ def test_requests_that_cannot_share_a_program_get_stacks_of_their_own():
     assert engine.stacks(requests) == [[0, 1, 3, 4], [2], [5], [6], [7], [8], [9]]
 
 
+def test_stacks_trained_side_by_side_get_the_results_they_get_one_after_another(monkeypatch):
+    def request(**params):  # on the CPU: stacks on a GPU train one after another
+        return request_of(MLPClassifierTF(**{**dict(hidden_layer_sizes=(8,), max_iter=3,
+                                                    random_state=0, device="cpu"), **params}))
+
+    requests = [request(), request(batch_size=16, random_state=1), request(batch_size=50),
+                request(loss="squared_error", random_state=2), request(solver="lbfgs"),
+                request(verbose=True)]
+    assert len(engine.stacks(requests)) == 6
+    threads, run = [], engine.StackTrainer.run
+
+    def recording_run(self):
+        threads.append(threading.current_thread().name)
+        return run(self)
+
+    monkeypatch.setattr(engine.StackTrainer, "run", recording_run)
+    one_after_another = engine.train(requests, concurrency=1)
+    assert set(threads) == {threading.current_thread().name}
+    threads.clear()
+    side_by_side = engine.train(requests, concurrency=3)
+    assert len(threads) == 5 and threads[0] == threading.current_thread().name  # verbose: alone
+    assert len(set(threads[1:])) > 1 and all(t.startswith("skdl-stack") for t in threads[1:])
+    for a, b in zip(side_by_side, one_after_another):
+        assert a.n_iter == b.n_iter and a.loss_curve == b.loss_curve
+        for x, y in zip(a.weights, b.weights):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_a_cancelled_stack_stops_before_its_next_epoch():
+    requests = fold_requests(lambda k: MLPClassifierTF((6,), max_iter=5, random_state=k))
+    cancelled = threading.Event()
+    cancelled.set()
+    assert [r.n_iter for r in engine._train_stack(requests, cancelled)] == [0] * len(requests)
+    assert [r.n_iter for r in engine._train_stack(requests)] == [5] * len(requests)
+
+
 # --- XLA (TensorFlow) --------------------------------------------------------------------
 tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                                      reason="jit_compile is the TensorFlow engine's option")

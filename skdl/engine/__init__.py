@@ -20,9 +20,12 @@ wrappers' Keras models train through the same host loop
 (:mod:`~skdl.engine.keras_model`).
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from . import replay
 from .program import ProgramCache
-from .planning import stackable, stacks, structure_of
+from .planning import concurrent_stacks, cost, overlaps, stackable, stacks, structure_of
 from .request import FitRequest, FitResult, Start, TrainingSpec
 from .lbfgs import train_lbfgs
 from .network_stack import NetworkStack
@@ -34,8 +37,12 @@ __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks"
 _CACHE = ProgramCache(max_size=16)
 
 
-def train(requests):
+def train(requests, concurrency=None):
     """Train every request; returns one :class:`FitResult` per request, in order.
+
+    Stacks train side by side in up to ``concurrency`` threads (None: one per
+    core this process may use, see :func:`~skdl.engine.planning.concurrent_stacks`);
+    a stack's results do not depend on it.
 
     Examples
     --------
@@ -56,16 +63,39 @@ def train(requests):
         raise replay.Recorded(requests)
     results = [replay.lookup(request) for request in requests]
     todo = [k for k, result in enumerate(results) if result is None]
-    for group in stacks([requests[k] for k in todo]):
-        members = [requests[todo[k]] for k in group]
-        program = _CACHE.get(structure_of(members), members[0].training.device)
-        if members[0].training.solver == "lbfgs":
-            trained = [train_lbfgs(program, members[0])]
-        else:
-            trained = StackTrainer(NetworkStack(program, members)).run()
-        for k, result in zip(group, trained):
-            results[todo[k]] = result
+    groups = [[todo[k] for k in group] for group in stacks([requests[k] for k in todo])]
+    alone = [group for group in groups if not overlaps([requests[k] for k in group])]
+    side_by_side = sorted((group for group in groups if group not in alone),
+                          key=lambda group: -cost([requests[k] for k in group]))
+    workers = concurrent_stacks() if concurrency is None else concurrency
+    trained = [_train_stack([requests[k] for k in group]) for group in alone]
+    trained += _train_side_by_side([[requests[k] for k in group] for group in side_by_side], workers)
+    for group, group_results in zip(alone + side_by_side, trained):
+        for k, result in zip(group, group_results):
+            results[k] = result
     return results
+
+
+def _train_side_by_side(stacks_of_requests, workers):
+    """Train each list of requests as one stack, in up to ``workers`` threads; their
+    results, in order."""
+    if min(workers, len(stacks_of_requests)) <= 1:
+        return [_train_stack(members) for members in stacks_of_requests]
+    cancelled = threading.Event()
+    with ThreadPoolExecutor(workers, thread_name_prefix="skdl-stack") as pool:
+        futures = [pool.submit(_train_stack, members, cancelled) for members in stacks_of_requests]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            cancelled.set()  # the other threads stop at their next epoch
+            raise
+
+
+def _train_stack(members, cancelled=None):
+    program = _CACHE.get(structure_of(members), members[0].training.device)
+    if members[0].training.solver == "lbfgs":
+        return [train_lbfgs(program, members[0])]
+    return StackTrainer(NetworkStack(program, members), cancelled).run()
 
 
 def clear_cache():

@@ -1,4 +1,5 @@
-"""Which requests train together, and how each stack is compiled.
+"""Which requests train together, how each stack is compiled, and which stacks
+train at the same time.
 
 Requests that differ only in data (hyper-parameters, seeds, rows, widths,
 depth, activation, solver) can share one compiled program. Sharing saves a
@@ -6,13 +7,19 @@ compilation (about a second with XLA, half a second for a TensorFlow
 graph) but makes every network of the stack as wide and as deep as the
 widest and deepest: :func:`stacks` merges groups while the compilation it
 saves outweighs the arithmetic the padding adds, by a rough cost model.
+
+A small stack's step leaves cores idle (its operations are too small to
+split), so the stacks of a search train side by side, one thread each, up to
+one per core (:func:`concurrent_stacks`), the costliest first.
 """
 
+import os
 from dataclasses import replace
 
 import keras
 import numpy as np
 
+from .._device import gpu_count
 from .stack import Structure
 
 #: The cost model's constants: seconds to compile one program, and the arithmetic
@@ -69,7 +76,8 @@ def _flops(request, widths):
     return 6.0 * macs * request.X.shape[0] * request.training.max_iter
 
 
-def _cost(requests):
+def cost(requests):
+    """The cost model's estimate of training ``requests`` as one stack, in seconds."""
     widths = _widths(requests)
     return COMPILE_SECONDS + sum(_flops(r, widths) for r in requests) / FLOPS_PER_SECOND
 
@@ -77,12 +85,12 @@ def _cost(requests):
 def _merge_cheaply(groups, requests):
     """Merge groups (lists of indices) while a merge lowers the estimated cost."""
     groups = [list(g) for g in groups]
-    costs = [_cost([requests[i] for i in g]) for g in groups]
+    costs = [cost([requests[i] for i in g]) for g in groups]
     while len(groups) > 1:
         best = None
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):
-                merged = _cost([requests[i] for i in groups[a] + groups[b]])
+                merged = cost([requests[i] for i in groups[a] + groups[b]])
                 saving = costs[a] + costs[b] - merged
                 if saving > 0 and (best is None or saving > best[0]):
                     best = (saving, a, b, merged)
@@ -127,6 +135,24 @@ def stacks(requests):
     for family in families.values():
         groups += _merge_cheaply(list(family.values()), requests)
     return sorted(groups + alone)
+
+
+def concurrent_stacks():
+    """How many stacks train at once: one per core this process may use (a joblib or
+    Ray worker's share, from ``OMP_NUM_THREADS``)."""
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        return int(share)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def overlaps(requests):
+    """Whether a stack of ``requests`` may train alongside other stacks: on the CPU (a
+    GPU runs one stack's steps at a time anyway), and not when it reports to anyone
+    between epochs (Keras callbacks, epoch hooks, ``verbose``)."""
+    device = requests[0].training.device
+    on_cpu = device[0] == "cpu" if device is not None else gpu_count() == 0
+    return on_cpu and all(stackable(r) and r.epoch_hook is None for r in requests)
 
 
 def _steps(request):

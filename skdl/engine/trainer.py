@@ -23,10 +23,11 @@ import numpy as np
 
 
 class StackTrainer:
-    """Train ``stack`` until every one of its models has stopped; returns its results."""
+    """Train ``stack`` until every one of its models has stopped, or until ``cancelled``
+    (a :class:`threading.Event`) is set; returns its results."""
 
-    def __init__(self, stack):
-        self.stack = stack
+    def __init__(self, stack, cancelled=None):
+        self.stack, self.cancelled = stack, cancelled
 
     def run(self):
         stack = self.stack
@@ -37,6 +38,8 @@ class StackTrainer:
             callbacks.train_begin()
         epoch = stack.first_epoch
         while any(run.running for run in runs):
+            if self.cancelled is not None and self.cancelled.is_set():
+                break
             for run in runs:
                 if run.running and run.hook is not None:
                     run.hook.begin(run.n_iter)
