@@ -12,8 +12,7 @@ one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
 per-epoch bookkeeping for every model (:mod:`~skdl.engine.runs`) and freezes
 the models that stop or diverge; L-BFGS runs one model at a time through
 SciPy (:mod:`~skdl.engine.lbfgs`). Which requests share a stack, and whether
-it compiles with XLA, and which stacks train side by side (on the CPU, one
-thread each), is :mod:`~skdl.engine.planning`'s call; packing the
+it compiles with XLA, is :mod:`~skdl.engine.planning`'s call; packing the
 networks into a stack's arrays and back is
 :mod:`~skdl.engine.network_stack`'s. Programs are cached by structure
 (:mod:`~skdl.engine.program`); the estimators keep only NumPy arrays. The
@@ -41,9 +40,9 @@ _CACHE = ProgramCache(max_size=16)
 def train(requests, concurrency=None):
     """Train every request; returns one :class:`FitResult` per request, in order.
 
-    Stacks train side by side in up to ``concurrency`` threads (None: see
-    :func:`~skdl.engine.planning.concurrent_stacks`); a stack's results do not
-    depend on it.
+    Stacks train side by side in up to ``concurrency`` threads (None: one per
+    core this process may use, see :func:`~skdl.engine.planning.concurrent_stacks`);
+    a stack's results do not depend on it.
 
     Examples
     --------

@@ -10,7 +10,7 @@ saves outweighs the arithmetic the padding adds, by a rough cost model.
 
 A small stack's step leaves cores idle (its operations are too small to
 split), so the stacks of a search train side by side, one thread each, up to
-two per core (:func:`concurrent_stacks`), the costliest first.
+one per core (:func:`concurrent_stacks`), the costliest first.
 """
 
 import os
@@ -138,15 +138,12 @@ def stacks(requests):
 
 
 def concurrent_stacks():
-    """How many stacks train at once: twice the cores this process may use (a joblib or
-    Ray worker's share, from ``OMP_NUM_THREADS``). While a stack traces its program or
-    runs its host loop (Python, one thread at a time), the others train."""
+    """How many stacks train at once: one per core this process may use (a joblib or
+    Ray worker's share, from ``OMP_NUM_THREADS``)."""
     share = os.environ.get("OMP_NUM_THREADS", "")
     if share.isdigit() and int(share) > 0:
-        cores = int(share)
-    else:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 2 * cores
+        return int(share)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def overlaps(requests):
