@@ -12,7 +12,8 @@ one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
 per-epoch bookkeeping for every model (:mod:`~skdl.engine.runs`) and freezes
 the models that stop or diverge; L-BFGS runs one model at a time through
 SciPy (:mod:`~skdl.engine.lbfgs`). Which requests share a stack, and whether
-it compiles with XLA, is :mod:`~skdl.engine.planning`'s call; packing the
+it compiles with XLA, and which stacks train side by side (on the CPU, one
+thread each), is :mod:`~skdl.engine.planning`'s call; packing the
 networks into a stack's arrays and back is
 :mod:`~skdl.engine.network_stack`'s. Programs are cached by structure
 (:mod:`~skdl.engine.program`); the estimators keep only NumPy arrays. The
@@ -69,7 +70,8 @@ def train(requests, concurrency=None):
                           key=lambda group: -cost([requests[k] for k in group]))
     workers = concurrent_stacks() if concurrency is None else concurrency
     trained = [_train_stack([requests[k] for k in group]) for group in alone]
-    trained += _train_side_by_side([[requests[k] for k in group] for group in side_by_side], workers)
+    trained += _train_side_by_side([[requests[k] for k in group] for group in side_by_side],
+                                   workers)
     for group, group_results in zip(alone + side_by_side, trained):
         for k, result in zip(group, group_results):
             results[k] = result

@@ -140,7 +140,8 @@ class KerasModelStack:
             # loss, metrics and optimizer first, as Keras' own fit does.
             import tensorflow as tf
 
-            keras_private.build_ahead(self.model, tf.nest.map_structure(lambda a: a[:1], self.first))
+            first_rows = tf.nest.map_structure(lambda a: a[:1], self.first)
+            keras_private.build_ahead(self.model, first_rows)
             self.functions.built = True
         return _as_tensors(self.first)
 
@@ -150,7 +151,8 @@ class KerasModelStack:
         seed_pair = tf.constant([self.seed, self.runs[0].epoch], tf.int32)
         logs = _as_floats(self.functions.epoch(data, seed_pair, self.batch_size, self.shuffle))
         if self.validation is not None:
-            val_logs = _as_floats(self.functions.evaluate(self.validation, self.validation_batch_size))
+            val_logs = _as_floats(self.functions.evaluate(self.validation,
+                                                          self.validation_batch_size))
             logs.update({"val_" + k: v for k, v in val_logs.items()})
         return data, [(logs,)]
 
