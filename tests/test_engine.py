@@ -288,6 +288,33 @@ def test_stacks_trained_side_by_side_get_the_results_they_get_one_after_another(
             np.testing.assert_array_equal(x, y)
 
 
+def test_a_stack_cut_into_pieces_for_threads_trains_as_one_stack_with_one_program(monkeypatch):
+    requests = fold_requests(lambda k: MLPClassifierTF((6 + k,), max_iter=3, random_state=k,
+                                                       device="cpu"))
+    assert len(engine.stacks(requests)) == 1 and len(requests) == 5
+    shapes, run = [], engine.StackTrainer.run
+
+    def recording_run(self):
+        shapes.append((len(self.stack.requests), self.stack.train_data.placed["X"].shape))
+        return run(self)
+
+    monkeypatch.setattr(engine.StackTrainer, "run", recording_run)
+    whole = engine.train(requests, concurrency=1)
+    assert shapes == [(5, shapes[0][1])]
+    shapes.clear()
+    built = engine.cache_info()["built"]
+    cut = engine.train(requests, concurrency=2)
+    # Two pieces of three (the last model trains twice), each with every set of the stack:
+    # the same shapes, so one program and one compilation serve both.
+    assert [size for size, _ in shapes] == [3, 3] and shapes[0][1] == shapes[1][1]
+    assert shapes[0][1][0] == 5 and engine.cache_info()["built"] == built
+    for a, b in zip(cut, whole):
+        assert a.n_iter == b.n_iter
+        np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-5)
+        for x, y in zip(a.weights, b.weights):
+            np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
 def test_a_cancelled_stack_stops_before_its_next_epoch():
     requests = fold_requests(lambda k: MLPClassifierTF((6,), max_iter=5, random_state=k))
     cancelled = threading.Event()

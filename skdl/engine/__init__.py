@@ -13,7 +13,8 @@ per-epoch bookkeeping for every model (:mod:`~skdl.engine.runs`) and freezes
 the models that stop or diverge; L-BFGS runs one model at a time through
 SciPy (:mod:`~skdl.engine.lbfgs`). Which requests share a stack, and whether
 it compiles with XLA, and which stacks train side by side (on the CPU, one
-thread each), is :mod:`~skdl.engine.planning`'s call; packing the
+thread each, a big stack cut into pieces that share its compiled program), is
+:mod:`~skdl.engine.planning`'s call; packing the
 networks into a stack's arrays and back is
 :mod:`~skdl.engine.network_stack`'s. Programs are cached by structure
 (:mod:`~skdl.engine.program`); the estimators keep only NumPy arrays. The
@@ -26,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import replay
 from .program import ProgramCache
-from .planning import concurrent_stacks, cost, overlaps, stackable, stacks, structure_of
+from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stacks, structure_of
 from .request import FitRequest, FitResult, Start, TrainingSpec
 from .lbfgs import train_lbfgs
 from .network_stack import NetworkStack
@@ -65,27 +66,45 @@ def train(requests, concurrency=None):
     results = [replay.lookup(request) for request in requests]
     todo = [k for k, result in enumerate(results) if result is None]
     groups = [[todo[k] for k in group] for group in stacks([requests[k] for k in todo])]
-    alone = [group for group in groups if not overlaps([requests[k] for k in group])]
-    side_by_side = sorted((group for group in groups if group not in alone),
-                          key=lambda group: -cost([requests[k] for k in group]))
+    apart, together = [], []
+    for group in groups:
+        (together if overlaps([requests[k] for k in group]) else apart).append(group)
     workers = concurrent_stacks() if concurrency is None else concurrency
-    trained = [_train_stack([requests[k] for k in group]) for group in alone]
-    trained += _train_side_by_side([[requests[k] for k in group] for group in side_by_side],
-                                   workers)
-    for group, group_results in zip(alone + side_by_side, trained):
-        for k, result in zip(group, group_results):
-            results[k] = result
+    jobs = [(None, group, group) for group in apart] + _side_by_side_jobs(together, requests, workers)
+    trained = [_train_stack([requests[k] for k in group]) for group in apart]
+    trained += _train_side_by_side([(structure, [requests[k] for k in piece], [requests[k] for k in group])
+                                    for structure, group, piece in jobs[len(apart):]], workers)
+    for (_, _, piece), piece_results in zip(jobs, trained):
+        for k, result in zip(piece, piece_results):
+            if results[k] is None:  # a piece filled up with repeats trains them twice
+                results[k] = result
     return results
 
 
-def _train_side_by_side(stacks_of_requests, workers):
-    """Train each list of requests as one stack, in up to ``workers`` threads; their
-    results, in order."""
-    if min(workers, len(stacks_of_requests)) <= 1:
-        return [_train_stack(members) for members in stacks_of_requests]
+def _side_by_side_jobs(groups, requests, workers):
+    """``(structure, group, piece)`` triples in the order threads take them: every stack's
+    first piece, the costliest first (they compile), then the other pieces (they reuse
+    the program their first piece compiled)."""
+    first, rest = [], []
+    for group, cut in zip(groups, pieces(groups, requests, workers)):
+        structure = structure_of([requests[k] for k in group])
+        first.append((structure, group, cut[0]))
+        rest += [(structure, group, piece) for piece in cut[1:]]
+
+    def by_cost(job):
+        return -cost([requests[k] for k in job[2]])
+    return sorted(first, key=by_cost) + sorted(rest, key=by_cost)
+
+
+def _train_side_by_side(jobs, workers):
+    """Train each ``(structure, requests, everyone)`` as one stack (see :func:`_train_stack`),
+    in up to ``workers`` threads; their results, in order."""
+    if min(workers, len(jobs)) <= 1:
+        return [_train_stack(members, None, structure, everyone) for structure, members, everyone in jobs]
     cancelled = threading.Event()
     with ThreadPoolExecutor(workers, thread_name_prefix="skdl-stack") as pool:
-        futures = [pool.submit(_train_stack, members, cancelled) for members in stacks_of_requests]
+        futures = [pool.submit(_train_stack, members, cancelled, structure, everyone)
+                   for structure, members, everyone in jobs]
         try:
             return [future.result() for future in futures]
         except BaseException:
@@ -93,11 +112,14 @@ def _train_side_by_side(stacks_of_requests, workers):
             raise
 
 
-def _train_stack(members, cancelled=None):
-    program = _CACHE.get(structure_of(members), members[0].training.device)
+def _train_stack(members, cancelled=None, structure=None, everyone=None):
+    """Train ``members`` as one stack of ``structure`` (None: their own), a piece of the
+    stack of ``everyone`` when given."""
+    structure = structure_of(members) if structure is None else structure
+    program = _CACHE.get(structure, members[0].training.device)
     if members[0].training.solver == "lbfgs":
         return [train_lbfgs(program, members[0])]
-    return StackTrainer(NetworkStack(program, members), cancelled).run()
+    return StackTrainer(NetworkStack(program, members, everyone), cancelled).run()
 
 
 def clear_cache():

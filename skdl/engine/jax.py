@@ -6,6 +6,8 @@ per shape: the engine pads row counts to a few sizes so that folds of
 nearby sizes share a compilation.
 """
 
+import threading
+
 import jax
 import numpy as np
 
@@ -22,8 +24,15 @@ class Compiled:
 
     def __init__(self, function, dynamic=None, jit_compile=True, device=None, donate=()):
         self.function = jax.jit(function, donate_argnums=donate)
+        self.called, self._first_call = False, threading.Lock()
 
     def __call__(self, *args):
+        if not self.called:
+            with self._first_call:  # pieces of one stack in threads: compiled once
+                if not self.called:
+                    outputs = self.function(*args)
+                    self.called = True
+                    return outputs
         return self.function(*args)
 
 

@@ -117,12 +117,20 @@ def _padded_sets(sets, n_rows):
 
 class StackData:
     """A stack's training (or validation) sets placed on the device once, and each
-    model's rows in them."""
+    model's rows in them.
 
-    def __init__(self, program, requests, part, batch_size):
-        sets, self.source = _distinct_sets(requests, part)
+    ``everyone``: the requests of the whole stack that ``requests`` are a piece of
+    (default: ``requests``). All their sets are placed, so that every piece has the
+    same shapes, and so the same compiled code.
+    """
+
+    def __init__(self, program, requests, part, batch_size, everyone=None):
+        everyone = requests if everyone is None else everyone
+        sets, source = _distinct_sets(everyone, part)
+        position = {id(request): k for k, request in enumerate(everyone)}
+        self.source = source[[position[id(request)] for request in requests]]
         self.n_rows = np.asarray([len(part(r)[0]) for r in requests], np.int32)
-        padded_rows = bucket(max(int(self.n_rows.max()), 1))
+        padded_rows = bucket(max(max(len(s[0]) for s in sets), 1))
         self.width = -(-padded_rows // batch_size) * batch_size
         self.placed = program.place(_padded_sets(sets, padded_rows))
 
@@ -205,19 +213,21 @@ def model_weights(structure, real_network, trainable, frozen, m):
 
 class NetworkStack:
     """The networks of ``requests`` (stackable into ``program.structure``) as one stack
-    for the host loop, trained by ``program`` under scikit-learn's rules."""
+    for the host loop, trained by ``program`` under scikit-learn's rules; a piece of the
+    stack of ``everyone`` when given (see :class:`StackData`)."""
 
     first_epoch = 0  # the epoch callbacks see first
 
-    def __init__(self, program, requests):
+    def __init__(self, program, requests, everyone=None):
         self.program, self.requests = program, requests
         self.structure = structure = program.structure
         self.runs = [ModelRun(r) for r in requests]
-        self.train_data = StackData(program, requests, lambda r: (r.X, r.Y, r.W), structure.batch_size)
+        self.train_data = StackData(program, requests, lambda r: (r.X, r.Y, r.W), structure.batch_size,
+                                    everyone)
         self.columns = model_columns(structure, requests)
         self.validation = None
         if requests[0].validation is not None:
-            self.validation = StackData(program, requests, lambda r: r.validation, 1)
+            self.validation = StackData(program, requests, lambda r: r.validation, 1, everyone)
             ints = self.columns["ints"].copy()
             ints[:, column("source", stack.INT_COLUMNS)] = self.validation.source
             ints[:, column("n_rows", stack.INT_COLUMNS)] = self.validation.n_rows

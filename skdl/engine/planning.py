@@ -10,9 +10,13 @@ saves outweighs the arithmetic the padding adds, by a rough cost model.
 
 A small stack's step leaves cores idle (its operations are too small to
 split), so the stacks of a search train side by side, one thread each, up to
-one per core (:func:`concurrent_stacks`), the costliest first.
+one per core (:func:`concurrent_stacks`), the costliest first. A stack that
+would keep one core busy long after the others is cut into pieces of equal
+size (:func:`pieces`): pieces of one stack share its compiled program, so
+they balance the cores without compiling anything more.
 """
 
+import math
 import os
 from dataclasses import replace
 
@@ -144,6 +148,41 @@ def concurrent_stacks():
     if share.isdigit() and int(share) > 0:
         return int(share)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def pieces(groups, requests, workers):
+    """Each group (a list of indices into ``requests``) cut into up to ``workers`` pieces
+    of equal size: a list of lists of pieces.
+
+    A group is cut when its training (its estimated cost less the compilation) is more
+    than half a thread's fair share of the whole, so that ``workers`` threads end
+    together. Pieces have one size, the last one filled up with repeats of its last
+    index, because a stack's size is part of its compiled shapes: every piece runs the
+    group's one program.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl._network import NetworkSpec
+    >>> from skdl.engine import FitRequest, TrainingSpec
+    >>> from skdl.engine.planning import pieces
+    >>> X, Y, W = np.zeros((100, 4), "float32"), np.zeros(100, "int32"), np.ones(100, "float32")
+    >>> network = NetworkSpec(4, (8,), "relu", 3, output_activation="softmax")
+    >>> requests = [FitRequest(network, TrainingSpec("multiclass", "log_loss", max_iter=10),
+    ...                        X, Y, W, seed=seed) for seed in range(6)]
+    >>> pieces([[0, 1, 2, 3, 4], [5]], requests, workers=2)
+    [[[0, 1, 2], [3, 4, 4]], [[5]]]
+    """
+    training = [cost([requests[i] for i in group]) - COMPILE_SECONDS for group in groups]
+    share = sum(training) / (2 * workers)
+    out = []
+    for group, seconds in zip(groups, training):
+        count = min(workers, len(group), math.ceil(seconds / share)) if workers > 1 and share > 0 else 1
+        size = -(-len(group) // max(count, 1))
+        cut = [group[start:start + size] for start in range(0, len(group), size)]
+        cut[-1] = cut[-1] + [cut[-1][-1]] * (size - len(cut[-1]))
+        out.append(cut)
+    return out
 
 
 def overlaps(requests):

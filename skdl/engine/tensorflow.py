@@ -7,6 +7,7 @@ trace serves every fit and every stack of a program.
 """
 
 import os
+import threading
 from contextlib import nullcontext
 
 import numpy as np
@@ -54,6 +55,7 @@ class Compiled:
     def __init__(self, function, dynamic, jit_compile=False, device=None, donate=()):
         self.python_function, self.dynamic, self.device = function, dynamic, device
         self.jit_compile, self.template, self.axes, self.concrete = jit_compile, None, None, {}
+        self._tracing = threading.Lock()  # pieces of one stack in threads: traced, compiled once
 
     def _prepare(self, args):
         """Remember the arguments' structure and each leaf's dynamic axes (first call)."""
@@ -73,14 +75,22 @@ class Compiled:
 
     def __call__(self, *args):
         if self.template is None:
-            self._prepare(args)
+            with self._tracing:
+                if self.template is None:
+                    self._prepare(args)
         flat = tf.nest.flatten(args)
         key = tuple((tuple(None if axis in axes else d for axis, d in enumerate(np.shape(leaf))),
                      tf.as_dtype(leaf.dtype)) for leaf, axes in zip(flat, self.axes))
         with on_device(self.device):
             concrete = self.concrete.get(key)
             if concrete is None:
-                concrete = self.concrete[key] = self._trace(flat)
+                with self._tracing:
+                    concrete = self.concrete.get(key)
+                    if concrete is None:  # trace, and compile in a first call, once
+                        concrete = self._trace(flat)
+                        outputs = concrete(*flat)
+                        self.concrete[key] = concrete
+                        return outputs
             return concrete(*flat)
 
 
