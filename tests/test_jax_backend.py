@@ -1,4 +1,9 @@
-"""The estimators under KERAS_BACKEND=jax (one subprocess: the backend is fixed per process)."""
+"""The estimators under KERAS_BACKEND=jax, against TensorFlow.
+
+The backend is fixed per process, so each backend runs every scenario in one
+subprocess (a module-scoped fixture; starting one costs seconds), and the
+tests compare what they wrote.
+"""
 
 import os
 import subprocess
@@ -80,16 +85,66 @@ SCENARIOS = textwrap.dedent("""
 """)
 
 
-def _run(backend):
-    env = {**os.environ, "KERAS_BACKEND": backend}
-    result = subprocess.run([sys.executable, "-c", SCENARIOS], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return float(result.stdout.split("accuracy")[-1])
+PERSISTENCE = textwrap.dedent("""
+    import os, pickle, sys, numpy as np
+    from sklearn.datasets import load_iris
+    from skdl import MLPClassifierTF
+    X, y = load_iris(return_X_y=True)
+    out = sys.argv[1]
+    clf = MLPClassifierTF((8,), max_iter=20, batch_normalization=True, random_state=0).fit(X, y)
+    np.save(f"{out}/saved.npy", clf.predict_proba(X))
+    pickle.dump(clf, open(f"{out}/model.tmp", "wb"))
+    os.replace(f"{out}/model.tmp", f"{out}/model.pkl")  # whole, for a reader waiting for it
+""")
+
+LOAD = textwrap.dedent("""
+    import os, pickle, sys, time, numpy as np
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    deadline = time.monotonic() + 600
+    while not os.path.exists(f"{sys.argv[2]}/model.pkl"):  # the other backend's run saves it
+        assert time.monotonic() < deadline, "no model was saved"
+        time.sleep(0.1)
+    clf = pickle.load(open(f"{sys.argv[2]}/model.pkl", "rb"))
+    np.save(f"{sys.argv[1]}/loaded.npy", clf.predict_proba(X))
+""")
 
 
-def test_estimators_under_jax_behave_as_under_tensorflow():
-    jax_accuracy = _run("jax")
-    tf_accuracy = _run("tensorflow")
+def _start(backend, script, out, *args):
+    out.mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, "-c", script, str(out), *map(str, args)], text=True,
+                            env={**os.environ, "KERAS_BACKEND": backend},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _finish(process):
+    stdout, stderr = process.communicate()
+    assert process.returncode == 0, stderr[-3000:]
+    return stdout
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Each backend's folder of results: the scenarios' accuracy, the step-for-step fits
+    (``fits.npz``), a pickled model and its predictions, and (``loaded.npy``) the other
+    backend's pickled model's predictions. The two backends run at the same time."""
+    folder = tmp_path_factory.mktemp("backends")
+    out = {backend: folder / backend for backend in ("tensorflow", "jax", "tensorflow-load")}
+    tensorflow = _start("tensorflow", PERSISTENCE + SCENARIOS + STEP_FOR_STEP, out["tensorflow"])
+    jax = _start("jax", PERSISTENCE + SCENARIOS + STEP_FOR_STEP + LOAD, out["jax"], out["tensorflow"])
+    try:
+        for backend, process in (("tensorflow", tensorflow), ("jax", jax)):
+            (out[backend] / "accuracy").write_text(_finish(process).split("accuracy")[-1])
+    finally:
+        for process in (tensorflow, jax):
+            if process.poll() is None:  # the other one failed
+                process.kill()
+    _finish(_start("tensorflow", LOAD, out["tensorflow-load"], out["jax"]))
+    return out
+
+
+def test_estimators_under_jax_behave_as_under_tensorflow(runs):
+    jax_accuracy, tf_accuracy = (float((runs[b] / "accuracy").read_text()) for b in ("jax", "tensorflow"))
     assert abs(jax_accuracy - tf_accuracy) <= 0.05  # different RNGs, same learning
 
 
@@ -143,24 +198,17 @@ STEP_FOR_STEP = textwrap.dedent("""
         for a, b in zip(stacked.weights, alone.weights):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         results[f"stack{k}_loss"] = stacked.loss_curve
-    np.savez(sys.argv[1], **results)
+    np.savez(f"{sys.argv[1]}/fits.npz", **results)
 """)
 
 
-def test_jax_fits_match_tensorflow_fits_step_for_step(tmp_path):
+def test_jax_fits_match_tensorflow_fits_step_for_step(runs):
     """The same seed gives the same fit on both backends, stacked or alone: padding rows,
     zero-weight batches, batch normalization, dropout and lbfgs included."""
     import numpy as np
 
-    results = {}
-    for backend in ("tensorflow", "jax"):
-        path = tmp_path / f"{backend}.npz"
-        run = subprocess.run([sys.executable, "-c", STEP_FOR_STEP, str(path)], capture_output=True,
-                             text=True, env={**os.environ, "KERAS_BACKEND": backend})
-        assert run.returncode == 0, run.stderr[-3000:]
-        results[backend] = np.load(path)
-    tf, jx = results["tensorflow"], results["jax"]
-    assert set(tf.files) == set(jx.files)
+    tf, jx = (np.load(runs[backend] / "fits.npz") for backend in ("tensorflow", "jax"))
+    assert set(tf.files) == set(jx.files) and len(tf.files) > 20
     for key in sorted(tf.files):
         if key.endswith("_loss"):
             assert len(jx[key]) == len(tf[key]), key
@@ -171,20 +219,9 @@ def test_jax_fits_match_tensorflow_fits_step_for_step(tmp_path):
 
 @pytest.mark.parametrize("saved_under, loaded_under", [("tensorflow", "jax"), ("jax", "tensorflow")])
 def test_a_model_pickled_under_one_backend_predicts_the_same_under_the_other(saved_under, loaded_under,
-                                                                             tmp_path):
-    save = ("import pickle, numpy as np; from sklearn.datasets import load_iris; from skdl import MLPClassifierTF;"
-            "X, y = load_iris(return_X_y=True);"
-            "clf = MLPClassifierTF((8,), max_iter=20, batch_normalization=True, random_state=0).fit(X, y);"
-            f"pickle.dump(clf, open({str(tmp_path / 'm.pkl')!r}, 'wb'));"
-            f"np.save({str(tmp_path / 'saved.npy')!r}, clf.predict_proba(X))")
-    load = ("import pickle, numpy as np; from sklearn.datasets import load_iris;"
-            "X, y = load_iris(return_X_y=True);"
-            f"clf = pickle.load(open({str(tmp_path / 'm.pkl')!r}, 'rb'));"
-            f"np.save({str(tmp_path / 'loaded.npy')!r}, clf.predict_proba(X))")
-    for code, backend in ((save, saved_under), (load, loaded_under)):
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                       env={**os.environ, "KERAS_BACKEND": backend})
+                                                                             runs):
     import numpy as np
 
-    np.testing.assert_allclose(np.load(tmp_path / "loaded.npy"), np.load(tmp_path / "saved.npy"),
+    loaded = runs[loaded_under if loaded_under == "jax" else "tensorflow-load"] / "loaded.npy"
+    np.testing.assert_allclose(np.load(loaded), np.load(runs[saved_under] / "saved.npy"),
                                rtol=1e-4, atol=1e-6)

@@ -151,16 +151,20 @@ def test_same_shape_fits_in_turn_and_interleaved_match_fits_alone():
     np.testing.assert_array_equal(c.predict_proba(IRIS_XS), e.predict_proba(IRIS_XS))
 
 
-def test_program_cache_stays_bounded_over_300_fits():
+def test_program_cache_stays_bounded_and_keeps_the_programs_in_use(monkeypatch):
+    from skdl import engine
+
+    monkeypatch.setattr(engine._CACHE, "max_size", 2)  # the bound at work in few fits
     clear_cache()
     built_before = cache_info()["built"]
-    for i in range(300):
-        # 24 distinct shapes first (more than the cache keeps), then 4 shapes over and over.
-        width = 2 + (i % 24 if i < 48 else i % 4)
+    for i in range(30):
+        # 3 distinct shapes twice (more than the cache keeps), then 2 shapes over and over.
+        width = 2 + (i % 3 if i < 6 else i % 2)
         MLPClassifierTF((width,), max_iter=1, batch_size=150, random_state=i).fit(IRIS_XS, IRIS_Y)
-        assert cache_info()["programs"] <= cache_info()["max_programs"]
-    # 48 builds for the cycling phase at most, then the 4 shapes stay cached.
-    assert cache_info()["built"] - built_before <= 48 + 4
+        assert cache_info()["programs"] <= cache_info()["max_programs"] == 2
+    # 6 builds for the cycling phase (each shape was dropped before its turn came again),
+    # then the 2 shapes stay cached.
+    assert 6 <= cache_info()["built"] - built_before <= 6 + 2
     clear_cache()
     built_before = cache_info()["built"]
     for i in range(20):
