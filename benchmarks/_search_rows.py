@@ -67,7 +67,22 @@ def _result(search, seconds, note=""):
     return {"seconds": seconds, "best_score": float(search.best_score_),
             "best_params": {k.split("__", 1)[-1]: str(v) for k, v in search.best_params_.items()},
             "fits": len(search.cv_results_["params"]) * search.n_splits_ + bool(search.refit),
+            "mean_test_scores": [float(s) for s in search.cv_results_["mean_test_score"]],
             "note": note}
+
+
+def candidates_agreement(stacked, alone, tolerance=0.01):
+    """How the stacked search's candidates score against the same candidates trained one
+    at a time (issue 11: every ``mean_test_score`` within 0.01, the same best): a
+    sentence, or None when a row is missing."""
+    if not all(r.get("status") == "ok" and r.get("mean_test_scores") for r in (stacked, alone)):
+        return None
+    differences = [abs(a - b) for a, b in zip(stacked["mean_test_scores"], alone["mean_test_scores"])]
+    within = sum(d <= tolerance for d in differences)
+    same_best = stacked["best_params"] == alone["best_params"]
+    return (f"Stacked (TensorFlow, cold) against one fit at a time: {within} of {len(differences)} "
+            f"candidates' mean CV accuracy within {tolerance} (largest difference "
+            f"{max(differences):.4f}); best parameters {'the same' if same_best else 'differ'}.")
 
 
 def make_rows(run):
@@ -135,6 +150,9 @@ def report(title, setup, goal_ratio, goal_text, results, args, workload):
     table = C.markdown_table(["system", "time", "ratio to sklearn", "best CV accuracy",
                               "accuracy - sklearn's", "fits", "best params / note"], rows)
     footer = [goal_text]
+    agreement = candidates_agreement(results.get("skdl_fused", {}), results.get("skdl", {}))
+    if agreement:
+        footer.append(agreement)
     fused = results.get("skdl_fused", {})
     if fused.get("status") == "ok" and reference:
         footer.append(f"skdl stacked (TensorFlow, cold): {fused['seconds'] / reference:.2f}x sklearn "
