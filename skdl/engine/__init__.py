@@ -43,8 +43,9 @@ def train(requests, concurrency=None):
     """Train every request; returns one :class:`FitResult` per request, in order.
 
     Stacks train side by side in up to ``concurrency`` threads (None: one per
-    core this process may use, see :func:`~skdl.engine.planning.concurrent_stacks`);
-    a stack's results do not depend on it.
+    core this process may use, see :func:`~skdl.engine.planning.concurrent_stacks`),
+    big ones cut into pieces (:func:`~skdl.engine.planning.pieces`): a network's
+    result depends on it only within float32 rounding.
 
     Examples
     --------
@@ -83,8 +84,9 @@ def train(requests, concurrency=None):
 
 def _side_by_side_jobs(groups, requests, workers):
     """``(structure, group, piece)`` triples in the order threads take them: every stack's
-    first piece, the costliest first (they compile), then the other pieces (they reuse
-    the program their first piece compiled)."""
+    first piece, the costliest first (they compile), then the other pieces in the order
+    of their first (they reuse the program their first piece compiled, the earliest
+    started being the likeliest done)."""
     first, rest = [], []
     for group, cut in zip(groups, pieces(groups, requests, workers)):
         structure = structure_of([requests[k] for k in group])
@@ -93,7 +95,9 @@ def _side_by_side_jobs(groups, requests, workers):
 
     def by_cost(job):
         return -cost([requests[k] for k in job[2]])
-    return sorted(first, key=by_cost) + sorted(rest, key=by_cost)
+    first.sort(key=by_cost)
+    started = {id(group): k for k, (_, group, _) in enumerate(first)}
+    return first + sorted(rest, key=lambda job: started[id(job[1])])
 
 
 def _train_side_by_side(jobs, workers):

@@ -155,8 +155,8 @@ def pieces(groups, requests, workers):
     of equal size: a list of lists of pieces.
 
     A group is cut when its training (its estimated cost less the compilation) is more
-    than half a thread's fair share of the whole, so that ``workers`` threads end
-    together. Pieces have one size, the last one filled up with repeats of its last
+    than a quarter of a thread's fair share of the whole: pieces that small let
+    ``workers`` threads end together. Pieces have one size, the last one filled up with repeats of its last
     index, because a stack's size is part of its compiled shapes: every piece runs the
     group's one program.
 
@@ -174,7 +174,7 @@ def pieces(groups, requests, workers):
     [[[0, 1, 2], [3, 4, 4]], [[5]]]
     """
     training = [cost([requests[i] for i in group]) - COMPILE_SECONDS for group in groups]
-    share = sum(training) / (2 * workers)
+    share = sum(training) / (4 * workers)
     out = []
     for group, seconds in zip(groups, training):
         count = min(workers, len(group), math.ceil(seconds / share)) if workers > 1 and share > 0 else 1
