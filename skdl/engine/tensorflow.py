@@ -74,9 +74,9 @@ class Compiled:
         return traced.get_concrete_function(*specs)
 
     def __call__(self, *args):
-        if self.template is None:
+        if self.axes is None:  # set last by _prepare: the template is there too
             with self._tracing:
-                if self.template is None:
+                if self.axes is None:
                     self._prepare(args)
         flat = tf.nest.flatten(args)
         key = tuple((tuple(None if axis in axes else d for axis, d in enumerate(np.shape(leaf))),
