@@ -75,7 +75,12 @@ def test_kernels_are_drawn_as_keras_initializers_draw_them(name):
     theirs = np.asarray(type(keras.initializers.get(name))(seed=0)(shape=(300, 200)))
     assert ours.std() == pytest.approx(theirs.std(), rel=0.03)
     assert abs(ours.mean()) < 0.1 * ours.std()
-    assert np.abs(ours).max() <= np.abs(theirs).max() * 1.05
+    # The same tails; and the same bounds where the distribution has any (a plain normal's
+    # largest draw is as random as the draw, so only its quantiles are compared).
+    for q in (0.9, 0.99, 0.999):
+        assert np.quantile(np.abs(ours), q) == pytest.approx(np.quantile(np.abs(theirs), q), rel=0.05)
+    if name != "random_normal":
+        assert np.abs(ours).max() <= np.abs(theirs).max() * 1.05
     if name == "orthogonal":
         np.testing.assert_allclose(ours.T @ ours, np.eye(200), atol=1e-4)
 
