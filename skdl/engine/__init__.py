@@ -71,11 +71,12 @@ def train(requests, concurrency=None):
     for group in groups:
         (together if overlaps([requests[k] for k in group]) else apart).append(group)
     workers = concurrent_stacks() if concurrency is None else concurrency
-    jobs = [(None, group, group) for group in apart] + _side_by_side_jobs(together, requests, workers)
-    trained = [_train_stack([requests[k] for k in group]) for group in apart]
-    trained += _train_side_by_side([(structure, [requests[k] for k in piece], [requests[k] for k in group])
-                                    for structure, group, piece in jobs[len(apart):]], workers)
-    for (_, _, piece), piece_results in zip(jobs, trained):
+    jobs = _side_by_side_jobs(together, requests, workers)
+    trained = [(group, _train_stack([requests[k] for k in group])) for group in apart]
+    trained += zip((piece for _, _, piece in jobs), _train_side_by_side(
+        [(structure, [requests[k] for k in piece], [requests[k] for k in group])
+         for structure, group, piece in jobs], workers))
+    for piece, piece_results in trained:
         for k, result in zip(piece, piece_results):
             if results[k] is None:  # a piece filled up with repeats trains them twice
                 results[k] = result
