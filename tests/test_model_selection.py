@@ -158,6 +158,37 @@ def test_cross_validate_with_every_network_in_one_stack_keeps_each_its_own_early
     np.testing.assert_allclose(ours["test_score"], theirs["test_score"], atol=0.01)
 
 
+class CountingScaler(StandardScaler):
+    fits = 0
+
+    def fit(self, X, y=None, sample_weight=None):
+        CountingScaler.fits += 1
+        return super().fit(X, y, sample_weight)
+
+
+def test_the_first_pass_fits_a_pipelines_earlier_steps_once_per_split_and_setting(monkeypatch):
+    from skdl.model_selection import _stacking
+
+    pipe = Pipeline([("scale", CountingScaler()), ("model", MLPClassifier(**FAST))])
+    candidates = [{"scale__with_std": with_std, "model__alpha": alpha, "model__solver": "sgd"}
+                  for with_std in (True, False) for alpha in (1e-4, 1e-3, 1e-2)]
+    splits = list(StratifiedKFold(2, shuffle=True, random_state=0).split(X, Y))
+    CountingScaler.fits = 0
+    shared = _stacking.record(pipe, X, Y, candidates, splits, {})
+    assert len(shared) == 12 and CountingScaler.fits == 4  # 2 settings x 2 splits
+    monkeypatch.setattr(_stacking, "_preprocessing", lambda *args: None)  # every pipeline in full
+    CountingScaler.fits = 0
+    alone = _stacking.record(pipe, X, Y, candidates, splits, {})
+    assert CountingScaler.fits == 12
+    assert [r.fingerprint() for r in shared] == [r.fingerprint() for r in alone]
+    # Routed fit parameters go through the pipeline's own fit: nothing shared.
+    CountingScaler.fits = 0
+    weights = np.linspace(0.5, 1.5, len(X))
+    monkeypatch.undo()
+    routed = _stacking.record(pipe, X, Y, candidates, splits, {"model__sample_weight": weights})
+    assert len(routed) == 12 and CountingScaler.fits == 12
+
+
 def test_the_scikit_learn_private_names_the_searches_rely_on_are_there():
     from sklearn.model_selection._search import BaseSearchCV
 

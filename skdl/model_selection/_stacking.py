@@ -59,18 +59,30 @@ def is_stackable(estimator):
 
 
 def record(estimator, X, y, candidate_params, splits, fit_params):
-    """The engine requests of every (candidate, split) fit whose estimator is stackable."""
-    requests = []
+    """The engine requests of every (candidate, split) fit whose estimator is stackable.
+
+    A pipeline's earlier steps are fitted once per split and per setting of
+    their own parameters, and their output is reused by the candidates that
+    differ only in the network's: the same steps fitted on the same rows give
+    the same output.
+    """
+    requests, preprocessed = [], {}
     for parameters in candidate_params:
-        for train, _ in splits:
+        for split, (train, _) in enumerate(splits):
             candidate = clone(estimator).set_params(**clone(parameters, safe=False))
             if not is_stackable(candidate):
                 continue
             X_train, y_train = safe_split(candidate, X, y, train)
             split_params = check_method_params(X, params=fit_params, indices=train)
+            shared = _preprocessing(candidate, parameters, split_params)
             try:
                 with replay.recording():
-                    if y_train is None:
+                    if shared is not None:
+                        key = (split, shared)
+                        if key not in preprocessed:
+                            preprocessed[key] = candidate[:-1].fit_transform(X_train, y_train)
+                        candidate.steps[-1][1].fit(preprocessed[key], y_train)
+                    elif y_train is None:
                         candidate.fit(X_train, **split_params)
                     else:
                         candidate.fit(X_train, y_train, **split_params)
@@ -79,6 +91,22 @@ def record(estimator, X, y, candidate_params, splits, fit_params):
             except Exception:  # noqa: BLE001 - scikit-learn's own pass reports it as it does
                 pass
     return requests
+
+
+def _preprocessing(candidate, parameters, fit_params):
+    """What sets a pipeline's earlier steps in this candidate, as a key: its parameters
+    that are not the network's (None where their output cannot be shared: not a
+    pipeline ending in the network, fit parameters to route, or settings that are
+    not plain values)."""
+    if fit_params or not isinstance(candidate, Pipeline) or len(candidate.steps) < 2 \
+            or not isinstance(candidate.steps[-1][1], BaseMLP):
+        return None
+    network = candidate.steps[-1][0]
+    settings = {name: value for name, value in parameters.items()
+                if name != network and not name.startswith(network + "__")}
+    if not all(isinstance(value, (str, int, float, type(None))) for value in settings.values()):
+        return None
+    return tuple(sorted(settings.items()))
 
 
 def pretrain(estimator, X, y, candidate_params, splits, fit_params):
