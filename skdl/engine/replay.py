@@ -58,8 +58,8 @@ def pretrained(results):
 def lookup(request):
     """The result trained ahead for ``request``, or None (always None for a request
     whose epochs are reported: they must run under its hook)."""
-    if not _stores or request.epoch_hook is not None:
-        return None
+    if not any(_stores) or request.epoch_hook is not None:
+        return None  # nothing trained ahead yet: no need to digest the request's data
     key = request.fingerprint()
     with _lock:
         for store in _stores:

@@ -136,8 +136,9 @@ class FitRequest:
     epoch_hook: "EpochHook | None" = None
 
     def fingerprint(self):
-        """A digest of everything that decides this fit's result."""
-        digest = hashlib.blake2b(digest_size=20)
+        """A digest of everything that decides this fit's result (SHA-256: a search digests
+        every fit's data twice, and CPUs hash it in hardware, three times faster than BLAKE2)."""
+        digest = hashlib.sha256()
         digest.update(repr((astuple(self.network), astuple(self.training), self.seed,
                             self.metric_name, self.incremental)).encode())
         arrays = [self.X, self.Y, self.W] + list(self.validation or ())
