@@ -15,6 +15,11 @@ import tensorflow as tf
 
 name = "tensorflow"
 
+#: Tracing builds a graph in Python, holding the GIL throughout: threads tracing at once
+#: only slow each other down. One at a time, the first trace is done (and its XLA
+#: compilation, which runs without the GIL, under way) while the next one is built.
+_TRACING = threading.Lock()
+
 
 def _share_cores_with_sibling_workers():
     """Size TensorFlow's thread pools to this process's share of the cores.
@@ -87,7 +92,8 @@ class Compiled:
                 with self._tracing:
                     concrete = self.concrete.get(key)
                     if concrete is None:  # trace, and compile in a first call, once
-                        concrete = self._trace(flat)
+                        with _TRACING:
+                            concrete = self._trace(flat)
                         outputs = concrete(*flat)
                         self.concrete[key] = concrete
                         return outputs
