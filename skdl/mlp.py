@@ -268,7 +268,7 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
             y = column_or_1d(y, warn=True)
         if first:
             check_classification_targets(y)
-            multilabel = type_of_target(y) == "multilabel-indicator"
+            multilabel = y.ndim == 2 and type_of_target(y) == "multilabel-indicator"
             labels = np.arange(y.shape[1]) if multilabel else np.unique(
                 y if classes is None else np.asarray(classes))
             if len(labels) < 2:
@@ -287,7 +287,7 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
                 raise ValueError(f"y has {y.shape[1]} labels; the model was fitted with "
                                  f"{len(self.classes_)}.")
             return task, y.astype(np.float32), None, y.shape[1]
-        unseen = np.setdiff1d(y, self.classes_)
+        unseen = [] if first and classes is None else np.setdiff1d(y, self.classes_)
         if len(unseen):
             raise ValueError(f"y contains labels not seen in the first call to fit or "
                              f"partial_fit (classes=): {unseen.tolist()}. Known classes: "
