@@ -58,9 +58,7 @@ def run(mlp_class, search_module, args):
 
 def stacked_rows():
     rows = S.make_rows(lambda mlp, module: run(mlp, module, ARGS))
-    return {name: rows[name] for name in ("skdl_fused", "skdl_fused_cached", "skdl_fused_warm",
-                                          "skdl_fused_jax", "skdl_fused_jax_cached",
-                                          "skdl_fused_jax_warm")}
+    return {name: rows[name] for name in S.STACKED_ROWS}
 
 
 def row_sklearn(args):
@@ -198,7 +196,7 @@ ROWS = {
 LABELS = {
     "sklearn": "sklearn MLPClassifier",
     "skdl": "skdl MLPClassifierTF, sklearn search",
-    **{name: S.LABELS[name] for name in stacked_rows()},
+    **{name: S.LABELS[name] for name in stacked_rows() if name in S.LABELS},
     "scikeras": "scikeras KerasClassifier",
     "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
     "keras": "keras `fit`, hand-written CV loop",
@@ -219,7 +217,8 @@ def main():
     if args.row:
         return C.run_child(ROWS, args)
 
-    results = C.run_all(__file__, parser, args, ROWS, OPTIONAL, env_extra=S.cache_environment())
+    results = S.without_fill_rows(C.run_all(__file__, parser, args, ROWS, OPTIONAL,
+                                            env_extra=S.cache_environment()))
     ref = results["sklearn"].get("seconds")
     ref_acc = results["sklearn"].get("best_score")
     rows, json_rows = [], []
