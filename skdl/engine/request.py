@@ -137,7 +137,8 @@ class FitRequest:
 
     def fingerprint(self):
         """A digest of everything that decides this fit's result (SHA-256: a search digests
-        every fit's data twice, and CPUs hash it in hardware, three times faster than BLAKE2)."""
+        every fit's data twice, and CPUs with SHA instructions, such as the AMD EPYC the
+        benchmarks ran on, hash it three times faster than BLAKE2)."""
         digest = hashlib.sha256()
         digest.update(repr((astuple(self.network), astuple(self.training), self.seed,
                             self.metric_name, self.incremental)).encode())

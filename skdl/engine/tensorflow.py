@@ -16,8 +16,8 @@ import tensorflow as tf
 name = "tensorflow"
 
 #: Tracing builds a graph in Python, holding the GIL throughout: threads tracing at once
-#: only slow each other down. One at a time, the first trace is done (and its XLA
-#: compilation, which runs without the GIL, under way) while the next one is built.
+#: only slow each other down. One at a time, the first trace is done sooner, and its
+#: program compiles while the next one is traced.
 _TRACING = threading.Lock()
 
 
