@@ -198,5 +198,6 @@ def main(script, description, run, title, setup, goal_ratio, goal_text, workload
     rows = make_rows(lambda mlp, module: run(mlp, module, args.quick))
     if args.row:
         return C.run_child(rows, args)
-    results = without_fill_rows(C.run_all(script, parser, args, rows, env_extra=cache_environment()))
+    results = C.run_all(script, parser, args, rows, env_extra=cache_environment())
+    results = without_fill_rows(results)
     report(title, setup, goal_ratio, goal_text, results, args, workload)

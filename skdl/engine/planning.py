@@ -156,9 +156,9 @@ def pieces(groups, requests, workers):
 
     A group is cut when its training (its estimated cost less the compilation) is more
     than a quarter of a thread's fair share of the whole: pieces that small let
-    ``workers`` threads end together. Pieces have one size, the last one filled up with repeats of its last
-    index, because a stack's size is part of its compiled shapes: every piece runs the
-    group's one program.
+    ``workers`` threads end together. Pieces have one size, the last one filled up
+    with repeats of its last index, because a stack's size is part of its compiled
+    shapes: every piece runs the group's one program.
 
     Examples
     --------
