@@ -1,5 +1,6 @@
 """The engine: requests in, results out; stacks of networks train as the networks alone."""
 
+import os
 import threading
 
 import keras
@@ -379,6 +380,46 @@ def test_tensorflow_thread_pools_follow_the_workers_core_share():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "OMP_NUM_THREADS": "1", "KERAS_BACKEND": "tensorflow"})
     assert out.stdout.split() == ["1", "1"]
+
+
+def test_xla_on_a_cpu_only_machine_compiles_at_llvm_level_1_and_keeps_the_users_flags():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, numpy as np; from skdl import MLPClassifierTF;"
+            "X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int);"
+            "before = os.environ['XLA_FLAGS'];"
+            "MLPClassifierTF((4,), max_iter=2, jit_compile=False).fit(X, y);"
+            "print(os.environ['XLA_FLAGS'] == before);"
+            "MLPClassifierTF((4,), max_iter=2, jit_compile=True).fit(X, y);"
+            "print(os.environ['XLA_FLAGS'])")
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "CUDA_VISIBLE_DEVICES": "",
+           "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env).stdout.split("\n")
+    assert out[:2] == ["True", "--xla_cpu_enable_fast_math=false --xla_backend_optimization_level=1"]
+
+
+@tensorflow_only
+@pytest.mark.parametrize("flags, gpus, expected", [
+    ("", 0, "--xla_backend_optimization_level=1"),
+    ("--xla_backend_optimization_level=2", 0, "--xla_backend_optimization_level=2"),
+    ("", 1, ""),
+], ids=["cpu_only", "users_choice", "gpu_visible"])
+def test_the_quick_cpu_compilation_flag_is_added_once_and_never_over_the_user_or_a_gpu(
+        monkeypatch, flags, gpus, expected):
+    from skdl import _device
+    from skdl.engine import tensorflow as backend
+
+    monkeypatch.setattr(backend, "_quick_compilation_chosen", False)
+    monkeypatch.setattr(_device, "gpu_count", lambda: gpus)
+    monkeypatch.setenv("XLA_FLAGS", flags)
+    backend.prefer_quick_cpu_compilation()
+    assert os.environ["XLA_FLAGS"] == expected
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=elsewhere")
+    backend.prefer_quick_cpu_compilation()  # chosen once per process: XLA reads its flags once
+    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=elsewhere"
 
 
 @tensorflow_only

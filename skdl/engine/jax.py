@@ -13,6 +13,10 @@ import numpy as np
 
 name = "jax"
 
+#: LLVM's optimization level for the programs compiled for the CPU (XLA's default is 3):
+#: see :data:`skdl.engine.tensorflow.CPU_OPTIMIZATION_LEVEL`.
+CPU_OPTIMIZATION_LEVEL = 1
+
 
 def value_and_grad(function):
     """``function(weights) -> (value, aux)`` -> ``weights -> ((value, aux), gradients)``."""
@@ -23,7 +27,9 @@ class Compiled:
     """``jax.jit`` of ``function``; ``dynamic`` and ``jit_compile`` are TensorFlow's concern."""
 
     def __init__(self, function, dynamic=None, jit_compile=True, device=None, donate=()):
-        self.function = jax.jit(function, donate_argnums=donate)
+        on_cpu = (device[0] if device else jax.default_backend()) == "cpu"
+        options = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL} if on_cpu else None
+        self.function = jax.jit(function, donate_argnums=donate, compiler_options=options)
         self.called, self._first_call = False, threading.Lock()
 
     def __call__(self, *args):

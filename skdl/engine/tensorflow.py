@@ -20,6 +20,36 @@ name = "tensorflow"
 #: program compiles while the next one is traced.
 _TRACING = threading.Lock()
 
+#: LLVM's optimization level for the XLA programs compiled on the CPU (XLA's default is 3).
+#: Measured on P7's programs (2026-12-02): level 1 compiles them in about a tenth less CPU
+#: time and trains as fast; level 0 trains four times slower.
+CPU_OPTIMIZATION_LEVEL = 1
+_OPTIMIZATION_FLAG = "--xla_backend_optimization_level"
+_quick_compilation = threading.Lock()
+_quick_compilation_chosen = False
+
+
+def prefer_quick_cpu_compilation():
+    """Ask XLA for :data:`CPU_OPTIMIZATION_LEVEL` in ``XLA_FLAGS``, once, when TensorFlow sees
+    no GPU and the flag is not set already.
+
+    XLA reads ``XLA_FLAGS`` once, at its first compilation in the process, and the
+    flag is process-wide: so it is added before the engine's first XLA program, and
+    not at all where a GPU's code would be compiled with it too. A process that
+    compiled with XLA before keeps the flags it read.
+    """
+    global _quick_compilation_chosen
+    from .._device import gpu_count
+
+    with _quick_compilation:
+        if _quick_compilation_chosen:
+            return
+        _quick_compilation_chosen = True
+        flags = os.environ.get("XLA_FLAGS", "")
+        if _OPTIMIZATION_FLAG in flags or gpu_count() > 0:
+            return
+        os.environ["XLA_FLAGS"] = f"{flags} {_OPTIMIZATION_FLAG}={CPU_OPTIMIZATION_LEVEL}".strip()
+
 
 def _share_cores_with_sibling_workers():
     """Size TensorFlow's thread pools to this process's share of the cores.
@@ -92,6 +122,8 @@ class Compiled:
                 with self._tracing:
                     concrete = self.concrete.get(key)
                     if concrete is None:  # trace, and compile in a first call, once
+                        if self.jit_compile:
+                            prefer_quick_cpu_compilation()
                         with _TRACING:
                             concrete = self._trace(flat)
                         outputs = concrete(*flat)
