@@ -382,8 +382,7 @@ def test_tensorflow_thread_pools_follow_the_workers_core_share():
     assert out.stdout.split() == ["1", "1"]
 
 
-def test_xla_on_a_cpu_only_machine_compiles_at_llvm_level_1_and_keeps_the_users_flags():
-    import os
+def test_xla_compiles_small_networks_at_llvm_level_1_on_a_cpu_and_keeps_the_users_flags():
     import subprocess
     import sys
 
@@ -392,33 +391,47 @@ def test_xla_on_a_cpu_only_machine_compiles_at_llvm_level_1_and_keeps_the_users_
             "before = os.environ['XLA_FLAGS'];"
             "MLPClassifierTF((4,), max_iter=2, jit_compile=False).fit(X, y);"
             "print(os.environ['XLA_FLAGS'] == before);"
+            "MLPClassifierTF(SIZES, max_iter=2, jit_compile=True).fit(X, y);"
             "MLPClassifierTF((4,), max_iter=2, jit_compile=True).fit(X, y);"
             "print(os.environ['XLA_FLAGS'])")
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "CUDA_VISIBLE_DEVICES": "",
            "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=env).stdout.split("\n")
-    assert out[:2] == ["True", "--xla_cpu_enable_fast_math=false --xla_backend_optimization_level=1"]
+    outputs = [subprocess.run([sys.executable, "-c", code.replace("SIZES", sizes)], env=env,
+                              capture_output=True, text=True, check=True).stdout.split("\n")[:2]
+               for sizes in ("(4,)", "(400, 300)")]  # the process's first XLA program decides
+    assert outputs == [["True", "--xla_cpu_enable_fast_math=false --xla_backend_optimization_level=1"],
+                       ["True", "--xla_cpu_enable_fast_math=false"]]
+
+
+def test_only_small_networks_are_compiled_quickly():
+    from skdl.engine.program import QUICK_COMPILATION_MAX_WEIGHTS, compiles_quickly
+
+    def structure(sizes):
+        request = fold_requests(lambda k: MLPClassifierTF(sizes, random_state=k))[0]
+        return engine.structure_of([request])
+    assert compiles_quickly(structure((64, 64)))
+    assert not compiles_quickly(structure((QUICK_COMPILATION_MAX_WEIGHTS // 4,)))
 
 
 @tensorflow_only
-@pytest.mark.parametrize("flags, gpus, expected", [
-    ("", 0, "--xla_backend_optimization_level=1"),
-    ("--xla_backend_optimization_level=2", 0, "--xla_backend_optimization_level=2"),
-    ("", 1, ""),
-], ids=["cpu_only", "users_choice", "gpu_visible"])
-def test_the_quick_cpu_compilation_flag_is_added_once_and_never_over_the_user_or_a_gpu(
-        monkeypatch, flags, gpus, expected):
+@pytest.mark.parametrize("flags, quick, gpus, expected", [
+    ("", True, 0, "--xla_backend_optimization_level=1"),
+    ("", False, 0, ""),
+    ("--xla_backend_optimization_level=2", True, 0, "--xla_backend_optimization_level=2"),
+    ("", True, 1, ""),
+], ids=["small_on_cpu", "big", "users_choice", "gpu_visible"])
+def test_the_quick_compilation_flag_is_chosen_once_never_over_the_user_or_a_gpu(
+        monkeypatch, flags, quick, gpus, expected):
     from skdl import _device
     from skdl.engine import tensorflow as backend
 
-    monkeypatch.setattr(backend, "_quick_compilation_chosen", False)
+    monkeypatch.setattr(backend, "_compilation_chosen", False)
     monkeypatch.setattr(_device, "gpu_count", lambda: gpus)
     monkeypatch.setenv("XLA_FLAGS", flags)
-    backend.prefer_quick_cpu_compilation()
+    backend.choose_cpu_compilation(quick)
     assert os.environ["XLA_FLAGS"] == expected
     monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=elsewhere")
-    backend.prefer_quick_cpu_compilation()  # chosen once per process: XLA reads its flags once
+    backend.choose_cpu_compilation(True)  # chosen once per process: XLA reads its flags once
     assert os.environ["XLA_FLAGS"] == "--xla_dump_to=elsewhere"
 
 

@@ -13,8 +13,8 @@ import numpy as np
 
 name = "jax"
 
-#: LLVM's optimization level for the programs compiled for the CPU (XLA's default is 3):
-#: see :data:`skdl.engine.tensorflow.CPU_OPTIMIZATION_LEVEL`.
+#: LLVM's optimization level for the small networks' programs compiled for the CPU (XLA's
+#: default is 3): see :data:`skdl.engine.program.QUICK_COMPILATION_MAX_WEIGHTS`.
 CPU_OPTIMIZATION_LEVEL = 1
 
 
@@ -24,11 +24,12 @@ def value_and_grad(function):
 
 
 class Compiled:
-    """``jax.jit`` of ``function``; ``dynamic`` and ``jit_compile`` are TensorFlow's concern."""
+    """``jax.jit`` of ``function``, compiled at :data:`CPU_OPTIMIZATION_LEVEL` when ``quick``
+    and on the CPU; ``dynamic`` and ``jit_compile`` are TensorFlow's concern."""
 
-    def __init__(self, function, dynamic=None, jit_compile=True, device=None, donate=()):
+    def __init__(self, function, dynamic=None, jit_compile=True, device=None, donate=(), quick=False):
         on_cpu = (device[0] if device else jax.default_backend()) == "cpu"
-        options = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL} if on_cpu else None
+        options = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL} if quick and on_cpu else None
         self.function = jax.jit(function, donate_argnums=donate, compiler_options=options)
         self.called, self._first_call = False, threading.Lock()
 

@@ -6,6 +6,7 @@ thread; a bounded cache keeps the most recently used ones.
 """
 
 import functools
+import math
 import threading
 from collections import OrderedDict
 
@@ -45,13 +46,27 @@ def _select_improved(improved, new, old):
             for n, o in zip(new, old)]
 
 
+#: Networks of up to this many trainable weights are compiled quickly on the CPU (see
+#: ``CPU_OPTIMIZATION_LEVEL`` in the backends' modules): measured on P7's networks (up to
+#: 17,000 weights, stacks of 15 to 48), level 1 compiles faster and trains as fast; on
+#: P3's (2.3 million) its epochs were no faster to compile and about 5% slower to run.
+QUICK_COMPILATION_MAX_WEIGHTS = 100_000
+
+
+def compiles_quickly(structure):
+    """Whether ``structure``'s programs are compiled at the quick CPU optimization level."""
+    weights = sum(math.prod(w.shape) for w in structure.layout if w.trainable)
+    return weights <= QUICK_COMPILATION_MAX_WEIGHTS
+
+
 class Program:
     """The compiled functions of one structure on one device."""
 
     def __init__(self, structure, device=None):
         engine = backend()
         self.structure, self.device, self.backend = structure, device, engine
-        compiled = functools.partial(engine.Compiled, device=device, jit_compile=structure.jit_compile)
+        compiled = functools.partial(engine.Compiled, device=device, jit_compile=structure.jit_compile,
+                                     quick=compiles_quickly(structure))
         self.train_epoch = compiled(functools.partial(stack.packed_epoch, structure,
                                                       engine.value_and_grad),
                                     dynamic=_dynamic_rows, donate=(0,))

@@ -20,54 +20,35 @@ name = "tensorflow"
 #: program compiles while the next one is traced.
 _TRACING = threading.Lock()
 
-#: LLVM's optimization level for the XLA programs compiled on the CPU (XLA's default is 3).
-#: Measured on P7's programs (2026-12-02): level 1 compiles them in about a tenth less CPU
-#: time and trains as fast; level 0 trains four times slower.
+#: LLVM's optimization level for the small networks' XLA programs compiled on the CPU
+#: (XLA's default is 3): see :data:`skdl.engine.program.QUICK_COMPILATION_MAX_WEIGHTS`.
 CPU_OPTIMIZATION_LEVEL = 1
 _OPTIMIZATION_FLAG = "--xla_backend_optimization_level"
-_quick_compilation = threading.Lock()
-_quick_compilation_chosen = False
+_compilation_choice = threading.Lock()
+_compilation_chosen = False
 
 
-def prefer_quick_cpu_compilation():
-    """Ask XLA for :data:`CPU_OPTIMIZATION_LEVEL` in ``XLA_FLAGS``, once, when TensorFlow sees
-    no GPU and the flag is not set already.
+def choose_cpu_compilation(quick):
+    """Before the process's first XLA program: when it is ``quick`` (a small network's),
+    ask XLA for :data:`CPU_OPTIMIZATION_LEVEL` in ``XLA_FLAGS``, unless TensorFlow sees a
+    GPU or the flag is set already.
 
     XLA reads ``XLA_FLAGS`` once, at its first compilation in the process, and the
-    flag is process-wide: so it is added before the engine's first XLA program, and
-    not at all where a GPU's code would be compiled with it too. A process that
-    compiled with XLA before keeps the flags it read.
+    flag then holds for every program: so the first XLA program decides, and a GPU's
+    code is never compiled with it. A process that compiled with XLA before skdl
+    keeps the flags it read.
     """
-    global _quick_compilation_chosen
+    global _compilation_chosen
     from .._device import gpu_count
 
-    with _quick_compilation:
-        if _quick_compilation_chosen:
+    with _compilation_choice:
+        if _compilation_chosen:
             return
-        _quick_compilation_chosen = True
+        _compilation_chosen = True
         flags = os.environ.get("XLA_FLAGS", "")
-        if _OPTIMIZATION_FLAG in flags or gpu_count() > 0:
+        if not quick or _OPTIMIZATION_FLAG in flags or gpu_count() > 0:
             return
         os.environ["XLA_FLAGS"] = f"{flags} {_OPTIMIZATION_FLAG}={CPU_OPTIMIZATION_LEVEL}".strip()
-
-
-def _share_cores_with_sibling_workers():
-    """Size TensorFlow's thread pools to this process's share of the cores.
-
-    joblib's process workers (``n_jobs``) and Ray tasks set ``OMP_NUM_THREADS``
-    to the cores each may use; TensorFlow ignores it and would start one thread
-    per core in every worker, oversubscribing the machine.
-    """
-    share = os.environ.get("OMP_NUM_THREADS", "")
-    if share.isdigit() and int(share) > 0:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(share))
-            tf.config.threading.set_inter_op_parallelism_threads(int(share))
-        except RuntimeError:  # the runtime already started; its pools stay as they are
-            pass
-
-
-_share_cores_with_sibling_workers()
 
 
 def value_and_grad(function):
@@ -85,10 +66,11 @@ class Compiled:
     ``dynamic(path, array)`` names are left unknown (the rows of the data, say), then
     called as that concrete function on its flattened arguments: few, flat arguments
     keep the cost of a call (tens of microseconds per argument) down. The other
-    dimensions stay known to TensorFlow, which folds the shape arithmetic away."""
+    dimensions stay known to TensorFlow, which folds the shape arithmetic away.
+    ``quick`` marks a small network's program (see :func:`choose_cpu_compilation`)."""
 
-    def __init__(self, function, dynamic, jit_compile=False, device=None, donate=()):
-        self.python_function, self.dynamic, self.device = function, dynamic, device
+    def __init__(self, function, dynamic, jit_compile=False, device=None, donate=(), quick=False):
+        self.python_function, self.dynamic, self.device, self.quick = function, dynamic, device, quick
         self.jit_compile, self.template, self.axes, self.concrete = jit_compile, None, None, {}
         self._tracing = threading.Lock()  # pieces of one stack in threads: traced, compiled once
 
@@ -123,7 +105,7 @@ class Compiled:
                     concrete = self.concrete.get(key)
                     if concrete is None:  # trace, and compile in a first call, once
                         if self.jit_compile:
-                            prefer_quick_cpu_compilation()
+                            choose_cpu_compilation(self.quick)
                         with _TRACING:
                             concrete = self._trace(flat)
                         outputs = concrete(*flat)
