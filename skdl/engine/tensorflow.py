@@ -51,6 +51,25 @@ def choose_cpu_compilation(quick):
         os.environ["XLA_FLAGS"] = f"{flags} {_OPTIMIZATION_FLAG}={CPU_OPTIMIZATION_LEVEL}".strip()
 
 
+def _share_cores_with_sibling_workers():
+    """Size TensorFlow's thread pools to this process's share of the cores.
+
+    joblib's process workers (``n_jobs``) and Ray tasks set ``OMP_NUM_THREADS``
+    to the cores each may use; TensorFlow ignores it and would start one thread
+    per core in every worker, oversubscribing the machine.
+    """
+    share = os.environ.get("OMP_NUM_THREADS", "")
+    if share.isdigit() and int(share) > 0:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(share))
+            tf.config.threading.set_inter_op_parallelism_threads(int(share))
+        except RuntimeError:  # the runtime already started; its pools stay as they are
+            pass
+
+
+_share_cores_with_sibling_workers()
+
+
 def value_and_grad(function):
     """``function(weights) -> (value, aux)`` -> ``weights -> ((value, aux), gradients)``."""
     def evaluate(weights):
