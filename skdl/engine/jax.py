@@ -11,11 +11,9 @@ import threading
 import jax
 import numpy as np
 
-name = "jax"
+from .program import CPU_OPTIMIZATION_LEVEL
 
-#: LLVM's optimization level for the small networks' programs compiled for the CPU (XLA's
-#: default is 3): see :data:`skdl.engine.program.QUICK_COMPILATION_MAX_WEIGHTS`.
-CPU_OPTIMIZATION_LEVEL = 1
+name = "jax"
 
 
 def value_and_grad(function):
@@ -24,8 +22,9 @@ def value_and_grad(function):
 
 
 class Compiled:
-    """``jax.jit`` of ``function``, compiled at :data:`CPU_OPTIMIZATION_LEVEL` when ``quick``
-    and on the CPU; ``dynamic`` and ``jit_compile`` are TensorFlow's concern."""
+    """``jax.jit`` of ``function``, compiled at
+    :data:`~skdl.engine.program.CPU_OPTIMIZATION_LEVEL` when ``quick`` and on the CPU;
+    ``dynamic`` and ``jit_compile`` are TensorFlow's concern."""
 
     def __init__(self, function, dynamic=None, jit_compile=True, device=None, donate=(), quick=False):
         on_cpu = (device[0] if device else jax.default_backend()) == "cpu"

@@ -46,8 +46,12 @@ def _select_improved(improved, new, old):
             for n, o in zip(new, old)]
 
 
-#: Networks of up to this many trainable weights are compiled quickly on the CPU (see
-#: ``CPU_OPTIMIZATION_LEVEL`` in the backends' modules): measured on P7's networks (up to
+#: LLVM's optimization level for the small networks' programs compiled for the CPU (XLA's
+#: default is 3); the backends apply it (JAX per program, TensorFlow through ``XLA_FLAGS``).
+CPU_OPTIMIZATION_LEVEL = 1
+
+#: Networks of up to this many trainable weights are compiled quickly on the CPU, at
+#: :data:`CPU_OPTIMIZATION_LEVEL`: measured on P7's networks (up to
 #: 17,000 weights, stacks of 15 to 48), level 1 compiles faster and trains as fast; on
 #: P3's (2.3 million) its epochs were no faster to compile and about 5% slower to run.
 QUICK_COMPILATION_MAX_WEIGHTS = 100_000

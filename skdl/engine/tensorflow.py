@@ -13,6 +13,8 @@ from contextlib import nullcontext
 import numpy as np
 import tensorflow as tf
 
+from .program import CPU_OPTIMIZATION_LEVEL
+
 name = "tensorflow"
 
 #: Tracing builds a graph in Python, holding the GIL throughout: threads tracing at once
@@ -20,9 +22,6 @@ name = "tensorflow"
 #: program compiles while the next one is traced.
 _TRACING = threading.Lock()
 
-#: LLVM's optimization level for the small networks' XLA programs compiled on the CPU
-#: (XLA's default is 3): see :data:`skdl.engine.program.QUICK_COMPILATION_MAX_WEIGHTS`.
-CPU_OPTIMIZATION_LEVEL = 1
 _OPTIMIZATION_FLAG = "--xla_backend_optimization_level"
 _compilation_choice = threading.Lock()
 _compilation_chosen = False
@@ -30,8 +29,8 @@ _compilation_chosen = False
 
 def choose_cpu_compilation(quick):
     """Before the process's first XLA program: when it is ``quick`` (a small network's),
-    ask XLA for :data:`CPU_OPTIMIZATION_LEVEL` in ``XLA_FLAGS``, unless TensorFlow sees a
-    GPU or the flag is set already.
+    ask XLA for :data:`~skdl.engine.program.CPU_OPTIMIZATION_LEVEL` in ``XLA_FLAGS``,
+    unless TensorFlow sees a GPU or the flag is set already.
 
     XLA reads ``XLA_FLAGS`` once, at its first compilation in the process, and the
     flag then holds for every program: so the first XLA program decides, and a GPU's
