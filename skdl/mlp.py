@@ -103,7 +103,8 @@ _COMMON_PARAMETERS_DOC = """
         network structure. ``"auto"`` compiles when the stack the fit trains
         in (a search's folds and candidates train together, see
         :mod:`skdl.model_selection`) runs 4000 minibatch steps or more,
-        summed over its networks, or reaches 1e12 FLOPs.
+        summed over its networks (1000 for a network of up to 100,000
+        weights on the CPU), or reaches 1e12 FLOPs.
     n_hidden_layers : int or None, default=None
         When set, the number of hidden layers, each ``n_hidden_units`` wide
         (or as wide as ``hidden_layer_sizes``' first layer): depth as one

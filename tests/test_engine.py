@@ -441,7 +441,7 @@ def test_jit_compile_auto_compiles_only_big_stacks(monkeypatch):
 
     small = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
     assert small._training_spec.jit_compile is False
-    monkeypatch.setattr(planning, "XLA_MIN_MODEL_STEPS", 1)  # any fit counts as big
+    monkeypatch.setattr(planning, "QUICK_XLA_MIN_MODEL_STEPS", 1)  # any fit counts as big
     big = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
     assert big._training_spec.jit_compile is True
     monkeypatch.undo()
@@ -451,3 +451,20 @@ def test_jit_compile_auto_compiles_only_big_stacks(monkeypatch):
     requests = fold_requests(lambda k: MLPClassifierTF((8,), batch_size=8, max_iter=60, random_state=k))
     assert engine.structure_of(requests).jit_compile is True
     assert engine.structure_of(requests[:1]).jit_compile is False
+
+
+@tensorflow_only
+def test_jit_compile_auto_compiles_a_small_network_on_a_cpu_from_fewer_steps():
+    from skdl.engine import planning
+
+    def compiled(sizes, device, max_iter):
+        # 19 minibatches of 8 an epoch
+        request = request_of(MLPClassifierTF(sizes, batch_size=8, max_iter=max_iter, device=device))
+        return engine.structure_of([request]).jit_compile
+
+    quick_epochs = -(-planning.QUICK_XLA_MIN_MODEL_STEPS // 19)
+    assert quick_epochs * 19 < planning.XLA_MIN_MODEL_STEPS
+    assert compiled((8,), "cpu", quick_epochs) is True
+    assert compiled((8,), "cpu", quick_epochs - 1) is False
+    # A network too big to compile quickly (160,000 weights) waits for the usual count.
+    assert compiled((400, 400), "cpu", quick_epochs) is False
