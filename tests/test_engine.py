@@ -399,8 +399,22 @@ def test_xla_compiles_small_networks_at_llvm_level_1_on_a_cpu_and_keeps_the_user
     outputs = [subprocess.run([sys.executable, "-c", code.replace("SIZES", sizes)], env=env,
                               capture_output=True, text=True, check=True).stdout.split("\n")[:2]
                for sizes in ("(4,)", "(400, 300)")]  # the process's first XLA program decides
-    assert outputs == [["True", "--xla_cpu_enable_fast_math=false --xla_backend_optimization_level=1"],
+    from skdl.engine.tensorflow import quick_cpu_flags
+    quick = " ".join(f"{name}={value}" for name, value in quick_cpu_flags().items())
+    assert "--xla_backend_optimization_level=1" in quick
+    assert outputs == [["True", "--xla_cpu_enable_fast_math=false " + quick],
                        ["True", "--xla_cpu_enable_fast_math=false"]]
+
+
+@tensorflow_only
+def test_the_fusion_emitters_flag_is_asked_for_only_where_xla_is_known_to_have_it():
+    from skdl.engine.tensorflow import quick_cpu_flags
+
+    level = {"--xla_backend_optimization_level": "1"}
+    assert quick_cpu_flags("2.19.0") == level  # XLA would stop the process on an unknown flag
+    assert quick_cpu_flags("2.20.1") == quick_cpu_flags("2.21.0") == {
+        **level, "--xla_cpu_use_fusion_emitters": "false"}
+    assert quick_cpu_flags("2.99.0") == level
 
 
 def test_only_small_networks_are_compiled_quickly():
@@ -415,16 +429,20 @@ def test_only_small_networks_are_compiled_quickly():
 
 @tensorflow_only
 @pytest.mark.parametrize("flags, quick, gpus, expected", [
-    ("", True, 0, "--xla_backend_optimization_level=1"),
+    ("", True, 0, "--xla_backend_optimization_level=1 --xla_cpu_use_fusion_emitters=false"),
     ("", False, 0, ""),
-    ("--xla_backend_optimization_level=2", True, 0, "--xla_backend_optimization_level=2"),
+    ("--xla_backend_optimization_level=2", True, 0,
+     "--xla_backend_optimization_level=2 --xla_cpu_use_fusion_emitters=false"),
+    ("--xla_cpu_use_fusion_emitters=true", True, 0,
+     "--xla_cpu_use_fusion_emitters=true --xla_backend_optimization_level=1"),
     ("", True, 1, ""),
-], ids=["small_on_cpu", "big", "users_choice", "gpu_visible"])
-def test_the_quick_compilation_flag_is_chosen_once_never_over_the_user_or_a_gpu(
+], ids=["small_on_cpu", "big", "users_level", "users_emitters", "gpu_visible"])
+def test_the_quick_compilation_flags_are_chosen_once_never_over_the_user_or_a_gpu(
         monkeypatch, flags, quick, gpus, expected):
     from skdl import _device
     from skdl.engine import tensorflow as backend
 
+    monkeypatch.setattr(backend.tf, "__version__", "2.21.0")  # one whose XLA has both flags
     monkeypatch.setattr(backend, "_compilation_chosen", False)
     monkeypatch.setattr(_device, "gpu_count", lambda: gpus)
     monkeypatch.setenv("XLA_FLAGS", flags)
