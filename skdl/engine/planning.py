@@ -39,10 +39,10 @@ XLA_MIN_MODEL_STEPS, XLA_MIN_FLOPS = 4000, 1e12
 
 #: ``jit_compile="auto"`` compiles a small network's stack on the CPU (one compiled
 #: quickly, see :func:`~skdl.engine.program.compiles_quickly`) from this many model-steps
-#: instead. Measured on
-#: P7's networks (digits, batch 32): a lone fit's first run, compiling, took as long
-#: under XLA as in TensorFlow's graph at 1350 steps, and each later fit of the same
-#: structure (a search's or ``cross_val_score``'s next fold) ran 6-15 times faster.
+#: instead. Measured on P7's networks (digits, batch 32): a lone fit's first run,
+#: compiling, took as long under XLA as in TensorFlow's graph at 1350 steps, and each
+#: later fit of the same structure (a search's or ``cross_val_score``'s next fold) ran
+#: 6-15 times faster.
 QUICK_XLA_MIN_MODEL_STEPS = 1000
 
 #: An XLA stack carries its weights one array per weight (see
