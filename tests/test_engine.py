@@ -6,7 +6,7 @@ import threading
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_digits, load_iris
 from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF, MLPRegressorTF, engine
@@ -232,6 +232,43 @@ def test_depth_activation_and_solver_are_data_in_a_stack():
     assert len(structure.activations) == 4 and len(structure.solvers) == 3
     for request, a, b in zip(requests, engine.train(requests), alone(requests)):
         assert_same_fit(a, b, request, rtol=1e-4, atol=5e-5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="JAX's XLA sums a stack's products in other orders than a single fit's: "
+                           "there they agree within float32 rounding (the tests above)")
+def test_a_stack_of_one_shape_trains_each_model_bit_for_bit_as_it_trains_alone():
+    """Twenty networks of one shape compiled with XLA, in one piece: after an epoch, each
+    one's weights are its single fit's, bit for bit. Until the bias joined its kernel's matrix product,
+    XLA summed the bias gradients over the batch in another order from 16 models on."""
+    digits, labels = load_digits(return_X_y=True)
+    digits = StandardScaler().fit_transform(digits)
+
+    def make(k):
+        return MLPClassifierTF((64,), batch_size=32, max_iter=1, learning_rate_init=0.01,
+                               jit_compile=True, random_state=k)
+
+    requests = [request_of(make(k), digits, labels) for k in range(20)]
+    assert engine.stacks(requests) == [list(range(20))]
+    for stacked, single in zip(engine.train(requests, concurrency=1), alone(requests)):
+        for a, b in zip(stacked.weights, single.weights):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_networks_of_different_shapes_share_a_stack_only_where_it_trains_quicker_than_it_compiles():
+    """Padded and gated networks agree with their single fits only within float32 rounding,
+    so they share a stack where compiling is most of the time, and not otherwise; networks
+    of one shape share one whatever its size."""
+    digits, labels = load_digits(return_X_y=True)
+
+    def requests(shapes, max_iter, solvers=("adam",)):
+        return [request_of(MLPClassifierTF(shape, solver=solver, max_iter=max_iter, random_state=0),
+                           digits, labels) for shape in shapes for solver in solvers]
+
+    assert engine.stacks(requests([(32,), (64,)] * 3, max_iter=2)) == [[0, 1, 2, 3, 4, 5]]
+    assert engine.stacks(requests([(32,), (64,)] * 3, max_iter=200)) == [[0, 2, 4], [1, 3, 5]]
+    assert engine.stacks(requests([(64,)] * 3, max_iter=200, solvers=("adam", "sgd"))) == \
+        [[0, 1, 2, 3, 4, 5]]
 
 
 def test_big_compiled_stacks_carry_one_array_per_weight_and_train_the_same(monkeypatch):

@@ -7,6 +7,12 @@ compilation (about a second with XLA, half a second for a TensorFlow
 graph) but makes every network of the stack as wide and as deep as the
 widest and deepest: :func:`stacks` merges groups while the compilation it
 saves outweighs the arithmetic the padding adds, by a rough cost model.
+Networks of one shape (hidden widths) train in a stack exactly as alone: with
+XLA, bit for bit. Padded or gated networks sum in another order, and agree
+with their single fits only within float32 rounding, which a chaotic fit (a
+learning rate near divergence) grows into a different network: so networks
+of different shapes share a stack only where its training would take less
+than a compilation (a small search, where compiling is most of the time).
 
 A small stack's step leaves cores idle (its operations are too small to
 split), so the stacks of a search train side by side, one thread each, up to
@@ -95,15 +101,27 @@ def cost(requests):
     return COMPILE_SECONDS + sum(_flops(r, widths) for r in requests) / FLOPS_PER_SECOND
 
 
+def _pads_cheaply(requests):
+    """Whether ``requests`` may share a stack though their networks differ in shape: its
+    estimated training is shorter than a compilation."""
+    if len({r.network.hidden_layer_sizes for r in requests}) == 1:
+        return True
+    return cost(requests) - COMPILE_SECONDS < COMPILE_SECONDS
+
+
 def _merge_cheaply(groups, requests):
-    """Merge groups (lists of indices) while a merge lowers the estimated cost."""
+    """Merge groups (lists of indices) while a merge lowers the estimated cost, networks
+    of different shapes only where :func:`_pads_cheaply` allows it."""
     groups = [list(g) for g in groups]
     costs = [cost([requests[i] for i in g]) for g in groups]
     while len(groups) > 1:
         best = None
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):
-                merged = cost([requests[i] for i in groups[a] + groups[b]])
+                members = [requests[i] for i in groups[a] + groups[b]]
+                if not _pads_cheaply(members):
+                    continue
+                merged = cost(members)
                 saving = costs[a] + costs[b] - merged
                 if saving > 0 and (best is None or saving > best[0]):
                     best = (saving, a, b, merged)
