@@ -124,22 +124,23 @@ def _select_by_index(index, values):
     return chosen
 
 
-def _dense(x, kernel, bias, plain=False):
+def _dense(x, kernel, bias, compiled=False, plain=False):
     """``x @ kernel + bias`` for every model: (M, B, I) x (M, I, O) -> (M, B, O).
 
-    The bias is the kernel's last row, multiplied by a column of ones: its
-    gradient then comes out of the kernel's matrix product, whose sums run in
-    one order whatever the stack's size. Summed over the batch on its own, it
-    was fused differently by XLA from 16 models on, so the stacked models
-    drifted from their single fits by float32 rounding. ``plain``: a stack of
-    one multiplies plain matrices (XLA's CPU dot with a batch axis of one ran a
-    big network's step about 10% slower than its plain dot).
+    ``compiled`` (with XLA): the bias is the kernel's last row, multiplied by a
+    column of ones, so that its gradient comes out of the kernel's matrix
+    product, whose sums run in one order whatever the stack's size (summed
+    over the batch on its own, XLA fused it differently from 16 models on, and
+    the stacked models drifted from their single fits by float32 rounding).
+    ``plain``: a stack of one multiplies plain matrices (XLA's CPU dot with a
+    batch axis of one ran a big network's step about 10% slower than its plain dot).
     """
-    x = ops.concatenate([x, ops.ones_like(x[..., :1])], axis=-1)
-    kernel = ops.concatenate([kernel, ops.expand_dims(bias, 1)], axis=1)
-    if plain:
-        return ops.expand_dims(ops.matmul(x[0], kernel[0]), 0)
-    return ops.einsum("mbi,mio->mbo", x, kernel)
+    if compiled:
+        x = ops.concatenate([x, ops.ones_like(x[..., :1])], axis=-1)
+        kernel, bias = ops.concatenate([kernel, ops.expand_dims(bias, 1)], axis=1), None
+    z = ops.expand_dims(ops.matmul(x[0], kernel[0]), 0) if plain \
+        else ops.einsum("mbi,mio->mbo", x, kernel)
+    return z if bias is None else z + ops.expand_dims(bias, 1)
 
 
 def _resize(hidden, width):
@@ -164,11 +165,12 @@ def forward(structure, params, x, *, models, training=False, real=None, dropout=
     """
     values = iter(params)
     hidden, moving = x, []
-    plain = structure.jit_compile and params[0].shape[0] == 1
+    compiled = structure.jit_compile
+    plain = compiled and params[0].shape[0] == 1
     functions = [activations.get(OUTPUT_ACTIVATIONS[name]) for name in structure.activations]
     for layer, width in enumerate(structure.widths):
         kernel, bias = next(values), next(values)
-        z = _dense(hidden, kernel, bias, plain)
+        z = _dense(hidden, kernel, bias, compiled, plain)
         if structure.batch_normalization:
             gamma, beta, moving_mean, moving_variance = (next(values) for _ in BN_ROLES)
             if training:
@@ -195,7 +197,7 @@ def forward(structure, params, x, *, models, training=False, real=None, dropout=
     if structure.wide_and_deep and structure.widths:
         hidden = ops.concatenate([x, hidden], axis=-1)
     kernel, bias = next(values), next(values)
-    return _dense(hidden, kernel, bias, plain), moving
+    return _dense(hidden, kernel, bias, compiled, plain), moving
 
 
 def link(structure, logits):
