@@ -7,8 +7,8 @@ compilation (about a second with XLA, half a second for a TensorFlow
 graph) but makes every network of the stack as wide and as deep as the
 widest and deepest: :func:`stacks` merges groups while the compilation it
 saves outweighs the arithmetic the padding adds, by a rough cost model.
-Networks of one shape (hidden widths) train in a stack exactly as alone: with
-XLA, bit for bit. Padded or gated networks sum in another order, and agree
+Under XLA on the CPU, networks of one shape (hidden widths) train in a stack
+bit for bit as alone. Padded or gated networks sum in another order, and agree
 with their single fits only within float32 rounding, which a chaotic fit (a
 learning rate near divergence) grows into a different network: so networks
 of different shapes share a stack only where its training would take less

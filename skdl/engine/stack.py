@@ -5,8 +5,9 @@ M values and every model reads its own rows: one compiled call trains M
 networks as one. A single fit is a stack of one; nothing here knows the
 difference. Networks of different hidden widths share a stack by padding:
 padded units are multiplied by a zero mask after their activation, so their
-weights get zero gradients and stay zero, and each model computes exactly
-what its unpadded network computes.
+weights get zero gradients and stay zero, and each model computes what its
+unpadded network computes, up to the order of its float32 sums (which is why
+:mod:`~skdl.engine.planning` pads only stacks that train quickly).
 
 The backend supplies what ``keras.ops`` cannot: differentiation
 (``value_and_grad``) and compilation (see :mod:`skdl.engine.backend`).
