@@ -239,8 +239,9 @@ def test_depth_activation_and_solver_are_data_in_a_stack():
                            "there they agree within float32 rounding (the tests above)")
 def test_a_stack_of_one_shape_trains_each_model_bit_for_bit_as_it_trains_alone():
     """Twenty networks of one shape compiled with XLA, in one piece: after an epoch, each
-    one's weights are its single fit's, bit for bit. Until the bias joined its kernel's matrix product,
-    XLA summed the bias gradients over the batch in another order from 16 models on."""
+    one's weights are its single fit's, bit for bit. Until the bias joined its kernel's
+    matrix product, XLA summed the bias gradients over the batch in another order from 16
+    models on."""
     digits, labels = load_digits(return_X_y=True)
     digits = StandardScaler().fit_transform(digits)
 

@@ -101,12 +101,12 @@ def cost(requests):
     return COMPILE_SECONDS + sum(_flops(r, widths) for r in requests) / FLOPS_PER_SECOND
 
 
-def _pads_cheaply(requests):
-    """Whether ``requests`` may share a stack though their networks differ in shape: its
-    estimated training is shorter than a compilation."""
+def _pads_cheaply(requests, estimate):
+    """Whether ``requests``, whose stack's :func:`cost` is ``estimate``, may share it though
+    their networks differ in shape: its estimated training is shorter than a compilation."""
     if len({r.network.hidden_layer_sizes for r in requests}) == 1:
         return True
-    return cost(requests) - COMPILE_SECONDS < COMPILE_SECONDS
+    return estimate - COMPILE_SECONDS < COMPILE_SECONDS
 
 
 def _merge_cheaply(groups, requests):
@@ -119,9 +119,9 @@ def _merge_cheaply(groups, requests):
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):
                 members = [requests[i] for i in groups[a] + groups[b]]
-                if not _pads_cheaply(members):
-                    continue
                 merged = cost(members)
+                if not _pads_cheaply(members, merged):
+                    continue
                 saving = costs[a] + costs[b] - merged
                 if saving > 0 and (best is None or saving > best[0]):
                     best = (saving, a, b, merged)
