@@ -11,7 +11,8 @@ from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF, MLPRegressorTF, engine
 from skdl._network import NetworkSpec, forward, initial_weights, layout
-from skdl.engine import cache_info, clear_cache, replay
+from skdl.engine import cache_info, clear_cache, replay, stack
+from skdl.engine.optimizers import SLOTS
 from skdl.exceptions import DivergenceError
 
 X, Y = load_iris(return_X_y=True)
@@ -232,6 +233,29 @@ def test_depth_activation_and_solver_are_data_in_a_stack():
     assert len(structure.activations) == 4 and len(structure.solvers) == 3
     for request, a, b in zip(requests, engine.train(requests), alone(requests)):
         assert_same_fit(a, b, request, rtol=1e-4, atol=5e-5)
+
+
+def test_solvers_of_a_stack_share_slot_arrays_and_each_model_gets_its_own_slots_back():
+    """SGD's momentum lives in Adam's first-moment array and RMSprop's velocity in its
+    second (Adagrad's accumulator starts elsewhere: its own array); each model's optimizer
+    state, which a warm start continues from, is the one its single fit ends with."""
+    solvers = ("adam", "sgd", "rmsprop", "adagrad", "sgd")
+
+    def make(k):
+        return MLPClassifierTF((6,), solver=solvers[k], learning_rate_init=0.02, batch_size=16,
+                               max_iter=3, random_state=k)
+
+    requests = fold_requests(make)
+    assert engine.stacks(requests) == [[0, 1, 2, 3, 4]]
+    assert stack.slot_names(engine.structure_of(requests)) == ["accumulator", "m", "v"]
+    for request, a, b in zip(requests, engine.train(requests), alone(requests)):
+        assert_same_fit(a, b, request)
+        state, own = a.optimizer_state, b.optimizer_state
+        assert sorted(state["slots"]) == sorted(own["slots"]) == sorted(SLOTS[request.training.solver])
+        for name, arrays in own["slots"].items():
+            for x, y in zip(state["slots"][name], arrays):
+                np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6, err_msg=name)
+        assert state["step"] == own["step"]
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",

@@ -194,7 +194,7 @@ def initial_state(structure, requests):
     slots = stack.initial_slots(structure, len(requests), trainable.shape[1])
     for m, own in enumerate(given_slots):
         for name, values in (own or {}).items():
-            slots[name][m] = values
+            slots[stack.slot_array(name)][m] = values
     names = stack.slot_names(structure)
     packed_slots = np.stack([slots[name] for name in names]) if names else \
         np.zeros((0,) + trainable.shape, np.float32)
@@ -306,7 +306,7 @@ class NetworkStack:
             weights = model_weights(structure, request.network, kept[0], kept[1], m)
             if self.callbacks:
                 weights = self.callbacks.train_end(weights)
-            own_slots = {name: self._trainable_of(slots[names.index(name)], m)
+            own_slots = {name: self._trainable_of(slots[names.index(stack.slot_array(name))], m)
                          for name in SLOTS[request.training.solver]}
             real_trainable = [w for w in layout(request.network) if w.trainable]
             optimizer_state = {
