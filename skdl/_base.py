@@ -74,6 +74,19 @@ def _is_device(value):
 _PARAM_NAMES = weakref.WeakKeyDictionary()
 
 
+@dataclasses.dataclass
+class _FitPlan:
+    """A fit's engine request, its keys (None unless asked for: see
+    :meth:`BaseMLP._plan_fit`), ``X``'s dtype and what the fit reports to
+    scikit-learn's callbacks."""
+
+    request: object
+    key: str | None
+    unbounded_key: str | None
+    dtype: np.dtype
+    task_data: dict
+
+
 class EstimatorBase(BaseEstimator):
     """What every skdl network estimator shares, whoever builds its network.
 
@@ -142,6 +155,7 @@ class EstimatorBase(BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself
         state.pop("_model", None)
+        state.pop("_pretrained", None)
         state["_skdl_version"] = __version__
         return state
 
@@ -369,7 +383,33 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
                              "or the size of your dataset.")
         return (X, Y, W), (X_val, Y_val, W_val)
 
-    def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None, context=None):
+    def _training_request(self, X, y, sample_weight=None, validation_data=None):
+        """What ``fit(X, y, ...)`` would train, without training it and leaving this
+        estimator as it was: how a search plans its fits.
+
+        Returns the fit's plan: its engine ``request`` (whose seed, for
+        ``random_state=None``, is drawn now: fresh randomness, as each fit gets),
+        ``key`` (what identifies the fit: see :meth:`_plan_fit`) and ``unbounded_key``
+        (the same, whatever ``max_iter``: a longer fit can continue a shorter one).
+        """
+        before = dict(self.__dict__)
+        try:
+            self._validate_params()
+            return self._plan_fit(X, y, sample_weight, validation_data, incremental=False,
+                                  keyed=True)
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+
+    def _plan_fit(self, X, y, sample_weight, validation_data, incremental, classes=None,
+                  context=None, keyed=False):
+        """Validate the inputs, encode the targets and build the fit's engine request.
+
+        With ``keyed``, the plan carries the fit's keys: digests of what decides its
+        result except, for ``random_state=None``, the seed (a seedless fit may take any
+        fresh seed, so a result trained ahead with one serves it), and for
+        ``unbounded_key`` ``max_iter`` too.
+        """
         from . import engine
 
         if incremental and self.early_stopping:
@@ -395,31 +435,61 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         seed = self._seed if keep else int(check_random_state(self.random_state).randint(2**31 - 1))
         # Validation targets are encoded as this fit's (the transaction undoes this on failure).
         self._network_spec, self._training_spec = network, self._training(task, X.shape[0], jit)
+        unsplit = (X, Y, W)
         (X, Y, W), validation = self._split_validation(X, Y, W, codes if not keep else None,
                                                        validation_data, seed)
         training = self._training(task, X.shape[0], jit)
         if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > X.shape[0]:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
                           "to be clipped")
-        start = None
-        if keep:
-            start = self._start(incremental)
+        start = self._start(incremental) if keep else None
         score, metric_name = self._validation_scoring(validation)
         request = engine.FitRequest(
             network, training, X, Y, W, seed, validation=validation, score=score,
             metric_name=metric_name, start=start, incremental=incremental, callbacks=self.callbacks,
             epoch_hook=self._epoch_reporter(context, task_data, dtype))
-        result = engine.train([request])[0]
+        key = unbounded_key = None
+        if keyed:
+            # The data before the seed splits it (a given validation set is the seed's too).
+            data = engine.data_digest(list(unsplit) + list(validation if validation_data is not None
+                                                             else ()))
+            seeded = self.random_state is not None
+            key = engine.fit_key(request, data, seeded)
+            unbounded_key = engine.fit_key(request, data, seeded, max_iter=False)
+        return _FitPlan(request, key, unbounded_key, dtype, task_data)
+
+    def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None, context=None):
+        from . import engine
+
+        pretrained = self.__dict__.pop("_pretrained", None)
+        plan = self._plan_fit(X, y, sample_weight, validation_data, incremental, classes, context,
+                              keyed=pretrained is not None)
+        request, seed = plan.request, plan.request.seed
+        planned = None
+        if pretrained is not None and request.epoch_hook is None:  # a hook hears epochs train
+            planned = pretrained.take(plan.key)
+        if planned is not None:
+            seed, result = planned
+        else:
+            result = engine.train([request])[0]
         if result.error is not None:
             raise result.error
         if result.convergence_warning and not incremental:
             warnings.warn(result.convergence_warning, ConvergenceWarning)
-        self._training_spec = dataclasses.replace(training, jit_compile=result.jit_compile)
+        self._training_spec = dataclasses.replace(request.training, jit_compile=result.jit_compile)
         self._seed = seed
-        self._record(result, dtype, keep)
+        self._record(result, plan.dtype, keep=request.start is not None)
         if context is not None:
-            context.call_on_fit_task_end(estimator=self, **task_data, reconstruction_attributes={})
+            context.call_on_fit_task_end(estimator=self, **plan.task_data,
+                                         reconstruction_attributes={})
         return self
+
+    def __sklearn_clone__(self):
+        twin = super().__sklearn_clone__()
+        pretrained = self.__dict__.get("_pretrained")
+        if pretrained is not None:  # a search's results trained ahead reach its clones
+            twin._pretrained = pretrained
+        return twin
 
     def _start(self, incremental):
         """Where a warm start or ``partial_fit`` continues from (as scikit-learn's MLP: the

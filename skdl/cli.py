@@ -5,6 +5,7 @@ Keras and TensorFlow load when training starts.
 """
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -185,28 +186,10 @@ def _leaderboard(results, top=10):
     return "\n".join(lines)
 
 
-class _Progress:
-    """A scorer wrapper printing one line per scored fold (in this process) to stderr."""
-
-    def __init__(self, scorer, total, quiet):
-        self.scorer, self.total, self.quiet, self.done, self.start = scorer, total, quiet, 0, time.time()
-
-    def __call__(self, estimator, X, y):
-        score = self.scorer(estimator, X, y)
-        self.done += 1
-        if not self.quiet:
-            width = 30
-            filled = int(width * min(self.done, self.total) / self.total)
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} fits, "
-                  f"{time.time() - self.start:.0f}s", end="", file=sys.stderr, flush=True)
-        return score
-
-
 def tune(args):
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.metrics import check_scoring
     from .model_selection import RandomizedSearchCV
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # short fits are the point here
@@ -217,20 +200,21 @@ def tune(args):
     pipe = make_pipeline_for(X, task, args)
     step = pipe.steps[-1][0]
     space = load_space(args.space, step)
-    progress = _Progress(check_scoring(pipe), args.n_iter * args.cv, args.quiet or args.n_jobs != 1)
+    # verbose=1: scikit-learn's "Fitting ..." line and skdl's bar of the epochs as they train.
     search = RandomizedSearchCV(pipe, space, n_iter=args.n_iter, cv=args.cv, n_jobs=args.n_jobs,
-                                random_state=args.random_state, scoring=progress)
+                                random_state=args.random_state, verbose=0 if args.quiet else 1)
     if not args.quiet:
         print(f"skdl tune: {task} on {args.dataset or args.data} ({len(y)} rows), {args.n_iter} "
               f"candidates x {args.cv} folds, {args.max_iter} epochs each", file=sys.stderr)
     started = time.time()
     try:
-        search.fit(X, y)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is the leaderboard's
+            search.fit(X, y)
     except ValueError as error:
         raise CommandError(f"search failed: {str(error).splitlines()[0]}") from error
     if not args.quiet:
         stacked = search.stacking_
-        print(f"\rsearch done in {time.time() - started:.1f}s ({stacked['fits']} networks trained in "
+        print(f"search done in {time.time() - started:.1f}s ({stacked['fits']} networks trained in "
               f"{stacked['stacks']} stack(s), {stacked['train_time']:.1f}s)" + " " * 10, file=sys.stderr)
     metric = "accuracy" if task == "classification" else "R^2"
     print(f"Leaderboard ({metric}, {args.cv}-fold CV):")

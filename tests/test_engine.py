@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF, MLPRegressorTF, engine
 from skdl._network import NetworkSpec, forward, initial_weights, layout
-from skdl.engine import cache_info, clear_cache, replay, stack
+from skdl.engine import cache_info, clear_cache, stack
 from skdl.engine.optimizers import SLOTS
 from skdl.exceptions import DivergenceError
 
@@ -20,11 +20,8 @@ X = StandardScaler().fit_transform(X)
 
 
 def request_of(estimator, X=X, y=Y, **fit_params):
-    """The request ``estimator.fit`` hands the engine (recorded, not trained)."""
-    with replay.recording():
-        with pytest.raises(replay.Recorded) as recorded:
-            estimator.fit(X, y, **fit_params)
-    return recorded.value.requests[0]
+    """The request ``estimator.fit`` would hand the engine (planned, not trained)."""
+    return estimator._training_request(X, y, **fit_params).request
 
 
 def alone(requests):
@@ -548,3 +545,30 @@ def test_jit_compile_auto_compiles_a_small_network_on_a_cpu_from_fewer_steps():
     assert compiled((8,), "cpu", quick_epochs - 1) is False
     # A network too big to compile quickly (160,000 weights) waits for the usual count.
     assert compiled((400, 400), "cpu", quick_epochs) is False
+
+
+def test_progress_is_reported_after_each_epoch_while_the_stacks_train():
+    """Each stack reports every epoch as it trains: the second stack's first epoch already
+    sees the first stack's epochs counted; the counts add up to the requests' budgets."""
+    import dataclasses
+
+    events, seen = [], []
+
+    class FirstEpochWatch:
+        def begin(self, epoch):
+            if epoch == 0:
+                seen.append(sum(events))
+
+        def end(self, epoch, logs=None, weights=None):
+            return False
+
+    classifiers = [request_of(MLPClassifierTF((8,), max_iter=5, tol=0.0, random_state=k))
+                   for k in range(3)]
+    regressor = request_of(MLPRegressorTF(hidden_layer_sizes=(8,), max_iter=4, random_state=0),
+                           y=X[:, 0])
+    requests = [dataclasses.replace(r, epoch_hook=FirstEpochWatch())
+                for r in classifiers + [regressor]]
+    assert len(engine.stacks(requests)) == 2
+    engine.train(requests, progress=events.append)
+    assert seen[:3] == [0, 0, 0] and seen[3] == 3 * 5  # the regressor's stack came second
+    assert events[:5] == [3] * 5 and sum(events) == engine.epochs(requests) == 3 * 5 + 4

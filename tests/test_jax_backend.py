@@ -153,7 +153,6 @@ STEP_FOR_STEP = textwrap.dedent("""
     from sklearn.datasets import load_iris
     from sklearn.preprocessing import StandardScaler
     from skdl import MLPClassifierTF, engine
-    from skdl.engine import replay
     warnings.simplefilter("ignore")  # ConvergenceWarning: the fits are short on purpose
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X) + 1.0
@@ -186,12 +185,8 @@ STEP_FOR_STEP = textwrap.dedent("""
     requests = []
     for k in range(5):
         rows = np.arange(150) % 5 != k
-        with replay.recording():
-            try:
-                MLPClassifierTF((4 + k,), learning_rate_init=0.01 * (k + 1), max_iter=2,
-                                random_state=k).fit(X[rows], y[rows])
-            except replay.Recorded as recorded:
-                requests += recorded.requests
+        requests.append(MLPClassifierTF((4 + k,), learning_rate_init=0.01 * (k + 1), max_iter=2,
+                                        random_state=k)._training_request(X[rows], y[rows]).request)
     for k, (stacked, alone) in enumerate(zip(engine.train(requests),
                                              [engine.train([r])[0] for r in requests])):
         np.testing.assert_allclose(stacked.loss_curve, alone.loss_curve, rtol=1e-5)

@@ -123,7 +123,8 @@ def test_fits_that_cannot_be_stacked_train_as_scikit_learn_trains_them():
 def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is():
     search = skdl_ms.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3)
     search.fit(X, Y)
-    assert search.stacking_ == {"fits": 0, "refits": 0, "stacks": 0, "train_time": 0.0}
+    assert search.stacking_ == {"fits": 0, "refits": 0, "continued": 0, "stacks": 0,
+                                "train_time": 0.0}
     expected = sk.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
                                   expected.cv_results_["mean_test_score"])
@@ -174,18 +175,18 @@ def test_the_first_pass_fits_a_pipelines_earlier_steps_once_per_split_and_settin
                   for with_std in (True, False) for alpha in (1e-4, 1e-3, 1e-2)]
     splits = list(StratifiedKFold(2, shuffle=True, random_state=0).split(X, Y))
     CountingScaler.fits = 0
-    shared = _stacking.record(pipe, X, Y, candidates, splits, {})
+    shared = _stacking.plan(pipe, X, Y, candidates, splits, {})
     assert len(shared) == 12 and CountingScaler.fits == 4  # 2 settings x 2 splits
     monkeypatch.setattr(_stacking, "_preprocessing", lambda *args: None)  # every pipeline in full
     CountingScaler.fits = 0
-    alone = _stacking.record(pipe, X, Y, candidates, splits, {})
+    alone = _stacking.plan(pipe, X, Y, candidates, splits, {})
     assert CountingScaler.fits == 12
-    assert [r.fingerprint() for r in shared] == [r.fingerprint() for r in alone]
+    assert [p.request.fingerprint() for p in shared] == [p.request.fingerprint() for p in alone]
     # Routed fit parameters go through the pipeline's own fit: nothing shared.
     CountingScaler.fits = 0
     weights = np.linspace(0.5, 1.5, len(X))
     monkeypatch.undo()
-    routed = _stacking.record(pipe, X, Y, candidates, splits, {"model__sample_weight": weights})
+    routed = _stacking.plan(pipe, X, Y, candidates, splits, {"model__sample_weight": weights})
     assert len(routed) == 12 and CountingScaler.fits == 12
 
 
@@ -197,3 +198,77 @@ def test_the_scikit_learn_private_names_the_searches_rely_on_are_there():
     assert callable(_sklearn.safe_split) and callable(_sklearn.check_method_params)
     assert _sklearn.num_samples(X) == len(X)
     assert callable(BaseSearchCV._get_routed_params_for_fit)
+
+
+def count_trainings(monkeypatch):
+    """The number of networks each engine call trains, as a list that fills up."""
+    from skdl import engine
+
+    trained, train = [], engine.train
+    monkeypatch.setattr(engine, "train", lambda requests, *args, **kwargs: trained.append(
+        len(requests)) or train(requests, *args, **kwargs))
+    return trained
+
+
+def test_a_seedless_search_trains_each_fit_once_with_fresh_randomness(monkeypatch):
+    trained = count_trainings(monkeypatch)
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-4], "mlpclassifier__learning_rate_init": [0.01]}
+    search = skdl_ms.GridSearchCV(pipeline(random_state=None), grid, cv=3).fit(X, Y)
+    assert trained == [6 + 2]  # every split's fit and every refit, in one call: none again
+    assert search.stacking_["fits"] == 6 and search.stacking_["refits"] == 2
+    scores = np.array([[search.cv_results_[f"split{k}_test_score"][c] for k in range(3)]
+                       for c in range(2)])
+    # The same candidate twice: each of its fits drew its own seed, as scikit-learn's do.
+    assert not np.array_equal(scores[0], scores[1])
+    assert search.best_estimator_[-1].loss_curve_ != skdl_ms.GridSearchCV(
+        pipeline(random_state=None), grid, cv=3).fit(X, Y).best_estimator_[-1].loss_curve_
+
+
+def test_a_random_state_instance_gives_the_draws_scikit_learns_clones_give(monkeypatch):
+    trained = count_trainings(monkeypatch)
+    grid = {"mlpclassifier__learning_rate_init": [0.01, 0.03]}
+    ours = skdl_ms.GridSearchCV(pipeline(random_state=np.random.RandomState(3)), grid,
+                                cv=3).fit(X, Y)
+    assert trained == [6 + 2]
+    theirs = sk.GridSearchCV(pipeline(random_state=np.random.RandomState(3)), grid,
+                             cv=3).fit(X, Y)
+    assert_same_cv_results(ours.cv_results_, theirs.cv_results_, atol=1e-6)
+
+
+def test_planning_a_fit_trains_nothing_and_leaves_the_estimator_as_it_was(monkeypatch):
+    trained = count_trainings(monkeypatch)
+    fitted = MLPClassifier(**FAST).fit(X, Y)
+    before = {name: value for name, value in vars(fitted).items()}
+    plan = fitted._training_request(X[:100], Y[:100])
+    assert trained == [1]  # the fit's own: planning trained nothing
+    assert vars(fitted).keys() == before.keys() and fitted.coefs_ is before["coefs_"]
+    assert plan.request.X.shape == (100, 4) and plan.request.start is None
+    seedless = MLPClassifier(**{**FAST, "random_state": None})
+    one, two = (seedless._training_request(X, Y) for _ in range(2))
+    assert one.key == two.key and one.request.seed != two.request.seed
+    assert one.unbounded_key == seedless.set_params(max_iter=99)._training_request(
+        X, Y).unbounded_key
+    seeded = [MLPClassifier(**FAST)._training_request(X, Y) for _ in range(2)]
+    assert seeded[0].key == seeded[1].key != one.key
+
+
+def test_a_verbose_search_draws_a_bar_of_the_epochs_as_they_train(capsys):
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-2]}
+    skdl_ms.GridSearchCV(pipeline(max_iter=7), grid, cv=3, verbose=1).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "training 8 networks in stacks" in err and "56/56" in err  # (6 fits + 2 refits) x 7
+    skdl_ms.GridSearchCV(pipeline(max_iter=7), grid, cv=3).fit(X, Y)
+    assert "training" not in capsys.readouterr().err
+
+
+def test_stacks_trained_in_loky_workers_give_the_scores_trained_in_this_process():
+    space = {"mlpclassifier__learning_rate_init": loguniform(1e-3, 1e-1),
+             "mlpclassifier__batch_size": [16, 32]}  # two batch sizes: two stacks
+    searches = [skdl_ms.RandomizedSearchCV(pipeline(), space, n_iter=4, cv=3, random_state=0,
+                                           n_jobs=n_jobs).fit(X, Y) for n_jobs in (1, 2)]
+    alone, workers = searches
+    assert workers.stacking_["stacks"] == alone.stacking_["stacks"] > 1
+    assert workers.stacking_["fits"] == alone.stacking_["fits"] == 12
+    assert_same_cv_results(workers.cv_results_, alone.cv_results_, atol=1e-6)
+    np.testing.assert_allclose(workers.predict_proba(X), alone.predict_proba(X), rtol=1e-4,
+                               atol=1e-6)

@@ -25,27 +25,29 @@ wrappers' Keras models train through the same host loop
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from . import replay
 from .program import ProgramCache
 from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stacks, structure_of
-from .request import FitRequest, FitResult, Start, TrainingSpec
+from .request import FitRequest, FitResult, Start, TrainingSpec, data_digest, fit_key
+from .continuation import continuation, continued
 from .lbfgs import train_lbfgs
 from .network_stack import NetworkStack
 from .trainer import StackTrainer
 
 __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
-           "structure_of", "clear_cache", "cache_info"]
+           "structure_of", "clear_cache", "cache_info", "epochs", "data_digest", "fit_key", "continued", "continuation"]
 
 _CACHE = ProgramCache(max_size=16)
 
 
-def train(requests, concurrency=None):
+def train(requests, concurrency=None, progress=None):
     """Train every request; returns one :class:`FitResult` per request, in order.
 
     Stacks train side by side in up to ``concurrency`` threads (None: one per
     core this process may use, see :func:`~skdl.engine.planning.concurrent_stacks`),
     big ones cut into pieces (:func:`~skdl.engine.planning.pieces`): a network's
-    result depends on it only within float32 rounding.
+    result depends on it only within float32 rounding. ``progress``, when given,
+    is called after each epoch of each stack (from its thread) with the number of
+    networks that trained it: :func:`epochs` of the requests is their total.
 
     Examples
     --------
@@ -62,20 +64,18 @@ def train(requests, concurrency=None):
     >>> [r.n_iter for r in train(requests)], [w.shape for w in train(requests[:1])[0].weights]
     ([20, 20], [(3, 8), (8,), (8, 1), (1,)])
     """
-    if replay.is_recording():
-        raise replay.Recorded(requests)
-    results = [replay.lookup(request) for request in requests]
-    todo = [k for k, result in enumerate(results) if result is None]
-    groups = [[todo[k] for k in group] for group in stacks([requests[k] for k in todo])]
+    results = [None] * len(requests)
+    groups = stacks(requests)
     apart, together = [], []
     for group in groups:
         (together if overlaps([requests[k] for k in group]) else apart).append(group)
     workers = concurrent_stacks() if concurrency is None else concurrency
     jobs = _side_by_side_jobs(together, requests, workers)
-    trained = [(group, _train_stack([requests[k] for k in group])) for group in apart]
+    trained = [(group, _train_stack([requests[k] for k in group], progress=progress))
+               for group in apart]
     trained += zip((piece for _, _, piece in jobs), _train_side_by_side(
         [(structure, [requests[k] for k in piece], [requests[k] for k in group])
-         for structure, group, piece in jobs], workers))
+         for structure, group, piece in jobs], workers, progress))
     for piece, piece_results in trained:
         for k, result in zip(piece, piece_results):
             if results[k] is None:  # a piece filled up with repeats trains them twice
@@ -101,14 +101,15 @@ def _side_by_side_jobs(groups, requests, workers):
     return first + sorted(rest, key=lambda job: started[id(job[1])])
 
 
-def _train_side_by_side(jobs, workers):
+def _train_side_by_side(jobs, workers, progress=None):
     """Train each ``(structure, requests, everyone)`` as one stack (see :func:`_train_stack`),
     in up to ``workers`` threads; their results, in order."""
     if min(workers, len(jobs)) <= 1:
-        return [_train_stack(members, None, structure, everyone) for structure, members, everyone in jobs]
+        return [_train_stack(members, None, structure, everyone, progress)
+                for structure, members, everyone in jobs]
     cancelled = threading.Event()
     with ThreadPoolExecutor(workers, thread_name_prefix="skdl-stack") as pool:
-        futures = [pool.submit(_train_stack, members, cancelled, structure, everyone)
+        futures = [pool.submit(_train_stack, members, cancelled, structure, everyone, progress)
                    for structure, members, everyone in jobs]
         try:
             return [future.result() for future in futures]
@@ -117,14 +118,23 @@ def _train_side_by_side(jobs, workers):
             raise
 
 
-def _train_stack(members, cancelled=None, structure=None, everyone=None):
+def _train_stack(members, cancelled=None, structure=None, everyone=None, progress=None):
     """Train ``members`` as one stack of ``structure`` (None: their own), a piece of the
     stack of ``everyone`` when given."""
     structure = structure_of(members) if structure is None else structure
     program = _CACHE.get(structure, members[0].training.device)
     if members[0].training.solver == "lbfgs":
-        return [train_lbfgs(program, members[0])]
-    return StackTrainer(NetworkStack(program, members, everyone), cancelled).run()
+        result = train_lbfgs(program, members[0])
+        if progress is not None:
+            progress(members[0].training.max_iter)  # its budget: L-BFGS' iterations are not epochs
+        return [result]
+    return StackTrainer(NetworkStack(program, members, everyone), cancelled, progress).run()
+
+
+def epochs(requests):
+    """How many network-epochs training ``requests`` may take (each one's ``max_iter``; an
+    incremental fit's one): what :func:`train`'s ``progress`` counts up to."""
+    return sum(1 if r.incremental else r.training.max_iter for r in requests)
 
 
 def clear_cache():

@@ -59,9 +59,9 @@ PER_WEIGHT_MIN_WEIGHT_STEPS = 1e9
 
 
 def stackable(request):
-    """Whether ``request`` can train in a stack with others (L-BFGS, Keras callbacks,
-    ``verbose`` and warm starts train alone)."""
-    return not (request.callbacks or request.training.verbose or request.start is not None
+    """Whether ``request`` can train in a stack with others (L-BFGS, Keras callbacks and
+    ``verbose`` train alone)."""
+    return not (request.callbacks or request.training.verbose
                 or request.training.solver == "lbfgs")
 
 

@@ -1,7 +1,7 @@
 """What the estimators hand the engine, and what they get back: one of each per model."""
 
 import hashlib
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 
@@ -136,21 +136,36 @@ class FitRequest:
     epoch_hook: "EpochHook | None" = None
 
     def fingerprint(self):
-        """A digest of everything that decides this fit's result (SHA-256: a search digests
-        every fit's data twice, and CPUs with SHA instructions, such as the AMD EPYC the
-        benchmarks ran on, hash it three times faster than BLAKE2)."""
-        digest = hashlib.sha256()
-        digest.update(repr((astuple(self.network), astuple(self.training), self.seed,
-                            self.metric_name, self.incremental)).encode())
+        """A digest of everything that decides this fit's result."""
         arrays = [self.X, self.Y, self.W] + list(self.validation or ())
-        if self.start is not None:
-            arrays += list(self.start.weights)
-            digest.update(repr((self.start.epochs, self.start.samples)).encode())
-        for array in arrays:
-            array = np.ascontiguousarray(array)
-            digest.update(repr((array.shape, array.dtype.str)).encode())
-            digest.update(array.data)
-        return digest.hexdigest()
+        return fit_key(self, data_digest(arrays))
+
+
+def data_digest(arrays):
+    """A digest of ``arrays``' shapes, dtypes and values (SHA-256: CPUs with SHA
+    instructions hash it three times faster than BLAKE2)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(repr((array.shape, array.dtype.str)).encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def fit_key(request, data, seeded=True, max_iter=True):
+    """A digest of what decides ``request``'s result: its specs, seed (unless not
+    ``seeded``), starting point and ``data`` (the :func:`data_digest` of the arrays
+    that decide it). Equal keys, equal results.
+
+    Without ``max_iter``, the key leaves the epoch budget out: fits that differ only
+    in it share one (a longer one can continue a shorter one).
+    """
+    training = request.training if max_iter else replace(request.training, max_iter=0)
+    parts = (astuple(request.network), astuple(training), request.seed if seeded else None,
+             request.metric_name, request.incremental, data)
+    if request.start is not None:
+        parts += (request.start.epochs, request.start.samples, data_digest(request.start.weights))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @dataclass

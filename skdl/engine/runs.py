@@ -22,6 +22,12 @@ def divergence(epoch, what="the loss became non-finite"):
         "previous state.")
 
 
+def max_iter_warning(max_iter):
+    """scikit-learn's warning for a stochastic fit that ran out of epochs."""
+    return (f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
+            "optimization hasn't converged yet.")
+
+
 class ModelRun:
     """One network of a stack under scikit-learn's rules, from its :class:`FitRequest`."""
 
@@ -109,9 +115,7 @@ class ModelRun:
             self.running = False
         elif self.running and self.n_iter >= t.max_iter:
             self.running, self.converged = False, False
-            self.convergence_warning = (
-                f"Stochastic Optimizer: Maximum iterations ({t.max_iter}) reached and the "
-                "optimization hasn't converged yet.")
+            self.convergence_warning = max_iter_warning(t.max_iter)
 
     def result(self, weights, optimizer_state):
         history_keys = dict.fromkeys(k for logs in self.history for k in logs)

@@ -24,10 +24,12 @@ import numpy as np
 
 class StackTrainer:
     """Train ``stack`` until every one of its models has stopped, or until ``cancelled``
-    (a :class:`threading.Event`) is set; returns its results."""
+    (a :class:`threading.Event`) is set; returns its results. ``progress``, when given,
+    hears after each epoch how many models trained it, and at the end the epochs that
+    the models that stopped early left unused (so the counts add up to their budgets)."""
 
-    def __init__(self, stack, cancelled=None):
-        self.stack, self.cancelled = stack, cancelled
+    def __init__(self, stack, cancelled=None, progress=None):
+        self.stack, self.cancelled, self.progress = stack, cancelled, progress
 
     def run(self):
         stack = self.stack
@@ -70,5 +72,17 @@ class StackTrainer:
             for m, run in enumerate(runs):
                 if running[m] and run.error is None:
                     run.decide(stop[m])
+            if self.progress is not None:
+                self.progress(sum(running))
             epoch += 1
+        if self.progress is not None:
+            self.progress(sum(max(0, _budget(run) - run.n_iter) for run in runs))
         return stack.results(state, best)
+
+
+def _budget(run):
+    """The epochs ``run`` may train (see :func:`skdl.engine.epochs`)."""
+    training = getattr(run, "training", None)
+    if training is None:
+        return run.n_iter
+    return 1 if run.request.incremental else training.max_iter

@@ -5,7 +5,8 @@ Drop-in replacements for the functions and classes of the same names in
 fold and candidate train together.
 """
 
-from ._search import GridSearchCV, RandomizedSearchCV
+from ._search import GridSearchCV, HalvingGridSearchCV, HalvingRandomSearchCV, RandomizedSearchCV
 from ._validation import cross_val_score, cross_validate
 
-__all__ = ["GridSearchCV", "RandomizedSearchCV", "cross_val_score", "cross_validate"]
+__all__ = ["GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV",
+           "cross_val_score", "cross_validate"]

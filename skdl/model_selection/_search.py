@@ -1,9 +1,11 @@
 """``GridSearchCV`` and ``RandomizedSearchCV`` whose fits train in stacks."""
 
 import time
+from math import floor, log
 
 import numpy as np
 from sklearn import model_selection
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401 - scikit-learn's halving
 from sklearn.base import is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
@@ -11,7 +13,8 @@ from sklearn.utils import indexable
 from .. import engine
 from .._callbacks import has_callbacks
 from ._sklearn import check_method_params, num_samples
-from ._stacking import FixedSplits, is_stackable, record, threads_see_pretrained
+from . import _stacking as stacking
+from ._stacking import FixedSplits, Pretrained, attached, is_stackable, threads_only
 
 
 class StackedSearchMixin:
@@ -42,15 +45,16 @@ class StackedSearchMixin:
         -------
         self : object
         """
-        self.stacking_ = {"fits": 0, "refits": 0, "stacks": 0, "train_time": 0.0}
+        self.stacking_ = {"fits": 0, "refits": 0, "continued": 0, "stacks": 0, "train_time": 0.0}
         if not is_stackable(self.estimator) or has_callbacks(self):
             return super().fit(X, y, **params)
-        self._pretrained, self._stacking_input = {}, (X, y, params)
+        self._pretrained, self._finished = Pretrained(), Pretrained()
+        self._stacking_input, self._workers = (X, y, params), stacking.workers(self.n_jobs)
         try:
-            with threads_see_pretrained(self._pretrained):
+            with attached(self._pretrained, self.estimator), threads_only():
                 return super().fit(X, y, **params)
         finally:
-            del self._pretrained, self._stacking_input
+            del self._pretrained, self._finished, self._stacking_input, self._workers
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         context = {} if callback_ctx is None else {"callback_ctx": callback_ctx}
@@ -65,8 +69,10 @@ class StackedSearchMixin:
             candidate_params = list(candidate_params)
             splitter = cv or check_cv(self.cv, y, classifier=is_classifier(self.estimator))
             splits = FixedSplits(splitter.split(X, y, **routed.splitter.split))
-            self._train_stacks(X, y, candidate_params, splits.splits, routed.estimator.fit)
-            return evaluate_candidates(candidate_params, splits, more_results, **kwargs)
+            self._train_stacks(X, y, candidate_params, splits.splits, routed.estimator.fit,
+                               more_results)
+            with attached(self._pretrained, *candidate_params):
+                return evaluate_candidates(candidate_params, splits, more_results, **kwargs)
 
         return super()._run_search(stacked, **context)
 
@@ -75,21 +81,23 @@ class StackedSearchMixin:
     #: training the one refit that is kept on its own afterwards.
     MAX_SPECULATIVE_REFITS = 16
 
-    def _train_stacks(self, X, y, candidate_params, splits, fit_params):
+    def _refits_ahead(self, candidate_params, more_results):
+        """Whether this round's candidates' refits train in its stacks."""
+        return len(candidate_params) <= self.MAX_SPECULATIVE_REFITS
+
+    def _train_stacks(self, X, y, candidate_params, splits, fit_params, more_results=None):
         start = time.perf_counter()
-        requests = [r for r in record(self.estimator, X, y, candidate_params, splits, fit_params)
-                    if engine.stackable(r)]
+        plans = stacking.plan(self.estimator, X, y, candidate_params, splits, fit_params)
         refits = []
-        if self.refit and len(candidate_params) <= self.MAX_SPECULATIVE_REFITS:
+        if self.refit and self._refits_ahead(candidate_params, more_results):
             everything = [(np.arange(num_samples(X)), np.arange(0))]
-            refits = [r for r in record(self.estimator, X, y, candidate_params, everything, fit_params)
-                      if engine.stackable(r)]
-        results = engine.train(requests + refits) if requests or refits else []
-        self._pretrained.update((r.fingerprint(), result)
-                                for r, result in zip(requests + refits, results))
-        self.stacking_["fits"] += len(requests)
-        self.stacking_["refits"] += len(refits)
-        self.stacking_["stacks"] += len(engine.stacks(requests + refits))
+            refits = stacking.plan(self.estimator, X, y, candidate_params, everything, fit_params)
+        _, continued, stacks = stacking.train(plans + refits, self._pretrained, self._finished,
+                                              self.verbose, self._workers)
+        self.stacking_["fits"] += sum(engine.stackable(p.request) for p in plans)
+        self.stacking_["refits"] += sum(engine.stackable(p.request) for p in refits)
+        self.stacking_["continued"] += continued
+        self.stacking_["stacks"] += stacks
         self.stacking_["train_time"] += time.perf_counter() - start
 
 
@@ -100,7 +108,10 @@ _ATTRIBUTE_DOC = """
         ``"fits"``: how many of the search's fits trained in stacks ahead of
         it; ``"refits"``: how many candidates' refits on all the data trained
         with them (small searches train every candidate's, so that the one
-        kept is ready); ``"stacks"``: in how many stacks; ``"train_time"``:
+        kept is ready); ``"continued"``: how many fits of a halving search
+        over ``max_iter`` continued a survivor's shorter fit (or took it as it
+        was, when it had stopped early) instead of training from the start;
+        ``"stacks"``: in how many stacks; ``"train_time"``:
         the seconds that took (the ``fit_time`` of ``cv_results_`` leaves it
         out). All zero when nothing was stacked (e.g. with scikit-learn
         callbacks set). Besides it, every attribute of scikit-learn's class.
@@ -118,9 +129,9 @@ class GridSearchCV(StackedSearchMixin, model_selection.GridSearchCV):
     candidate's preprocessing is fitted per split as scikit-learn fits it
     and the networks of all splits and candidates train in stacks: one
     compiled step trains many networks. Other fits run one at a time as in
-    scikit-learn. Give the network a ``random_state``: a fit whose seed is
-    drawn afresh each time cannot be matched with its stacked twin and
-    trains again. See :ref:`stacked-searches`.
+    scikit-learn. A network with ``random_state=None`` stacks too: each of
+    its fits is trained once, with a seed of its own drawn when the search
+    plans it. See :ref:`stacked-searches`.
     {_ATTRIBUTE_DOC}
     Examples
     --------
@@ -161,4 +172,88 @@ class RandomizedSearchCV(StackedSearchMixin, model_selection.RandomizedSearchCV)
     ...                             n_iter=4, cv=3, random_state=0).fit(X, y)
     >>> len(search.cv_results_["params"]), search.stacking_["fits"]
     (4, 12)
+    """
+
+
+class _HalvingStacks:
+    """What the halving searches change in :class:`StackedSearchMixin`: the candidates'
+    refits train ahead only in the last round, the one the refit's candidate comes from."""
+
+    def _refits_ahead(self, candidate_params, more_results):
+        iteration = more_results["iter"][0]
+        if iteration == 0:
+            self._first_round_candidates = len(candidate_params)
+        # scikit-learn's own count of the rounds (BaseSuccessiveHalving._run_search).
+        required = 1 + floor(log(self._first_round_candidates, self.factor))
+        possible = 1 + floor(log(self.max_resources_ // self.min_resources_, self.factor))
+        rounds = required if self.aggressive_elimination else min(possible, required)
+        return iteration == rounds - 1 and super()._refits_ahead(candidate_params, more_results)
+
+
+_HALVING_DOC = """
+    Each round's fits train in stacks. With ``resource="n_samples"`` (the
+    default) a round's subsamples are scikit-learn's. With an epoch budget as
+    the resource (``resource="max_iter"``, or ``"mlpclassifier__max_iter"``
+    in a pipeline), a survivor's fit continues from where its previous
+    round's ended instead of training again: with the same seed, shuffles
+    and dropout draws follow the epoch count, so training 5 epochs and then
+    10 more gives the network 15 epochs at once give (to float32 rounding),
+    and a fit that stopped early (``tol``) is already what a longer budget
+    gives. Fits that cannot continue train again: ``early_stopping=True``
+    (its weights are its best epoch's, not its last's), ``solver="lbfgs"``,
+    Keras callbacks. scikit-learn raises its own errors for a bad
+    ``resource``, ``min_resources`` or ``factor``.
+"""
+
+
+class HalvingGridSearchCV(_HalvingStacks, StackedSearchMixin,
+                          model_selection.HalvingGridSearchCV):
+    __doc__ = f"""scikit-learn's :class:`~sklearn.model_selection.HalvingGridSearchCV`, with
+    the skdl networks of each round trained together in stacks.
+
+    Same parameters, methods and results as scikit-learn's (see its
+    documentation): ``cv_results_`` with ``iter`` and ``n_resources``,
+    ``n_resources_``, ``n_candidates_``, ``n_remaining_candidates_``,
+    ``best_*``, refit. No ``from sklearn.experimental import
+    enable_halving_search_cv`` is needed: importing
+    :mod:`skdl.model_selection` enables scikit-learn's.
+    {_HALVING_DOC}{_ATTRIBUTE_DOC}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdl import MLPClassifier
+    >>> from skdl.model_selection import HalvingGridSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> grid = {{"learning_rate_init": [0.003, 0.01, 0.03], "alpha": [1e-4, 1e-3, 1e-2]}}
+    >>> search = HalvingGridSearchCV(MLPClassifier((8,), random_state=0), grid, cv=3,
+    ...                              resource="max_iter", min_resources=5, max_resources=45,
+    ...                              factor=3).fit(X, y)
+    >>> search.n_resources_, search.n_candidates_
+    ([5, 15, 45], [9, 3, 1])
+    >>> search.stacking_["continued"]  # survivors' fits continued: 3 candidates x 3, then 1 x 3
+    12
+    """
+
+
+class HalvingRandomSearchCV(_HalvingStacks, StackedSearchMixin,
+                            model_selection.HalvingRandomSearchCV):
+    __doc__ = f"""scikit-learn's :class:`~sklearn.model_selection.HalvingRandomSearchCV`, with
+    the skdl networks of each round trained together in stacks.
+
+    Same parameters, methods and results as scikit-learn's; see
+    :class:`HalvingGridSearchCV`.
+    {_HALVING_DOC}{_ATTRIBUTE_DOC}
+    Examples
+    --------
+    >>> from scipy.stats import loguniform
+    >>> from sklearn.datasets import load_digits
+    >>> from skdl import MLPClassifier
+    >>> from skdl.model_selection import HalvingRandomSearchCV
+    >>> X, y = load_digits(return_X_y=True)
+    >>> space = {{"learning_rate_init": loguniform(1e-3, 1e-1), "alpha": loguniform(1e-5, 1e-1)}}
+    >>> search = HalvingRandomSearchCV(MLPClassifier((16,), max_iter=20, random_state=0), space,
+    ...                                n_candidates=9, factor=3, cv=3,
+    ...                                random_state=0).fit(X / 16, y)
+    >>> search.n_candidates_, len(search.n_resources_)
+    ([9, 3, 1], 3)
     """

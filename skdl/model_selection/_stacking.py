@@ -1,25 +1,29 @@
-"""Training a search's fits in stacks, then letting scikit-learn's own code use them.
+"""Planning a search's fits, training them in stacks, and handing the results to its fits.
 
-A first pass fits each candidate's estimator on each split exactly as
-scikit-learn's ``_fit_and_score`` does (cloned, ``set_params``, the split's
-rows and fit parameters), with the engine recording instead of training, so
-every skdl fit at the end of a pipeline hands over its request. The
-requests are trained together (:func:`skdl.engine.train` stacks them),
-and the results are kept by their requests' fingerprints. Then
-scikit-learn's search runs unchanged with those results available
-(:func:`skdl.engine.replay.pretrained`): each fit finds its result instead of
-training, and anything not recorded (another estimator, a failing fit, an
-lbfgs fit) simply trains as it would have.
+A first pass asks each candidate's estimator, on each split, what it would
+train (:meth:`~skdl._base.BaseMLP._training_request`, which trains nothing):
+it is cloned and set as scikit-learn's ``_fit_and_score`` does, a pipeline's
+earlier steps are fitted on the split's rows, and the network at its end
+hands back its plan. The plans are trained together
+(:func:`skdl.engine.train` stacks them) into a :class:`Pretrained` store,
+which the search attaches to its skdl estimators (:func:`attached`):
+scikit-learn's own search code then runs unchanged, its clones carry the
+store, and each skdl fit takes its result from it instead of training.
+Anything not planned (another estimator, a fit that fails, an lbfgs fit)
+simply trains as it would have.
 """
 
+import sys
+import threading
+from collections import defaultdict, deque
 from contextlib import contextmanager
+from dataclasses import replace
 
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from .. import engine
 from .._base import BaseMLP
-from ..engine import replay
 from ._sklearn import check_method_params, safe_split
 
 
@@ -46,6 +50,127 @@ class FixedSplits:
         return len(self.splits)
 
 
+class Pretrained:
+    """Results trained ahead for a search's fits: each fit's key to ``(seed, result)``
+    (or any value), in the order they were put.
+
+    A value is taken once: two seedless fits of one key get two results
+    trained with their own fresh seeds. Safe to share between threads.
+
+    Examples
+    --------
+    >>> store = Pretrained()
+    >>> store.put("key", (7, "result"))
+    >>> store.take("key"), store.take("key")
+    ((7, 'result'), None)
+    """
+
+    def __init__(self):
+        self._values, self._lock = defaultdict(deque), threading.Lock()
+
+    def put(self, key, value):
+        with self._lock:
+            self._values[key].append(value)
+
+    def take(self, key):
+        """The first value put for ``key`` not yet taken (None when there is none)."""
+        with self._lock:
+            queue = self._values.get(key)
+            return queue.popleft() if queue else None
+
+
+def train(plans, store, finished=None, verbose=0, workers=None):
+    """Train ``plans`` (those the engine can stack) in stacks, each result into ``store`` as
+    ``(seed, result)`` under the plan's key; returns ``(trained, continued, stacks)``.
+    With ``verbose``, a progress bar on stderr counts the networks' epochs as they train.
+    With ``workers`` (see :func:`workers`), each stack is a job of theirs
+    (:func:`train_in_workers`); otherwise they train side by side in this process.
+
+    With ``finished`` (a :class:`Pretrained` of ``(request, result)`` by unbounded key,
+    which this fills too), a plan that only lengthens a finished fit's ``max_iter``
+    continues it (:func:`skdl.engine.continuation`), or takes its result as it is when
+    that fit stopped before its budget ran out.
+    """
+    jobs, continued = [], 0
+    for planned in plans:
+        if not engine.stackable(planned.request):
+            continue
+        request, prior = planned.request, None
+        previous = finished.take(planned.unbounded_key) if finished is not None else None
+        if previous is not None:
+            how, value = engine.continuation(*previous, planned.request.training.max_iter)
+            if how == "same":
+                _keep(planned, previous[0].seed, value, store, finished)
+                continued += 1
+                continue
+            if how == "more":
+                request, prior = value, previous
+        jobs.append((planned, request, prior))
+    requests = [request for _, request, _ in jobs]
+    with epoch_bar(requests, verbose) as progress:
+        if workers is None or len(requests) < 2:
+            results = engine.train(requests, progress=progress) if jobs else []
+        else:
+            results = train_in_workers(requests, workers, progress)
+    for (planned, request, prior), result in zip(jobs, results):
+        if prior is not None:
+            result = engine.continued(prior[1], result, planned.request.training.max_iter)
+            continued += 1
+        _keep(planned, request.seed, result, store, finished)
+    return len(jobs), continued, len(engine.stacks(requests))
+
+
+def workers(n_jobs):
+    """Where a search with ``n_jobs`` trains its stacks: None (side by side in this process)
+    for None or 1, else ``(backend, n_jobs)`` with joblib's backend active now (loky's
+    processes by default, Ray's tasks under ``parallel_backend("ray")``), taken before
+    the search keeps its own jobs in threads (:func:`threads_only`)."""
+    from joblib.parallel import get_active_backend
+
+    if n_jobs in (None, 1):
+        return None
+    return get_active_backend()[0], n_jobs
+
+
+def train_in_workers(requests, workers, progress=None):
+    """:func:`skdl.engine.train` of ``requests``, one stack a job of ``workers`` (see
+    :func:`workers`); the results in order. ``progress`` hears each stack's epochs as it
+    comes back."""
+    from joblib import Parallel, delayed
+
+    backend, n_jobs = workers
+    groups = engine.stacks(requests)
+    results = [None] * len(requests)
+    trained = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(
+        delayed(engine.train)([requests[k] for k in group]) for group in groups)
+    for group, group_results in zip(groups, trained):
+        for k, result in zip(group, group_results):
+            results[k] = result
+        if progress is not None:
+            progress(engine.epochs([requests[k] for k in group]))
+    return results
+
+
+@contextmanager
+def epoch_bar(requests, verbose):
+    """A progress bar on stderr (tqdm) over the epochs ``requests`` may train, and the
+    callable that advances it (None, and no bar, without ``verbose`` or requests)."""
+    if not verbose or not requests:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=engine.epochs(requests), unit="epoch", file=sys.stderr, dynamic_ncols=True,
+              desc=f"training {len(requests)} networks in stacks") as bar:
+        yield bar.update
+
+
+def _keep(planned, seed, result, store, finished):
+    store.put(planned.key, (seed, result))
+    if finished is not None:
+        finished.put(planned.unbounded_key, (replace(planned.request, seed=seed), result))
+
+
 def final_step(estimator):
     """The estimator at the end of (nested) pipelines."""
     while isinstance(estimator, Pipeline):
@@ -54,19 +179,64 @@ def final_step(estimator):
 
 
 def is_stackable(estimator):
-    """Whether fits of ``estimator`` can be recorded: an skdl MLP, alone or ending pipelines."""
+    """Whether fits of ``estimator`` can be planned: an skdl MLP, alone or ending pipelines."""
     return isinstance(final_step(estimator), BaseMLP)
 
 
-def record(estimator, X, y, candidate_params, splits, fit_params):
-    """The engine requests of every (candidate, split) fit whose estimator is stackable.
+@contextmanager
+def attached(store, *objects):
+    """``store`` carried by the skdl estimators at the end of ``objects`` (estimators, and
+    the estimators among parameter dicts' values) while the block runs: their clones,
+    scikit-learn's fits, take their results from it."""
+    found = []
+    for item in objects:
+        values = item.values() if isinstance(item, dict) else [item]
+        for value in values:
+            network = final_step(value) if isinstance(value, BaseEstimator) else None
+            if isinstance(network, BaseMLP) and "_pretrained" not in vars(network):
+                network._pretrained = store
+                found.append(network)
+    try:
+        yield
+    finally:
+        for network in found:
+            vars(network).pop("_pretrained", None)
+
+
+class _Planner(BaseEstimator):
+    """Stands in for the network at a pipeline's end: its ``fit`` keeps the network's plan."""
+
+    def __init__(self, network):
+        self.network = network
+
+    def fit(self, X, y=None, **params):
+        self.plan_ = self.network._training_request(X, y, **params)
+        return self
+
+
+def _with_planner(candidate):
+    """``candidate`` (a clone of its own) with a :class:`_Planner` in place of its network,
+    and that planner."""
+    pipeline = candidate
+    while isinstance(pipeline.steps[-1][1], Pipeline):
+        pipeline = pipeline.steps[-1][1]
+    name, network = pipeline.steps[-1]
+    planner = _Planner(network)
+    pipeline.steps[-1] = (name, planner)
+    return candidate, planner
+
+
+def plan(estimator, X, y, candidate_params, splits, fit_params):
+    """The plans (see :meth:`~skdl._base.BaseMLP._training_request`) of every (candidate,
+    split) fit that ends in an skdl network, in order; a fit that fails to plan is left
+    out (scikit-learn's own pass reports it as it does).
 
     A pipeline's earlier steps are fitted once per split and per setting of
     their own parameters, and their output is reused by the candidates that
     differ only in the network's: the same steps fitted on the same rows give
     the same output.
     """
-    requests, preprocessed = [], {}
+    plans, preprocessed = [], {}
     for parameters in candidate_params:
         for split, (train, _) in enumerate(splits):
             candidate = clone(estimator).set_params(**clone(parameters, safe=False))
@@ -76,21 +246,21 @@ def record(estimator, X, y, candidate_params, splits, fit_params):
             split_params = check_method_params(X, params=fit_params, indices=train)
             shared = _preprocessing(candidate, parameters, split_params)
             try:
-                with replay.recording():
-                    if shared is not None:
-                        key = (split, shared)
-                        if key not in preprocessed:
-                            preprocessed[key] = candidate[:-1].fit_transform(X_train, y_train)
-                        candidate.steps[-1][1].fit(preprocessed[key], y_train)
-                    elif y_train is None:
-                        candidate.fit(X_train, **split_params)
-                    else:
-                        candidate.fit(X_train, y_train, **split_params)
-            except replay.Recorded as recorded:
-                requests.extend(recorded.requests)
+                if shared is not None:
+                    key = (split, shared)
+                    if key not in preprocessed:
+                        preprocessed[key] = candidate[:-1].fit_transform(X_train, y_train)
+                    plans.append(candidate.steps[-1][1]._training_request(preprocessed[key],
+                                                                          y_train))
+                elif isinstance(candidate, Pipeline):
+                    candidate, planner = _with_planner(candidate)
+                    candidate.fit(X_train, y_train, **split_params)
+                    plans.append(planner.plan_)
+                else:
+                    plans.append(candidate._training_request(X_train, y_train, **split_params))
             except Exception:  # noqa: BLE001 - scikit-learn's own pass reports it as it does
                 pass
-    return requests
+    return plans
 
 
 def _preprocessing(candidate, parameters, fit_params):
@@ -109,19 +279,12 @@ def _preprocessing(candidate, parameters, fit_params):
     return tuple(sorted(settings.items()))
 
 
-def pretrain(estimator, X, y, candidate_params, splits, fit_params):
-    """``{fingerprint: result}`` for the recorded fits, trained in stacks."""
-    requests = [r for r in record(estimator, X, y, candidate_params, splits, fit_params)
-                if engine.stackable(r)]
-    results = engine.train(requests) if requests else []
-    return {request.fingerprint(): result for request, result in zip(requests, results)}
-
-
 @contextmanager
-def threads_see_pretrained(store):
-    """Results in ``store`` available to fits in this process, and joblib's jobs kept in
-    threads of this process (which see them), whatever the ``n_jobs``."""
+def threads_only():
+    """joblib's jobs kept in threads of this process, whatever the ``n_jobs``: scikit-learn's
+    pass, whose fits take their results from the store this process holds (their
+    networks trained already, by then)."""
     from joblib import parallel_config
 
-    with replay.pretrained(store), parallel_config(backend="threading"):
+    with parallel_config(backend="threading"):
         yield

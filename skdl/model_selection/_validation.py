@@ -8,7 +8,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
 
 from .._callbacks import has_callbacks
-from ._stacking import FixedSplits, is_stackable, pretrain, threads_see_pretrained
+from . import _stacking as stacking
+from ._stacking import FixedSplits, Pretrained, attached, is_stackable, threads_only
 
 
 def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, n_jobs=None,
@@ -48,8 +49,10 @@ def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, 
     X, y = indexable(X, y)
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
     splits = FixedSplits(splitter.split(X, y, groups))
-    store = pretrain(estimator, X, y, [{}], splits.splits, params or {})
-    with threads_see_pretrained(store):
+    store = Pretrained()
+    stacking.train(stacking.plan(estimator, X, y, [{}], splits.splits, params or {}), store,
+                   verbose=verbose, workers=stacking.workers(n_jobs))
+    with attached(store, estimator), threads_only():
         return model_selection.cross_validate(estimator, X, y, cv=splits, **arguments)
 
 
