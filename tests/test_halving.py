@@ -49,6 +49,21 @@ def test_continuing_a_fit_trains_the_same_network_as_one_longer_fit(params):
     assert result.t == longer.t
 
 
+def test_networks_of_different_shapes_continue_together_in_one_padded_stack():
+    shapes = [(8,), (5, 3)]
+    firsts = [request(4, hidden_layer_sizes=shape) for shape in shapes]
+    shorter = engine.train(firsts)
+    more = [engine.continuation(first, result, 12)[1] for first, result in zip(firsts, shorter)]
+    assert len(engine.stacks(more)) == 1  # the narrower network's slots padded as its weights
+    results = [engine.continued(result, extra, 12)
+               for result, extra in zip(shorter, engine.train(more))]
+    longer = engine.train([request(12, hidden_layer_sizes=shape) for shape in shapes])
+    for ours, theirs in zip(results, longer):
+        np.testing.assert_allclose(ours.loss_curve, theirs.loss_curve, rtol=1e-4)
+        for a, b in zip(ours.weights, theirs.weights):
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
 def test_a_fit_that_stopped_early_is_what_a_longer_budget_gives_and_early_stopping_retrains():
     stopping = dict(tol=0.05, n_iter_no_change=1)
     first = request(20, **stopping)

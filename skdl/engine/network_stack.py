@@ -171,6 +171,15 @@ def _stacked(values):
     return np.stack([np.asarray(v, np.float32) for v in values])
 
 
+def _padded_trainable(real, padded, arrays):
+    """``arrays`` shaped like ``real``'s trainable weights (an optimizer's slots), padded
+    into ``padded``'s trainable weights and flattened in their order."""
+    given = iter(arrays)
+    full = [next(given) if w.trainable else np.zeros(w.shape, np.float32) for w in layout(real)]
+    return np.concatenate([np.ravel(value) for w, value in zip(layout(padded), pad(real, padded, full))
+                           if w.trainable])
+
+
 def initial_state(structure, requests):
     """The packed state (see :func:`stack.unpack_state`) a stack starts from: each model's
     fresh (or given) weights padded into the stack's shapes, fresh (or given) slots."""
@@ -184,7 +193,8 @@ def initial_state(structure, requests):
         weights.append(pad(request.network, padded_network, own))
         state = start.optimizer_state if start is not None else None
         given_slots.append(None if state is None else {
-            name: np.concatenate([np.ravel(a) for a in arrays]) for name, arrays in state["slots"].items()})
+            name: _padded_trainable(request.network, padded_network, arrays)
+            for name, arrays in state["slots"].items()})
         counters.append((0.0, 1.0) if state is None else (state["step"], state["u_product"]))
     params = [_stacked(values) for values in zip(*weights)]
     trainable = np.concatenate([p.reshape(len(p), -1) for w, p in zip(layout(padded_network), params)
