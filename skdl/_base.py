@@ -43,7 +43,10 @@ def _as_float32(values, name):
     with np.errstate(over="ignore"):
         converted = np.ascontiguousarray(values, dtype=np.float32)
     if not np.all(np.isfinite(converted)):
-        raise ValueError(f"{name} has values too large for float32 (|value| > "
+        # scikit-learn's MLP trains such X into non-finite weights; its message comes first.
+        prefix = ("Solver produced non-finite parameter weights. The input data may contain "
+                  "large values and need to be preprocessed. ") if name == "X" else ""
+        raise ValueError(f"{prefix}{name} has values too large for float32 (|value| > "
                          f"{np.finfo(np.float32).max:.3g}), the precision the network trains in. "
                          "Scale it first (e.g. StandardScaler).")
     return converted
@@ -355,7 +358,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             learning_rate=self.learning_rate, power_t=float(self.power_t), max_fun=int(self.max_fun),
             jit_compile=jit_compile, device=resolve_device(self.device), verbose=bool(self.verbose))
 
-    def _split_validation(self, X, Y, W, codes, validation_data, seed):
+    def _split_validation(self, X, Y, W, stratify, validation_data, seed):
         """Return (train arrays, validation arrays or None)."""
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -377,7 +380,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if not self.early_stopping:
             return (X, Y, W), None
         X, X_val, Y, Y_val, W, W_val = train_test_split(
-            X, Y, W, test_size=self.validation_fraction, random_state=seed, stratify=codes)
+            X, Y, W, test_size=self.validation_fraction, random_state=seed, stratify=stratify)
         if X_val.shape[0] < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              "or the size of your dataset.")
@@ -436,8 +439,9 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         # Validation targets are encoded as this fit's (the transaction undoes this on failure).
         self._network_spec, self._training_spec = network, self._training(task, X.shape[0], jit)
         unsplit = (X, Y, W)
-        (X, Y, W), validation = self._split_validation(X, Y, W, codes if not keep else None,
-                                                       validation_data, seed)
+        # Binary targets stratify by their indicator column, as scikit-learn's MLP's do.
+        stratify = None if keep else Y.astype(bool) if task == "binary" else codes
+        (X, Y, W), validation = self._split_validation(X, Y, W, stratify, validation_data, seed)
         training = self._training(task, X.shape[0], jit)
         if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > X.shape[0]:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
@@ -721,6 +725,8 @@ class ClassifierOutputs:
         proba = self.predict_proba(X)
         if self._multilabel:
             return (proba > 0.5).astype(int)
+        if len(self.classes_) == 1:  # fitted on one class, as scikit-learn fits: it predicts it
+            return np.repeat(self.classes_, len(proba))
         return self.classes_[proba.argmax(axis=1)]
 
     def __sklearn_tags__(self):

@@ -272,12 +272,10 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
             multilabel = y.ndim == 2 and type_of_target(y) == "multilabel-indicator"
             labels = np.arange(y.shape[1]) if multilabel else np.unique(
                 y if classes is None else np.asarray(classes))
-            if len(labels) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {labels[0]!r}.")
             self.classes_ = labels
-            task = "multilabel" if multilabel else "binary" if len(labels) == 2 else "multiclass"
+            # One class trains as scikit-learn's MLP trains it: a binary network whose
+            # target is always 0, and whose predictions are always that class.
+            task = "multilabel" if multilabel else "binary" if len(labels) <= 2 else "multiclass"
         else:
             task = self._training_spec.task
             if (task == "multilabel") != (y.ndim == 2):
@@ -342,6 +340,8 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         return self.classes_[Y[:, 0].astype(int)]
 
     def _validation_score(self, outputs, Y, sample_weight):
+        if len(self.classes_) == 1:  # predict's accuracy: it always predicts the one class
+            return 1.0
         if Y.ndim == 1:  # class codes
             correct = outputs.argmax(axis=1) == Y
         else:

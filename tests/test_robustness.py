@@ -50,7 +50,7 @@ FIT_CASES = [
     ("no features", "all", lambda y: (X[:, :0], y), ValueError, "0 feature"),
     ("length mismatch", "all", lambda y: (X, y[:-1]), ValueError, "inconsistent numbers of samples"),
     ("continuous y", ["classifier", "perceptron"], lambda y: (X, Y_REG), ValueError, "Unknown label type"),
-    ("one class", ["classifier", "perceptron"], lambda y: (X, np.zeros(40)), ValueError, "class"),
+    ("one class", ["perceptron"], lambda y: (X, np.zeros(40)), ValueError, "class"),
     ("string y for a regressor", ["regressor"], lambda y: (X, np.array(["a"] * 40)), ValueError,
      "convert|numeric"),
 ]

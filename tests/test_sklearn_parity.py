@@ -332,3 +332,49 @@ def test_partial_fit_keeps_the_learning_rate_its_schedule_reached():
         a.partial_fit(IRIS_X, IRIS_Y, classes=[0, 1, 2])
     b = quiet_fit(skdl.MLPClassifier(max_iter=3, n_iter_no_change=np.inf, **params), IRIS_X, IRIS_Y)
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-5)
+
+
+@MODULES
+@pytest.mark.parametrize("labels", [np.full(10, 1), np.array(["a"] * 10)], ids=["int", "str"])
+def test_a_single_class_is_fitted_and_always_predicted(module, labels):
+    X = np.random.RandomState(0).randn(10, 2)
+    clf = quiet_fit(small(module, max_iter=20, early_stopping=True, validation_fraction=0.2), X,
+                    labels)
+    assert list(clf.classes_) == [labels[0]] and clf.n_outputs_ == 1
+    assert list(clf.predict(X)) == list(labels) and clf.score(X, labels) == 1.0
+    proba = clf.predict_proba(X)  # scikit-learn's two columns, the positive one falling
+    assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert clf.validation_scores_ == [1.0] * clf.n_iter_
+
+
+@MODULES
+def test_a_diverging_fit_with_early_stopping_records_nan_and_keeps_its_best_epoch(module):
+    """scikit-learn's own test_mlp_diverging_loss: the validation score of a diverged
+    epoch is NaN, training goes on to max_iter, the best epoch's weights are kept."""
+    mlp = module.MLPRegressor(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                              learning_rate_init=1, max_iter=20, early_stopping=True,
+                              n_iter_no_change=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp.fit(IRIS_X, IRIS_Y)
+    assert np.isnan(mlp.validation_scores_[-1]) and isinstance(mlp.validation_scores_[-1], float)
+    assert mlp.n_iter_ == 20 and not np.isfinite(mlp.loss_curve_[-1])
+    assert all(np.all(np.isfinite(w)) for w in mlp.coefs_ + mlp.intercepts_)
+    assert np.all(np.isfinite(mlp.predict(IRIS_X)))
+
+
+@MODULES
+def test_early_stopping_stratifies_binary_targets_as_scikit_learn_does(module):
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['True'\]"):
+        module.MLPClassifier(early_stopping=True).fit([[1, 2], [2, 3], [3, 4], [4, 5]],
+                                                      [0, 0, 0, 1])
+
+
+@MODULES
+def test_inputs_too_large_to_train_get_scikit_learns_message(module):
+    X = np.finfo(np.float64).max * np.random.RandomState(0).uniform(size=(10, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="Solver produced non-finite parameter weights. The "
+                                             "input data may contain large values"):
+            module.MLPRegressor().fit(X, np.arange(10.0))

@@ -300,8 +300,9 @@ class NetworkStack:
         for m, request in enumerate(self.requests):
             if running[m]:
                 X_val, Y_val, W_val = request.validation
-                scores[m] = request.score(outputs[m, :len(X_val), :request.network.n_outputs],
-                                          Y_val, W_val)
+                own = outputs[m, :len(X_val), :request.network.n_outputs]
+                # scikit-learn's MLP scores non-finite predictions as NaN.
+                scores[m] = request.score(own, Y_val, W_val) if np.all(np.isfinite(own)) else np.nan
         return scores, [float(v) for v in losses]
 
     def results(self, state, best):

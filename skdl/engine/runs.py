@@ -62,9 +62,12 @@ class ModelRun:
     def after_epoch(self, loss, score=None, validation_loss=None):
         """Record an epoch; returns whether its weights are the best so far (early stopping)."""
         t, request = self.training, self.request
-        if not np.isfinite(loss):
+        if not np.isfinite(loss) and not t.early_stopping:
             self.error, self.running = divergence(self.n_iter + 1, f"the loss became {loss}"), False
             return False
+        # With early stopping, a non-finite epoch is recorded as scikit-learn's MLP records
+        # it (its NaN validation score never improves, and resets the patience count, as
+        # there) and training goes on; the best epoch's weights are kept.
         self.epochs, self.n_iter = self.epochs + 1, self.n_iter + 1
         self.t += request.X.shape[0]
         self.loss = loss
