@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import __version__
 from ._callbacks import CallbackSupportMixin, EpochReporter, callbacks_of, fit_context, with_callbacks
+from ._network import sklearn_initial_weights
 from ._optim import ACTIVATIONS, KERNEL_INITIALIZERS, SOLVERS
 from ._params import (
     BOOLEAN,
@@ -358,7 +359,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             learning_rate=self.learning_rate, power_t=float(self.power_t), max_fun=int(self.max_fun),
             jit_compile=jit_compile, device=resolve_device(self.device), verbose=bool(self.verbose))
 
-    def _split_validation(self, X, Y, W, stratify, validation_data, seed):
+    def _split_validation(self, X, Y, W, stratify, validation_data, random_state):
         """Return (train arrays, validation arrays or None)."""
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -380,7 +381,8 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if not self.early_stopping:
             return (X, Y, W), None
         X, X_val, Y, Y_val, W, W_val = train_test_split(
-            X, Y, W, test_size=self.validation_fraction, random_state=seed, stratify=stratify)
+            X, Y, W, test_size=self.validation_fraction, random_state=random_state,
+            stratify=stratify)
         if X_val.shape[0] < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              "or the size of your dataset.")
@@ -395,14 +397,15 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         ``key`` (what identifies the fit: see :meth:`_plan_fit`) and ``unbounded_key``
         (the same, whatever ``max_iter``: a longer fit can continue a shorter one).
         """
-        before = dict(self.__dict__)
-        try:
-            self._validate_params()
-            return self._plan_fit(X, y, sample_weight, validation_data, incremental=False,
-                                  keyed=True)
-        finally:
-            self.__dict__.clear()
-            self.__dict__.update(before)
+        # A shallow twin plans the fit: the request's scorer reads the fitted state the
+        # plan gives the twin (its classes, ...), and this estimator keeps its own.
+        planner = object.__new__(type(self))
+        planner.__dict__.update(self.__dict__)
+        if isinstance(planner.random_state, np.random.RandomState):  # drawn from: not to move
+            planner.random_state = copy.deepcopy(planner.random_state)
+        planner._validate_params()
+        return planner._plan_fit(X, y, sample_weight, validation_data, incremental=False,
+                                 keyed=True)
 
     def _plan_fit(self, X, y, sample_weight, validation_data, incremental, classes=None,
                   context=None, keyed=False):
@@ -435,13 +438,21 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
                 "warm_start and partial_fit need the same network and targets as the previous "
                 "fit; change warm_start=False (or call fit) to start over.")
         jit = self._training_spec.jit_compile if keep else self.jit_compile
-        seed = self._seed if keep else int(check_random_state(self.random_state).randint(2**31 - 1))
+        # scikit-learn's draws, in its order, from its RandomState (the global one for None):
+        # the first weights, the early-stopping split, then each epoch's shuffle.
+        stream = check_random_state(self.random_state)
+        initial = None
+        if not keep and self.kernel_initializer == "scikit-learn":
+            initial = sklearn_initial_weights(network, stream)
         # Validation targets are encoded as this fit's (the transaction undoes this on failure).
         self._network_spec, self._training_spec = network, self._training(task, X.shape[0], jit)
         unsplit = (X, Y, W)
-        # Binary targets stratify by their indicator column, as scikit-learn's MLP's do.
-        stratify = None if keep else Y.astype(bool) if task == "binary" else codes
-        (X, Y, W), validation = self._split_validation(X, Y, W, stratify, validation_data, seed)
+        # Only a single-column target is stratified, as in scikit-learn's MLP (its indicator).
+        stratify = None if keep or task != "binary" else Y.astype(bool)
+        (X, Y, W), validation = self._split_validation(X, Y, W, stratify, validation_data, stream)
+        shuffles = stream.get_state()
+        # The seed of the dropout masks and the Keras initializers.
+        seed = self._seed if keep else int(stream.randint(2**31 - 1))
         training = self._training(task, X.shape[0], jit)
         if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > X.shape[0]:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
@@ -451,7 +462,8 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         request = engine.FitRequest(
             network, training, X, Y, W, seed, validation=validation, score=score,
             metric_name=metric_name, start=start, incremental=incremental, callbacks=self.callbacks,
-            epoch_hook=self._epoch_reporter(context, task_data, dtype))
+            epoch_hook=self._epoch_reporter(context, task_data, dtype), initial=initial,
+            shuffles=shuffles)
         key = unbounded_key = None
         if keyed:
             # The data before the seed splits it (a given validation set is the seed's too).

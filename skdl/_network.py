@@ -170,8 +170,49 @@ def draw_kernel(name, shape, rng):
     raise ValueError(f"Unknown kernel_initializer {name!r}.")
 
 
+def sklearn_initial_weights(spec, random_state):
+    """Fresh float32 weights in :func:`layout` order, drawn as scikit-learn's MLP draws them.
+
+    Each dense layer in turn draws its kernel, then its bias, from
+    ``random_state`` (a :class:`numpy.random.RandomState`, advanced as
+    scikit-learn's ``_init_coef`` advances it), uniform in ``±sqrt(6 / (fan_in +
+    fan_out))``, or ``±sqrt(2 / (fan_in + fan_out))`` for
+    ``activation="logistic"`` (the output layer too). Batch-norm scales and
+    variances start at one, shifts and means at zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl._network import NetworkSpec, sklearn_initial_weights
+    >>> stream = np.random.RandomState(0)
+    >>> weights = sklearn_initial_weights(NetworkSpec(3, (5,), "relu", 2), stream)
+    >>> [w.shape for w in weights]
+    [(3, 5), (5,), (5, 2), (2,)]
+    >>> bool(np.allclose(weights[0], np.random.RandomState(0).uniform(-np.sqrt(6 / 8),
+    ...                                                               np.sqrt(6 / 8), (3, 5))))
+    True
+    """
+    factor = 2.0 if spec.activation == "logistic" else 6.0
+    values, bound = [], None
+    for weight in layout(spec):
+        if weight.role == "kernel":
+            bound = np.sqrt(factor / (weight.shape[0] + weight.shape[1]))
+            value = random_state.uniform(-bound, bound, weight.shape)
+        elif weight.role == "bias":
+            value = random_state.uniform(-bound, bound, weight.shape)
+        elif weight.role in ("gamma", "moving_variance"):
+            value = np.ones(weight.shape)
+        else:
+            value = np.zeros(weight.shape)
+        values.append(value.astype(np.float32))
+    return values
+
+
 def initial_weights(spec, seed):
     """Fresh float32 weights in :func:`layout` order, drawn from ``seed`` alone.
+
+    With ``kernel_initializer="scikit-learn"``, scikit-learn's initialisation from
+    ``numpy.random.RandomState(seed)`` (:func:`sklearn_initial_weights`). Else:
 
     Each kernel comes from its own stream (``seed`` and the layer's index),
     so a network's first layers start the same whatever follows them.
@@ -185,6 +226,8 @@ def initial_weights(spec, seed):
     >>> bool((a[0] == b[0]).all()), float(a[1].sum())
     (True, 0.0)
     """
+    if spec.kernel_initializer == "scikit-learn":
+        return sklearn_initial_weights(spec, np.random.RandomState(int(seed) % 2**32))
     values = []
     for weight in layout(spec):
         if weight.role == "kernel":

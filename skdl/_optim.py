@@ -29,6 +29,7 @@ STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw", "nadam")
 SOLVERS = STOCHASTIC_SOLVERS + ("lbfgs",)
 
 KERNEL_INITIALIZERS = (
+    "scikit-learn",
     "glorot_uniform",
     "glorot_normal",
     "he_uniform",

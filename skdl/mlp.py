@@ -82,8 +82,14 @@ _COMMON_PARAMETERS_DOC = """
         Batch normalisation before each hidden activation.
     l1 : float, default=0.0
         Strength of the L1 penalty ``l1 * |W|`` on the kernels.
-    kernel_initializer : str, default="glorot_uniform"
-        Keras initializer of the kernels ("glorot_uniform", "he_normal", ...).
+    kernel_initializer : str, default="scikit-learn"
+        How the weights start. "scikit-learn": as scikit-learn's MLP starts
+        them, kernels and biases uniform in ``±sqrt(6 / (fan_in + fan_out))``
+        (``±sqrt(2 / ...)`` for ``activation="logistic"``), drawn from
+        ``random_state`` before the early-stopping split and the epochs'
+        shuffles, in scikit-learn's order, so that the same ``random_state``
+        starts the network scikit-learn's would. Or a Keras initializer of the
+        kernels ("glorot_uniform", "he_normal", ...; biases start at zero).
     wide_and_deep : bool, default=False
         Concatenate the input with the last hidden layer before the output
         layer (a Wide & Deep network).
@@ -222,7 +228,7 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="log_loss", dropout=0.0, batch_normalization=False, l1=0.0,
-                 kernel_initializer="glorot_uniform", wide_and_deep=False, weight_decay=None,
+                 kernel_initializer="scikit-learn", wide_and_deep=False, weight_decay=None,
                  class_weight=None, callbacks=None, device="auto", jit_compile="auto",
                  n_hidden_layers=None, n_hidden_units=None, scoring=None):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -429,7 +435,7 @@ class MLPRegressorTF(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  output_activation="identity", dropout=0.0, batch_normalization=False, l1=0.0,
-                 kernel_initializer="glorot_uniform", wide_and_deep=False, weight_decay=None,
+                 kernel_initializer="scikit-learn", wide_and_deep=False, weight_decay=None,
                  callbacks=None, device="auto", jit_compile="auto", n_hidden_layers=None,
                  n_hidden_units=None, scoring=None):
         self.loss = loss

@@ -7,7 +7,7 @@ from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF
-from skdl._network import build_network, initial_weights
+from skdl._network import build_network, sklearn_initial_weights
 
 X, Y = load_iris(return_X_y=True)
 X = StandardScaler().fit_transform(X).astype("float32")
@@ -32,7 +32,8 @@ def test_a_fit_takes_the_keras_optimizers_steps(solver, params):
     clf = MLPClassifierTF((8, 5), solver=solver, alpha=0.0, shuffle=False, batch_size=32, max_iter=3,
                           learning_rate_init=0.01, tol=0.0, n_iter_no_change=100, random_state=0,
                           **params).fit(X, Y)
-    model = build_network(clf._network_spec, initial_weights(clf._network_spec, clf._seed))
+    start = sklearn_initial_weights(clf._network_spec, np.random.RandomState(0))  # random_state=0
+    model = build_network(clf._network_spec, start)
     optimizer = KERAS[solver](params)
     optimizer.learning_rate = 0.01
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy())

@@ -262,13 +262,18 @@ def test_n_iter_counts_the_last_calls_epochs(module):
     assert (p.n_iter_, len(p.loss_curve_), p.t_) == (1, 3, 450)
 
 
-def test_partial_fit_calls_shuffle_as_the_epochs_of_one_fit():
-    a = skdl.MLPRegressor(hidden_layer_sizes=(4,), batch_size=16, random_state=0)
-    a.partial_fit(IRIS_X, IRIS_X[:, 0]).partial_fit(IRIS_X, IRIS_X[:, 0])
-    b = quiet_fit(skdl.MLPRegressor(hidden_layer_sizes=(4,), batch_size=16, random_state=0,
-                                    max_iter=2, n_iter_no_change=np.inf), IRIS_X, IRIS_X[:, 0])
-    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-5)
-    np.testing.assert_allclose(a.predict(IRIS_X), b.predict(IRIS_X), rtol=1e-4, atol=1e-6)
+def test_partial_fit_calls_shuffle_and_train_as_scikit_learns_do():
+    """Each call draws from a fresh RandomState(random_state), the first after the first
+    weights: the same minibatches, so the same losses and predictions."""
+    fitted = []
+    for module in (sklearn.neural_network, skdl):
+        model = module.MLPRegressor(hidden_layer_sizes=(4,), batch_size=16, random_state=0)
+        for _ in range(3):
+            model.partial_fit(IRIS_X, IRIS_X[:, 0])
+        fitted.append(model)
+    ours, theirs = fitted
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(ours.predict(IRIS_X), theirs.predict(IRIS_X), rtol=1e-4, atol=1e-6)
 
 
 @MODULES
@@ -378,3 +383,77 @@ def test_inputs_too_large_to_train_get_scikit_learns_message(module):
         with pytest.raises(ValueError, match="Solver produced non-finite parameter weights. The "
                                              "input data may contain large values"):
             module.MLPRegressor().fit(X, np.arange(10.0))
+
+
+def _trajectory_cases():
+    from sklearn.datasets import load_diabetes, load_digits
+
+    digits_X, digits_y = load_digits(return_X_y=True)
+    digits_X, digits_y = digits_X[:300] / 16.0, digits_y[:300]
+    diabetes_X, diabetes_y = load_diabetes(return_X_y=True)
+    iris_X = (IRIS_X - IRIS_X.mean(axis=0)) / IRIS_X.std(axis=0)
+    regression_y = (diabetes_y - diabetes_y.mean()) / diabetes_y.std()
+    return {
+        "iris-sgd-tanh": ("MLPClassifier", iris_X, IRIS_Y,
+                          dict(solver="sgd", activation="tanh", learning_rate_init=0.1, max_iter=15)),
+        "digits-adam-relu": ("MLPClassifier", digits_X, digits_y, dict(max_iter=12)),
+        "digits-adam-early-stopping": ("MLPClassifier", digits_X, digits_y,
+                                       dict(max_iter=12, early_stopping=True)),
+        "digits-sgd-logistic": ("MLPClassifier", digits_X, digits_y,
+                                dict(solver="sgd", activation="logistic", learning_rate_init=0.3,
+                                     max_iter=12, learning_rate="invscaling")),
+        "binary-adam-early-stopping": ("MLPClassifier", iris_X, IRIS_Y == 1,
+                                       dict(max_iter=12, early_stopping=True,
+                                            validation_fraction=0.2)),
+        "diabetes-adam-regressor": ("MLPRegressor", diabetes_X, regression_y,
+                                    dict(learning_rate_init=0.01, max_iter=12)),
+        "diabetes-sgd-regressor-early-stopping": ("MLPRegressor", diabetes_X, regression_y,
+                                                  dict(solver="sgd", learning_rate_init=0.01,
+                                                       max_iter=12, early_stopping=True)),
+    }
+
+
+TRAJECTORIES = _trajectory_cases()
+
+
+@pytest.mark.parametrize("case", list(TRAJECTORIES))
+def test_the_same_random_state_trains_scikit_learns_network(case):
+    """scikit-learn's initial weights, shuffles and early-stopping split, in its order: the
+    loss curve within 1e-4 relative at every epoch (float32 against float64), the
+    validation scores and the predictions the same."""
+    name, X, y, params = TRAJECTORIES[case]
+    fitted = [quiet_fit(getattr(module, name)(hidden_layer_sizes=(16,), batch_size=32,
+                                              random_state=0, **params), X, y)
+              for module in (sklearn.neural_network, skdl)]
+    theirs, ours = fitted
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-4)
+    if params.get("early_stopping"):
+        np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, atol=1e-6)
+    if name == "MLPClassifier":
+        assert np.mean(ours.predict(X) == theirs.predict(X)) >= 0.99
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-4)
+    else:
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-3, atol=1e-4)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_a_stacked_search_scores_scikit_learns_networks():
+    """The same draws in stacks: a grid over skdl's MLP in skdl's search scores what the
+    same grid over scikit-learn's MLP in scikit-learn's search scores."""
+    from sklearn.model_selection import GridSearchCV
+
+    from skdl.model_selection import GridSearchCV as StackedGridSearchCV
+
+    name, X, y, params = TRAJECTORIES["digits-adam-relu"]
+    grid = {"learning_rate_init": [1e-3, 1e-2], "hidden_layer_sizes": [(8,), (16,)]}
+    searches = [search(module.MLPClassifier(batch_size=32, random_state=0, max_iter=8), grid,
+                       cv=3).fit(X, y)
+                for search, module in ((GridSearchCV, sklearn.neural_network),
+                                       (StackedGridSearchCV, skdl))]
+    theirs, ours = searches
+    assert ours.stacking_["fits"] == 12
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
+                               theirs.cv_results_["mean_test_score"], atol=1e-9)
+    assert ours.best_params_ == theirs.best_params_

@@ -42,12 +42,15 @@ def test_early_stopping_restores_the_best_epoch():
     assert len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert clf.best_loss_ is None
-    # The restored weights score what the best epoch scored on the same split.
+    # The restored weights score what the best epoch scored on the same split, drawn as
+    # scikit-learn's MLP draws it: after the first weights, from the same RandomState.
     from sklearn.model_selection import train_test_split
 
-    seed = clf._seed
-    _, X_val, _, y_val = train_test_split(DIGITS_XS, DIGITS_Y, test_size=0.1, random_state=seed,
-                                          stratify=DIGITS_Y)
+    from skdl._network import sklearn_initial_weights
+
+    stream = np.random.RandomState(0)
+    sklearn_initial_weights(clf._network_spec, stream)
+    _, X_val, _, y_val = train_test_split(DIGITS_XS, DIGITS_Y, test_size=0.1, random_state=stream)
     assert clf.score(X_val, y_val) == pytest.approx(clf.best_validation_score_)
 
 

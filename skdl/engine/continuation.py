@@ -1,7 +1,8 @@
 """Training a finished fit further: a longer epoch budget continues a shorter one.
 
-With the same seed, a model's minibatch shuffles, dropout draws and learning
-rate schedule depend only on how many epochs and samples it has seen, so
+With the same seed, a model's minibatch shuffles (their stream's state is
+part of the result), dropout draws and learning rate schedule depend only on
+how many epochs and samples it has seen, so
 training ``n`` epochs and then ``m`` more from the weights, optimizer state and
 stopping bookkeeping where the first ``n`` ended trains the same network as
 ``n + m`` epochs at once (to float32 rounding). A halving search over
@@ -33,7 +34,8 @@ def continuation(request, result, max_iter):
         return "retrain", None
     start = Start(result.weights, result.optimizer_state, epochs=result.n_iter, samples=result.t,
                   no_improvement=result.no_improvement,
-                  best_loss=float("inf") if result.best_loss is None else result.best_loss)
+                  best_loss=float("inf") if result.best_loss is None else result.best_loss,
+                  shuffles=result.shuffles)
     training = dataclasses.replace(t, max_iter=max_iter - result.n_iter)
     return "more", dataclasses.replace(request, training=training, start=start)
 

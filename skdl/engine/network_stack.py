@@ -189,7 +189,8 @@ def initial_state(structure, requests):
     weights, given_slots, counters = [], [], []
     for request in requests:
         start = request.start
-        own = start.weights if start is not None else initial_weights(request.network, request.seed)
+        own = start.weights if start is not None else request.initial if request.initial is not None \
+            else initial_weights(request.network, request.seed)
         weights.append(pad(request.network, padded_network, own))
         state = start.optimizer_state if start is not None else None
         given_slots.append(None if state is None else {
@@ -260,7 +261,9 @@ class NetworkStack:
         ints[:, column("source", stack.INT_COLUMNS)] = data.source
         ints[:, column("n_rows", stack.INT_COLUMNS)] = data.n_rows
         ints[:, column("epoch", stack.INT_COLUMNS)] = [run.epochs % 2**31 for run in runs]
-        order = np.stack([run.order(n, data.width) for run, n in zip(runs, data.n_rows)])
+        # A stopped model draws no more shuffles: its stream stands where its last epoch left it.
+        order = np.stack([run.order(n, data.width) if run.running else np.zeros(data.width, np.int32)
+                          for run, n in zip(runs, data.n_rows)])
         return floats, ints, order
 
     def initial_state(self):

@@ -77,7 +77,9 @@ class Start:
     optimizer's state to continue (None: fresh; it holds the learning rate the
     schedule reached), the epochs and samples seen so far, and scikit-learn's
     stopping bookkeeping, which carries over as in its MLP (epochs without
-    improvement, the best training loss and validation score so far)."""
+    improvement, the best training loss and validation score so far).
+    ``shuffles``: where the shuffles continue (a result's ``shuffles``; None:
+    from the request's own)."""
 
     weights: list
     optimizer_state: dict | None = None
@@ -86,6 +88,7 @@ class Start:
     no_improvement: int = 0
     best_loss: float = float("inf")
     best_score: float = float("-inf")
+    shuffles: tuple | None = None
 
 
 class EpochHook:
@@ -118,7 +121,13 @@ class FitRequest:
     ``score(outputs, Y, W) -> float`` after every epoch. ``incremental``
     trains one epoch and never warns of convergence (``partial_fit``).
     ``epoch_hook`` is told about each epoch (L-BFGS: each iteration) of this
-    model, and may stop its training: see :class:`EpochHook`.
+    model, and may stop its training: see :class:`EpochHook`. ``initial``: the
+    weights a fresh fit starts from (None: drawn from ``seed``, see
+    :func:`skdl._network.initial_weights`). ``shuffles``: the state of the
+    :class:`numpy.random.RandomState` whose draws shuffle the rows each epoch
+    as scikit-learn's MLP shuffles them (``sample_idx = shuffle(sample_idx,
+    random_state=...)``); None: each epoch's order is drawn from ``seed`` and
+    the epoch's number. ``seed`` always draws the dropout masks.
     """
 
     network: NetworkSpec
@@ -134,6 +143,8 @@ class FitRequest:
     incremental: bool = False
     callbacks: list | None = None
     epoch_hook: "EpochHook | None" = None
+    initial: list | None = None
+    shuffles: tuple | None = None
 
     def fingerprint(self):
         """A digest of everything that decides this fit's result."""
@@ -163,6 +174,9 @@ def fit_key(request, data, seeded=True, max_iter=True):
     training = request.training if max_iter else replace(request.training, max_iter=0)
     parts = (astuple(request.network), astuple(training), request.seed if seeded else None,
              request.metric_name, request.incremental, data)
+    if seeded:  # what the seed drew: the first weights and the shuffles' stream
+        parts += (None if request.initial is None else data_digest(request.initial),
+                  repr(request.shuffles))
     if request.start is not None:
         parts += (request.start.epochs, request.start.samples, data_digest(request.start.weights))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -172,7 +186,9 @@ def fit_key(request, data, seeded=True, max_iter=True):
 class FitResult:
     """One trained network: weights in layout order, the optimizer's state and what
     scikit-learn's MLP reports. ``error`` is set (and the rest meaningless) when
-    the fit diverged; ``converged`` is False when ``max_iter`` stopped it."""
+    the fit diverged; ``converged`` is False when ``max_iter`` stopped it.
+    ``shuffles``: where its shuffles stand after its last epoch (see
+    :class:`Start`), for a fit that continues it."""
 
     weights: list = None
     optimizer_state: dict | None = None
@@ -189,3 +205,4 @@ class FitResult:
     jit_compile: bool = False
     no_improvement: int = 0
     error: Exception | None = None
+    shuffles: tuple | None = None

@@ -49,15 +49,38 @@ class ModelRun:
             self.learning_rate = (start.optimizer_state or {}).get("learning_rate", self.learning_rate)
         self.running, self.converged, self.error, self.loss = True, True, None, np.nan
         self.convergence_warning = None
+        self.shuffle_stream, self.sample_idx = None, None
+        state = request.shuffles
+        if start is not None and start.shuffles is not None:
+            state, self.sample_idx = start.shuffles
+        if state is not None:
+            self.shuffle_stream = np.random.RandomState()
+            self.shuffle_stream.set_state(state)
 
     def order(self, n_rows, width):
-        """This epoch's row order, padded to ``width``."""
+        """This epoch's row order, padded to ``width``: scikit-learn's (each epoch shuffles
+        the previous epoch's order with the request's stream), or without a stream, a
+        permutation drawn from the seed and the epoch's number. Called once per epoch."""
         order = np.zeros(width, np.int32)
-        if self.training.shuffle:
-            order[:n_rows] = np.random.default_rng([self.request.seed, self.epochs]).permutation(n_rows)
-        else:
+        if not self.training.shuffle:
             order[:n_rows] = np.arange(n_rows)
+        elif self.shuffle_stream is not None:
+            if self.sample_idx is None:
+                self.sample_idx = np.arange(n_rows)
+            # sklearn.utils.shuffle(sample_idx, random_state=stream), as its MLP's epochs call it.
+            permutation = np.arange(n_rows)
+            self.shuffle_stream.shuffle(permutation)
+            self.sample_idx = self.sample_idx[permutation]
+            order[:n_rows] = self.sample_idx
+        else:
+            order[:n_rows] = np.random.default_rng([self.request.seed, self.epochs]).permutation(n_rows)
         return order
+
+    def shuffles(self):
+        """Where this model's shuffles stand (see :class:`~skdl.engine.request.Start`)."""
+        if self.shuffle_stream is None:
+            return None
+        return self.shuffle_stream.get_state(), self.sample_idx
 
     def after_epoch(self, loss, score=None, validation_loss=None):
         """Record an epoch; returns whether its weights are the best so far (early stopping)."""
@@ -131,7 +154,7 @@ class ModelRun:
             n_iter=self.n_iter, t=self.t,
             history={k: [logs.get(k, np.nan) for logs in self.history] for k in history_keys},
             converged=self.converged, convergence_warning=self.convergence_warning,
-            error=self.error, no_improvement=self.no_improvement)
+            error=self.error, no_improvement=self.no_improvement, shuffles=self.shuffles())
 
 
 class KerasRun:
