@@ -65,8 +65,13 @@ def _timed(run, mlp_class, search_module, times=1):
 def _result(search, seconds, note=""):
     stacking = getattr(search, "stacking_", None)
     if stacking:
-        note = "; ".join(x for x in (note, f"{stacking['fits']} fits in {stacking['stacks']} stacks "
-                                     f"({stacking['train_time']:.1f} s)") if x)
+        continued = f", {stacking['continued']} continued" if stacking.get("continued") else ""
+        note = "; ".join(x for x in (note, f"{stacking['fits']} fits{continued} in "
+                                     f"{stacking['stacks']} stacks ({stacking['train_time']:.1f} s)")
+                         if x)
+    if hasattr(search, "n_candidates_"):  # a halving search's rounds
+        note = "; ".join(x for x in (note, f"candidates {search.n_candidates_}, resources "
+                                     f"{search.n_resources_}") if x)
     return {"seconds": seconds, "best_score": float(search.best_score_),
             "best_params": {k.split("__", 1)[-1]: str(v) for k, v in search.best_params_.items()},
             "fits": len(search.cv_results_["params"]) * search.n_splits_ + bool(search.refit),
