@@ -469,9 +469,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             # The data before the seed splits it (a given validation set is the seed's too).
             data = engine.data_digest(list(unsplit) + list(validation if validation_data is not None
                                                              else ()))
-            seeded = self.random_state is not None
-            key = engine.fit_key(request, data, seeded)
-            unbounded_key = engine.fit_key(request, data, seeded, max_iter=False)
+            key, unbounded_key = engine.fit_keys(request, data, seeded=self.random_state is not None)
         return _FitPlan(request, key, unbounded_key, dtype, task_data)
 
     def _fit(self, X, y, sample_weight, validation_data, incremental, classes=None, context=None):

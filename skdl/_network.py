@@ -193,18 +193,33 @@ def sklearn_initial_weights(spec, random_state):
     True
     """
     factor = 2.0 if spec.activation == "logistic" else 6.0
-    values, bound = [], None
+    bounds = {}
+
+    def kernel(weight):
+        bounds[weight.layer] = bound = np.sqrt(factor / (weight.shape[0] + weight.shape[1]))
+        return random_state.uniform(-bound, bound, weight.shape)
+
+    def bias(weight):
+        return random_state.uniform(-bounds[weight.layer], bounds[weight.layer], weight.shape)
+
+    return _fresh_weights(spec, kernel, bias)
+
+
+def _fresh_weights(spec, kernel, bias):
+    """Weights in :func:`layout` order (float32): ``kernel(weight)`` and ``bias(weight)``
+    for the dense layers, in that order; batch norm's at their start (scales and
+    variances one, shifts and means zero)."""
+    values = []
     for weight in layout(spec):
         if weight.role == "kernel":
-            bound = np.sqrt(factor / (weight.shape[0] + weight.shape[1]))
-            value = random_state.uniform(-bound, bound, weight.shape)
+            value = kernel(weight)
         elif weight.role == "bias":
-            value = random_state.uniform(-bound, bound, weight.shape)
+            value = bias(weight)
         elif weight.role in ("gamma", "moving_variance"):
             value = np.ones(weight.shape)
         else:
             value = np.zeros(weight.shape)
-        values.append(value.astype(np.float32))
+        values.append(np.asarray(value).astype(np.float32))
     return values
 
 
@@ -228,17 +243,10 @@ def initial_weights(spec, seed):
     """
     if spec.kernel_initializer == "scikit-learn":
         return sklearn_initial_weights(spec, np.random.RandomState(int(seed) % 2**32))
-    values = []
-    for weight in layout(spec):
-        if weight.role == "kernel":
-            rng = np.random.default_rng([int(seed), weight.layer])
-            value = draw_kernel(spec.kernel_initializer, weight.shape, rng)
-        elif weight.role in ("gamma", "moving_variance"):
-            value = np.ones(weight.shape)
-        else:
-            value = np.zeros(weight.shape)
-        values.append(value.astype(np.float32))
-    return values
+    return _fresh_weights(
+        spec, lambda weight: draw_kernel(spec.kernel_initializer, weight.shape,
+                                         np.random.default_rng([int(seed), weight.layer])),
+        lambda weight: np.zeros(weight.shape))
 
 
 # --- the network in NumPy -------------------------------------------------------------------

@@ -27,14 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .program import ProgramCache
 from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stacks, structure_of
-from .request import FitRequest, FitResult, Start, TrainingSpec, data_digest, fit_key
+from .request import FitRequest, FitResult, Start, TrainingSpec, data_digest, fit_keys
 from .continuation import continuation, continued
 from .lbfgs import train_lbfgs
 from .network_stack import NetworkStack
 from .trainer import StackTrainer
 
 __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
-           "structure_of", "clear_cache", "cache_info", "epochs", "data_digest", "fit_key", "continued", "continuation"]
+           "structure_of", "clear_cache", "cache_info", "epochs", "data_digest", "fit_keys", "continued", "continuation"]
 
 _CACHE = ProgramCache(max_size=16)
 

@@ -149,7 +149,7 @@ class FitRequest:
     def fingerprint(self):
         """A digest of everything that decides this fit's result."""
         arrays = [self.X, self.Y, self.W] + list(self.validation or ())
-        return fit_key(self, data_digest(arrays))
+        return fit_keys(self, data_digest(arrays))[0]
 
 
 def data_digest(arrays):
@@ -163,23 +163,27 @@ def data_digest(arrays):
     return digest.hexdigest()
 
 
-def fit_key(request, data, seeded=True, max_iter=True):
-    """A digest of what decides ``request``'s result: its specs, seed (unless not
-    ``seeded``), starting point and ``data`` (the :func:`data_digest` of the arrays
-    that decide it). Equal keys, equal results.
+def fit_keys(request, data, seeded=True):
+    """Two digests of what decides ``request``'s result: its specs, seed and what the
+    seed drew (unless not ``seeded``), starting point and ``data`` (the
+    :func:`data_digest` of the arrays that decide it). Equal keys, equal results.
 
-    Without ``max_iter``, the key leaves the epoch budget out: fits that differ only
+    The second key leaves the epoch budget (``max_iter``) out: fits that differ only
     in it share one (a longer one can continue a shorter one).
     """
-    training = request.training if max_iter else replace(request.training, max_iter=0)
-    parts = (astuple(request.network), astuple(training), request.seed if seeded else None,
-             request.metric_name, request.incremental, data)
+    common = (astuple(request.network), request.seed if seeded else None, request.metric_name,
+              request.incremental, data)
     if seeded:  # what the seed drew: the first weights and the shuffles' stream
-        parts += (None if request.initial is None else data_digest(request.initial),
-                  repr(request.shuffles))
+        shuffles = request.shuffles  # a RandomState's state: (name, keys, position, ...)
+        common += (None if request.initial is None else data_digest(request.initial),
+                   None if shuffles is None else (data_digest([shuffles[1]]),) + tuple(shuffles[2:]))
     if request.start is not None:
-        parts += (request.start.epochs, request.start.samples, data_digest(request.start.weights))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+        common += (request.start.epochs, request.start.samples,
+                   data_digest(request.start.weights))
+    training = astuple(request.training)
+    unbounded = astuple(replace(request.training, max_iter=0))
+    return tuple(hashlib.sha256(repr((spec,) + common).encode()).hexdigest()
+                 for spec in (training, unbounded))
 
 
 @dataclass

@@ -10,7 +10,8 @@ unpadded network computes, up to the order of its float32 sums (which is why
 :mod:`~skdl.engine.planning` pads only stacks that train quickly).
 
 The backend supplies what ``keras.ops`` cannot: differentiation
-(``value_and_grad``) and compilation (see :mod:`skdl.engine.backend`).
+(``value_and_grad``) and compilation (see :mod:`skdl.engine.tensorflow` and
+:mod:`skdl.engine.jax`).
 """
 
 from dataclasses import dataclass

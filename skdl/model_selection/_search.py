@@ -92,8 +92,8 @@ class StackedSearchMixin:
         if self.refit and self._refits_ahead(candidate_params, more_results):
             everything = [(np.arange(num_samples(X)), np.arange(0))]
             refits = stacking.plan(self.estimator, X, y, candidate_params, everything, fit_params)
-        _, continued, stacks = stacking.train(plans + refits, self._pretrained, self._finished,
-                                              self.verbose, self._workers)
+        continued, stacks = stacking.train(plans + refits, self._pretrained, self._finished,
+                                           self.verbose, self._workers)
         self.stacking_["fits"] += sum(engine.stackable(p.request) for p in plans)
         self.stacking_["refits"] += sum(engine.stackable(p.request) for p in refits)
         self.stacking_["continued"] += continued
@@ -181,10 +181,9 @@ class _HalvingStacks:
 
     def _refits_ahead(self, candidate_params, more_results):
         iteration = more_results["iter"][0]
-        if iteration == 0:
-            self._first_round_candidates = len(candidate_params)
-        # scikit-learn's own count of the rounds (BaseSuccessiveHalving._run_search).
-        required = 1 + floor(log(self._first_round_candidates, self.factor))
+        # scikit-learn's own count of the rounds (BaseSuccessiveHalving._run_search, which
+        # has listed this round's candidates in n_candidates_ already).
+        required = 1 + floor(log(self.n_candidates_[0], self.factor))
         possible = 1 + floor(log(self.max_resources_ // self.min_resources_, self.factor))
         rounds = required if self.aggressive_elimination else min(possible, required)
         return iteration == rounds - 1 and super()._refits_ahead(candidate_params, more_results)
@@ -195,9 +194,9 @@ _HALVING_DOC = """
     default) a round's subsamples are scikit-learn's. With an epoch budget as
     the resource (``resource="max_iter"``, or ``"mlpclassifier__max_iter"``
     in a pipeline), a survivor's fit continues from where its previous
-    round's ended instead of training again: with the same seed, shuffles
-    and dropout draws follow the epoch count, so training 5 epochs and then
-    10 more gives the network 15 epochs at once give (to float32 rounding),
+    round's ended instead of training again: its shuffles, dropout draws and
+    learning-rate schedule go on where they stood, so training 5 epochs and
+    then 10 more gives the network 15 epochs at once give (to float32 rounding),
     and a fit that stopped early (``tol``) is already what a longer budget
     gives. Fits that cannot continue train again: ``early_stopping=True``
     (its weights are its best epoch's, not its last's), ``solver="lbfgs"``,

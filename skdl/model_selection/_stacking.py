@@ -81,7 +81,8 @@ class Pretrained:
 
 def train(plans, store, finished=None, verbose=0, workers=None):
     """Train ``plans`` (those the engine can stack) in stacks, each result into ``store`` as
-    ``(seed, result)`` under the plan's key; returns ``(trained, continued, stacks)``.
+    ``(seed, result)`` under the plan's key; returns how many plans continued a finished
+    fit, and in how many stacks the others trained.
     With ``verbose``, a progress bar on stderr counts the networks' epochs as they train.
     With ``workers`` (see :func:`workers`), each stack is a job of theirs
     (:func:`train_in_workers`); otherwise they train side by side in this process.
@@ -117,7 +118,7 @@ def train(plans, store, finished=None, verbose=0, workers=None):
             result = engine.continued(prior[1], result, planned.request.training.max_iter)
             continued += 1
         _keep(planned, request.seed, result, store, finished)
-    return len(jobs), continued, len(engine.stacks(requests))
+    return continued, len(engine.stacks(requests))
 
 
 def workers(n_jobs):
