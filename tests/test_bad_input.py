@@ -16,13 +16,7 @@ from sklearn.exceptions import NotFittedError
 
 from skdl._params import InvalidParameterError
 from skdl.mlp import MLPClassifierTF, MLPRegressorTF
-
-try:  # another engineer is finishing skdl/perceptron.py: keep the MLP cases running without it
-    from skdl.perceptron import Perceptron
-except ImportError as exc:  # pragma: no cover - depends on the state of the checkout
-    Perceptron, PERCEPTRON_MISSING = None, f"skdl.perceptron.Perceptron cannot be imported: {exc}"
-else:
-    PERCEPTRON_MISSING = None
+from skdl.perceptron import Perceptron
 
 rng = np.random.RandomState(0)
 X = rng.normal(size=(30, 4))
@@ -61,10 +55,8 @@ def fitted(name, **params):
 
 
 def case(name, *values, id):
-    """A parameter set for estimator ``name``; Perceptron cases are guarded on its import."""
-    marks = ([pytest.mark.skipif(Perceptron is None, reason=PERCEPTRON_MISSING or "")]
-             if name == "perceptron" else [])
-    return pytest.param(name, *values, id=f"{name}-{id}", marks=marks)
+    """A parameter set for estimator ``name``."""
+    return pytest.param(name, *values, id=f"{name}-{id}")
 
 
 def assert_no_backend_leak(exc):
