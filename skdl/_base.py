@@ -103,7 +103,7 @@ class EstimatorBase(BaseEstimator):
     @classmethod
     def _get_param_names(cls):
         # scikit-learn reads __init__'s signature at every get_params, so at every clone
-        # of a search (inspect.signature was a second or more of P7's profiled host time).
+        # of a search (inspect.signature dominated a big search's host time).
         names = _PARAM_NAMES.get(cls)
         if names is None:
             names = _PARAM_NAMES[cls] = tuple(super()._get_param_names())

@@ -45,16 +45,16 @@ XLA_MIN_MODEL_STEPS, XLA_MIN_FLOPS = 4000, 1e12
 
 #: ``jit_compile="auto"`` compiles a small network's stack on the CPU (one compiled
 #: quickly, see :func:`~skdl.engine.program.compiles_quickly`) from this many model-steps
-#: instead. Measured on P7's networks (digits, batch 32): a lone fit's first run,
-#: compiling, took as long under XLA as in TensorFlow's graph at 1350 steps, and each
-#: later fit of the same structure (a search's or ``cross_val_score``'s next fold) ran
-#: 6-15 times faster.
+#: instead: such a program compiles in about the time TensorFlow's graph spends on a
+#: thousand steps, and every later fit of the same structure (a search's or
+#: ``cross_val_score``'s next fold) then runs several times faster (the changelog has
+#: the figures).
 QUICK_XLA_MIN_MODEL_STEPS = 1000
 
 #: An XLA stack carries its weights one array per weight (see
 #: :func:`skdl.engine.stack.epoch`) from this many weight-steps (its models' weights
 #: times its longest run's minibatches): the flat array's two copies a step cost more
-#: than the second or so the larger program takes to compile (measured on P3 and P7).
+#: than the second or so the larger program takes to compile.
 PER_WEIGHT_MIN_WEIGHT_STEPS = 1e9
 
 

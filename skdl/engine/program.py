@@ -51,9 +51,9 @@ def _select_improved(improved, new, old):
 CPU_OPTIMIZATION_LEVEL = 1
 
 #: Networks of up to this many trainable weights are compiled quickly on the CPU, at
-#: :data:`CPU_OPTIMIZATION_LEVEL`: measured on P7's networks (up to
-#: 17,000 weights, stacks of 15 to 48), level 1 compiles faster and trains as fast; on
-#: P3's (2.3 million) its epochs were no faster to compile and about 5% slower to run.
+#: :data:`CPU_OPTIMIZATION_LEVEL`: level 1 compiles small networks faster and trains them
+#: as fast, while a big network's epochs compile no faster and run slower at it (the
+#: changelog has the figures).
 QUICK_COMPILATION_MAX_WEIGHTS = 100_000
 
 

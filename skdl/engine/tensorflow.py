@@ -32,8 +32,8 @@ _FUSION_EMITTERS_FLAG_VERSIONS = ((2, 20), (2, 21))
 def quick_cpu_flags(version=None):
     """XLA's flags for small networks' CPU programs under TensorFlow ``version`` (None:
     this one's): LLVM's :data:`~skdl.engine.program.CPU_OPTIMIZATION_LEVEL`, and XLA's
-    older fusion emitters, not its MLIR ones, where that version has the choice (P7's
-    programs compiled in 17-26% less time with them, and trained as fast)."""
+    older fusion emitters, not its MLIR ones, where that version has the choice (small
+    networks' programs compile faster with them and train as fast; see the changelog)."""
     version = tf.__version__ if version is None else version
     flags = {"--xla_backend_optimization_level": str(CPU_OPTIMIZATION_LEVEL)}
     release = re.match(r"(\d+)\.(\d+)", version)
