@@ -1,8 +1,6 @@
 """skdl's halving searches: scikit-learn's rounds and results, each round trained in stacks,
 and survivors of a search over ``max_iter`` continuing their fits instead of retraining."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 from scipy.stats import loguniform
