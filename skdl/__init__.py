@@ -13,6 +13,7 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 __version__ = "0.1.0"
 
+from ._config import config_context, get_config, set_config  # noqa: E402
 from .mlp import MLPClassifier, MLPClassifierTF, MLPRegressor, MLPRegressorTF  # noqa: E402
 from ._parallel import start_workers  # noqa: E402
 from .perceptron import Perceptron  # noqa: E402
@@ -20,4 +21,4 @@ from .wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
 __all__ = ["MLPClassifierTF", "MLPRegressorTF", "MLPClassifier", "MLPRegressor", "Perceptron",
            "KerasClassifier", "KerasRegressor",
-           "start_workers", "__version__"]
+           "start_workers", "set_config", "get_config", "config_context", "__version__"]

@@ -311,6 +311,17 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
                              y_numeric=self._is_regressor)
         return self._dense(X), y
 
+    def _check_rows(self, X, rows, y, reset):
+        """``X`` (inputs of which the fit reads rows ``rows``) and ``y`` (those rows'
+        targets) validated as ``_check_X_y(X[rows], y)`` validates them, without the copy."""
+        X = self._check_X(X, reset=reset)
+        y = validate_data(self, X="no_validation", y=y, reset=False, multi_output=True,
+                          y_numeric=self._is_regressor)
+        if len(rows) != len(y):
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                             f"[{len(rows)}, {len(y)}]")
+        return X, y
+
     _is_regressor = False
 
     def _batch_size(self, n_samples):
@@ -359,8 +370,10 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             learning_rate=self.learning_rate, power_t=float(self.power_t), max_fun=int(self.max_fun),
             jit_compile=jit_compile, device=resolve_device(self.device), verbose=bool(self.verbose))
 
-    def _split_validation(self, X, Y, W, stratify, validation_data, random_state):
-        """Return (train arrays, validation arrays or None)."""
+    def _split_validation(self, X, rows, Y, W, stratify, validation_data, random_state):
+        """Return ``((rows, Y, W), validation arrays or None)``: the training rows of ``X``
+        (``rows`` None: all of them; a split leaves ``X`` whole and names its rows) and
+        their targets and weights."""
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (X_val, y_val) or "
@@ -377,20 +390,24 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             _, Y_val, _, _ = self._prepare_targets(y_val, first=False)
             W_val = self._check_sample_weight(validation_data[2] if len(validation_data) == 3 else None,
                                               X_val.shape[0])
-            return (X, Y, W), (X_val, Y_val, W_val)
+            return (rows, Y, W), (X_val, Y_val, W_val)
         if not self.early_stopping:
-            return (X, Y, W), None
-        X, X_val, Y, Y_val, W, W_val = train_test_split(
-            X, Y, W, test_size=self.validation_fraction, random_state=random_state,
-            stratify=stratify)
-        if X_val.shape[0] < 2:
+            return (rows, Y, W), None
+        # Splitting the row numbers splits the rows as splitting them would (the same draws).
+        rows, val_rows, Y, Y_val, W, W_val = train_test_split(
+            np.arange(len(X)) if rows is None else rows, Y, W, test_size=self.validation_fraction,
+            random_state=random_state, stratify=stratify)
+        if len(val_rows) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              "or the size of your dataset.")
-        return (X, Y, W), (X_val, Y_val, W_val)
+        return (rows, Y, W), (X[val_rows], Y_val, W_val)
 
-    def _training_request(self, X, y, sample_weight=None, validation_data=None):
+    def _training_request(self, X, y, sample_weight=None, validation_data=None, rows=None):
         """What ``fit(X, y, ...)`` would train, without training it and leaving this
-        estimator as it was: how a search plans its fits.
+        estimator as it was: how a search plans its fits. With ``rows``, what
+        ``fit(X[rows], y, ...)`` would train (``y`` and ``sample_weight`` are those
+        rows'), its request reading those rows of ``X`` without a copy: the fits of a
+        search's folds share its unsplit ``X``.
 
         Returns the fit's plan: its engine ``request`` (whose seed, for
         ``random_state=None``, is drawn now: fresh randomness, as each fit gets),
@@ -405,10 +422,10 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             planner.random_state = copy.deepcopy(planner.random_state)
         planner._validate_params()
         return planner._plan_fit(X, y, sample_weight, validation_data, incremental=False,
-                                 keyed=True)
+                                 keyed=True, rows=rows)
 
     def _plan_fit(self, X, y, sample_weight, validation_data, incremental, classes=None,
-                  context=None, keyed=False):
+                  context=None, keyed=False, rows=None):
         """Validate the inputs, encode the targets and build the fit's engine request.
 
         With ``keyed``, the plan carries the fit's keys: digests of what decides its
@@ -421,17 +438,21 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         keep = self._fitted and (incremental or self.warm_start)
-        X, y = self._check_X_y(X, y, reset=not keep, multi_output=True)
+        if rows is None:
+            X, y = self._check_X_y(X, y, reset=not keep, multi_output=True)
+        else:
+            X, y = self._check_rows(X, rows, y, reset=not keep)
         task_data = {"X": X, "y": y, "metadata": None if sample_weight is None else
                      {"sample_weight": sample_weight}}
         if context is not None:
             context.call_on_fit_task_begin(estimator=self, **task_data)
         dtype, X = X.dtype, _as_float32(X, "X")
-        if X.shape[0] < 1:
+        n_samples = len(y)
+        if n_samples < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         self._check_continued_targets(y, keep=keep, incremental=incremental, classes=classes)
         task, Y, codes, n_outputs = self._prepare_targets(y, first=not keep, classes=classes)
-        W = self._check_sample_weight(sample_weight, X.shape[0]) * self._class_weights(codes)
+        W = self._check_sample_weight(sample_weight, n_samples) * self._class_weights(codes)
         network = self._network(X.shape[1], n_outputs, task)
         if keep and (network != self._network_spec or task != self._training_spec.task):
             raise ValueError(
@@ -445,16 +466,17 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if not keep and self.kernel_initializer == "scikit-learn":
             initial = sklearn_initial_weights(network, stream)
         # Validation targets are encoded as this fit's (the transaction undoes this on failure).
-        self._network_spec, self._training_spec = network, self._training(task, X.shape[0], jit)
-        unsplit = (X, Y, W)
+        self._network_spec, self._training_spec = network, self._training(task, n_samples, jit)
+        unsplit, unsplit_rows = (X, Y, W), rows
         # Only a single-column target is stratified, as in scikit-learn's MLP (its indicator).
         stratify = None if keep or task != "binary" else Y.astype(bool)
-        (X, Y, W), validation = self._split_validation(X, Y, W, stratify, validation_data, stream)
+        (rows, Y, W), validation = self._split_validation(X, rows, Y, W, stratify, validation_data,
+                                                          stream)
         shuffles = stream.get_state()
         # The seed of the dropout masks and the Keras initializers.
         seed = self._seed if keep else int(stream.randint(2**31 - 1))
-        training = self._training(task, X.shape[0], jit)
-        if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > X.shape[0]:
+        training = self._training(task, len(Y), jit)
+        if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > len(Y):
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
                           "to be clipped")
         start = self._start(incremental) if keep else None
@@ -463,12 +485,12 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             network, training, X, Y, W, seed, validation=validation, score=score,
             metric_name=metric_name, start=start, incremental=incremental, callbacks=self.callbacks,
             epoch_hook=self._epoch_reporter(context, task_data, dtype), initial=initial,
-            shuffles=shuffles)
+            shuffles=shuffles, rows=rows)
         key = unbounded_key = None
         if keyed:
             # The data before the seed splits it (a given validation set is the seed's too).
             data = engine.data_digest(list(unsplit) + list(validation if validation_data is not None
-                                                             else ()))
+                                                             else ()), unsplit_rows)
             key, unbounded_key = engine.fit_keys(request, data, seeded=self.random_state is not None)
         return _FitPlan(request, key, unbounded_key, dtype, task_data)
 

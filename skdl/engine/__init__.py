@@ -30,7 +30,9 @@ from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stac
 from .request import FitRequest, FitResult, Start, TrainingSpec, data_digest, fit_keys
 from .continuation import continuation, continued
 from .lbfgs import train_lbfgs
-from .network_stack import NetworkStack
+from .memory import networks_per_stack
+from .network_stack import NetworkStack, PlacedInputs
+from .stack import slot_names
 from .trainer import StackTrainer
 
 __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
@@ -71,11 +73,17 @@ def train(requests, concurrency=None, progress=None):
         (together if overlaps([requests[k] for k in group]) else apart).append(group)
     workers = concurrent_stacks() if concurrency is None else concurrency
     jobs = _side_by_side_jobs(together, requests, workers)
-    trained = [(group, _train_stack([requests[k] for k in group], progress=progress))
-               for group in apart]
+    inputs = PlacedInputs()
+    trained = []
+    for group in apart:  # one after another, in pieces that fit the memory limit
+        members = [requests[k] for k in group]
+        structure = structure_of(members)
+        cut = pieces([group], requests, 1, [_networks_per_stack(members, structure, 1)])[0]
+        trained += [(piece, _train_stack([requests[k] for k in piece], None, structure, members,
+                                         progress, inputs)) for piece in cut]
     trained += zip((piece for _, _, piece in jobs), _train_side_by_side(
         [(structure, [requests[k] for k in piece], [requests[k] for k in group])
-         for structure, group, piece in jobs], workers, progress))
+         for structure, group, piece in jobs], workers, progress, inputs))
     for piece, piece_results in trained:
         for k, result in zip(piece, piece_results):
             if results[k] is None:  # a piece filled up with repeats trains them twice
@@ -89,8 +97,10 @@ def _side_by_side_jobs(groups, requests, workers):
     of their first (they reuse the program their first piece compiled, the earliest
     started being the likeliest done)."""
     first, rest = [], []
-    for group, cut in zip(groups, pieces(groups, requests, workers)):
-        structure = structure_of([requests[k] for k in group])
+    structures = [structure_of([requests[k] for k in group]) for group in groups]
+    caps = [_networks_per_stack([requests[k] for k in group], structure, workers)
+            for group, structure in zip(groups, structures)]
+    for group, structure, cut in zip(groups, structures, pieces(groups, requests, workers, caps)):
         first.append((structure, group, cut[0]))
         rest += [(structure, group, piece) for piece in cut[1:]]
 
@@ -101,15 +111,15 @@ def _side_by_side_jobs(groups, requests, workers):
     return first + sorted(rest, key=lambda job: started[id(job[1])])
 
 
-def _train_side_by_side(jobs, workers, progress=None):
+def _train_side_by_side(jobs, workers, progress=None, inputs=None):
     """Train each ``(structure, requests, everyone)`` as one stack (see :func:`_train_stack`),
     in up to ``workers`` threads; their results, in order."""
     if min(workers, len(jobs)) <= 1:
-        return [_train_stack(members, None, structure, everyone, progress)
+        return [_train_stack(members, None, structure, everyone, progress, inputs)
                 for structure, members, everyone in jobs]
     cancelled = threading.Event()
     with ThreadPoolExecutor(workers, thread_name_prefix="skdl-stack") as pool:
-        futures = [pool.submit(_train_stack, members, cancelled, structure, everyone, progress)
+        futures = [pool.submit(_train_stack, members, cancelled, structure, everyone, progress, inputs)
                    for structure, members, everyone in jobs]
         try:
             return [future.result() for future in futures]
@@ -118,9 +128,18 @@ def _train_side_by_side(jobs, workers, progress=None):
             raise
 
 
-def _train_stack(members, cancelled=None, structure=None, everyone=None, progress=None):
+def _networks_per_stack(members, structure, concurrent):
+    """:func:`~skdl.engine.memory.networks_per_stack` for a stack of ``members`` (L-BFGS
+    trains its one network alone)."""
+    if members[0].training.solver == "lbfgs":
+        return None
+    return networks_per_stack(members, structure, len(slot_names(structure)), concurrent)
+
+
+def _train_stack(members, cancelled=None, structure=None, everyone=None, progress=None, inputs=None):
     """Train ``members`` as one stack of ``structure`` (None: their own), a piece of the
-    stack of ``everyone`` when given."""
+    stack of ``everyone`` when given, its inputs placed through ``inputs`` (a
+    :class:`~skdl.engine.network_stack.PlacedInputs`) when given."""
     structure = structure_of(members) if structure is None else structure
     program = _CACHE.get(structure, members[0].training.device)
     if members[0].training.solver == "lbfgs":
@@ -128,7 +147,7 @@ def _train_stack(members, cancelled=None, structure=None, everyone=None, progres
         if progress is not None:
             progress(members[0].training.max_iter)  # its budget: L-BFGS' iterations are not epochs
         return [result]
-    return StackTrainer(NetworkStack(program, members, everyone), cancelled, progress).run()
+    return StackTrainer(NetworkStack(program, members, everyone, inputs), cancelled, progress).run()
 
 
 def epochs(requests):

@@ -18,7 +18,7 @@ def train_lbfgs(program, request):
     """Full-batch L-BFGS-B through :func:`scipy.optimize.minimize` with the network's gradient."""
     backend, structure, t = program.backend, program.structure, request.training
     trainable, slots, frozen, counters = initial_state(structure, [request])
-    data = program.place({"X": request.X[None], "Y": request.Y[None], "W": request.W[None]})
+    data = program.place({"X": request.training_inputs(), "Y": request.Y[None], "W": request.W[None]})
     columns = model_columns(structure, [request])
     floats, ints = columns["floats"], columns["ints"]
     loss_curve = []
@@ -55,7 +55,7 @@ def train_lbfgs(program, request):
     weights = weights_at(outcome.x)
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
-                       t=request.X.shape[0], history={"loss": list(loss_curve)},
+                       t=request.n_samples, history={"loss": list(loss_curve)},
                        jit_compile=structure.jit_compile)
     if not np.isfinite(outcome.fun):
         result.error = divergence(outcome.nit)

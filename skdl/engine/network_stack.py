@@ -8,8 +8,10 @@ sets (:class:`StackData`). :class:`NetworkStack` is what
 for the whole stack, under scikit-learn's rules (:class:`~skdl.engine.runs.ModelRun`).
 """
 
+import hashlib
 import itertools
 import math
+import threading
 
 import numpy as np
 
@@ -91,48 +93,105 @@ def unpad(real, padded, weights):
 
 
 # --- the stack's data ------------------------------------------------------------------------
-def _distinct_sets(requests, part):
-    """The stack's distinct data sets (compared by content) and which one each model reads."""
+def _target_sets(requests, part):
+    """The stack's distinct target sets ``(Y, W)`` (compared by a digest of their bytes,
+    read in place) and which one each request reads."""
     sets, keys, source = [], {}, []
     for request in requests:
-        arrays = part(request)
-        key = tuple(id(a) for a in arrays) if len(requests) == 1 else tuple(
-            (a.shape, a.dtype.str, a.tobytes()) for a in arrays)
+        _, _, Y, W = part(request)
+        key = (Y.shape, Y.dtype.str, hashlib.sha256(np.ascontiguousarray(Y).data).digest(),
+               W.shape, hashlib.sha256(np.ascontiguousarray(W).data).digest())
         if key not in keys:
             keys[key] = len(sets)
-            sets.append(arrays)
+            sets.append((Y, W))
         source.append(keys[key])
     return sets, np.asarray(source, np.int32)
 
 
-def _padded_sets(sets, n_rows):
-    """Stack the (X, Y, W) sets along a new first axis, each zero-padded to ``n_rows``."""
+def _padded_targets(sets, n_rows):
+    """The (Y, W) sets stacked along a new first axis, each zero-padded to ``n_rows``."""
     def stacked(arrays):
         out = np.zeros((len(arrays), n_rows) + arrays[0].shape[1:], arrays[0].dtype)
         for k, array in enumerate(arrays):
             out[k, :len(array)] = array
         return out
-    return {name: stacked([s[k] for s in sets]) for k, name in enumerate(("X", "Y", "W"))}
+    return {"Y": stacked([Y for Y, _ in sets]), "W": stacked([W for _, W in sets])}
+
+
+def _distinct_inputs(requests, part):
+    """The stack's distinct input arrays (by identity: the folds of a search share the
+    unsplit ``X``) and each request's rows in their concatenation."""
+    arrays, offsets, rows, total = [], {}, [], 0
+    for request in requests:
+        X, own, _, _ = part(request)
+        if id(X) not in offsets:
+            offsets[id(X)] = total
+            arrays.append(X)
+            total += len(X)
+        own = np.arange(len(X)) if own is None else own
+        rows.append((offsets[id(X)] + own).astype(np.int32))
+    return arrays, rows
+
+
+def _padded_inputs(arrays, n_rows):
+    """``arrays`` one after the other in one float32 array of ``n_rows`` rows (zeros after
+    them): no copy when that is one of them as it is."""
+    if len(arrays) == 1 and len(arrays[0]) == n_rows and arrays[0].dtype == np.float32 \
+            and arrays[0].flags.c_contiguous:
+        return arrays[0]
+    out = np.empty((n_rows,) + arrays[0].shape[1:], np.float32)
+    start = 0
+    for array in arrays:
+        out[start:start + len(array)] = array
+        start += len(array)
+    out[start:] = 0
+    return out
+
+
+class PlacedInputs:
+    """The input arrays placed for the stacks of one :func:`skdl.engine.train` call: stacks
+    that read the same arrays (a search's folds and candidates) share one placed copy."""
+
+    def __init__(self):
+        self._placed, self._lock = {}, threading.Lock()
+
+    def get(self, program, arrays, n_rows):
+        key = (tuple(id(a) for a in arrays), n_rows, program.device, program.backend.name)
+        with self._lock:
+            if key not in self._placed:  # the arrays are kept too: their ids stay theirs
+                self._placed[key] = (arrays, program.place(_padded_inputs(arrays, n_rows)))
+            return self._placed[key][1]
 
 
 class StackData:
-    """A stack's training (or validation) sets placed on the device once, and each
-    model's rows in them.
+    """A stack's training (or validation) data placed on the device once, and each
+    model's rows in it.
 
-    ``everyone``: the requests of the whole stack that ``requests`` are a piece of
-    (default: ``requests``). All their sets are placed, so that every piece has the
-    same shapes, and so the same compiled code.
+    ``part(request)`` gives a request's ``(X, rows, Y, W)`` (``rows`` None: all of ``X``).
+    Each distinct input array is placed once (through ``inputs``, a :class:`PlacedInputs`
+    shared with other stacks, when given), and each model reads its rows of it by index;
+    each distinct target set once too. ``everyone``: the requests of the whole stack that
+    ``requests`` are a piece of (default: ``requests``). All their data is placed, so
+    that every piece has the same shapes, and so the same compiled code.
     """
 
-    def __init__(self, program, requests, part, batch_size, everyone=None):
+    def __init__(self, program, requests, part, batch_size, everyone=None, inputs=None):
         everyone = requests if everyone is None else everyone
-        sets, source = _distinct_sets(everyone, part)
         position = {id(request): k for k, request in enumerate(everyone)}
-        self.source = source[[position[id(request)] for request in requests]]
-        self.n_rows = np.asarray([len(part(r)[0]) for r in requests], np.int32)
-        padded_rows = bucket(max(max(len(s[0]) for s in sets), 1))
+        mine = [position[id(request)] for request in requests]
+        arrays, x_rows = _distinct_inputs(everyone, part)
+        sets, source = _target_sets(everyone, part)
+        self.source, self.x_rows = source[mine], [x_rows[k] for k in mine]
+        self.n_rows = np.asarray([len(rows) for rows in self.x_rows], np.int32)
+        padded_rows = bucket(max(max(len(Y) for Y, _ in sets), 1))
         self.width = -(-padded_rows // batch_size) * batch_size
-        self.placed = program.place(_padded_sets(sets, padded_rows))
+        input_rows = bucket(max(sum(len(a) for a in arrays), 1))
+        placed_inputs = (inputs or PlacedInputs()).get(program, arrays, input_rows)
+        self.placed = dict(program.place(_padded_targets(sets, padded_rows)), X=placed_inputs)
+
+    def x_order(self, order):
+        """The rows of the placed inputs at each model's positions ``order`` (M, width)."""
+        return np.stack([rows[positions] for rows, positions in zip(self.x_rows, order)])
 
 
 # --- the stack's arrays ----------------------------------------------------------------------
@@ -229,28 +288,32 @@ class NetworkStack:
 
     first_epoch = 0  # the epoch callbacks see first
 
-    def __init__(self, program, requests, everyone=None):
+    def __init__(self, program, requests, everyone=None, inputs=None):
         self.program, self.requests = program, requests
         self.structure = structure = program.structure
         self.runs = [ModelRun(r) for r in requests]
-        self.train_data = StackData(program, requests, lambda r: (r.X, r.Y, r.W), structure.batch_size,
-                                    everyone)
+        self.train_data = StackData(program, requests, lambda r: (r.X, r.rows, r.Y, r.W),
+                                    structure.batch_size, everyone, inputs)
         self.columns = model_columns(structure, requests)
         self.validation = None
         if requests[0].validation is not None:
-            self.validation = StackData(program, requests, lambda r: r.validation, 1, everyone)
+            self.validation = validation = StackData(
+                program, requests, lambda r: (r.validation[0], None) + tuple(r.validation[1:]), 1,
+                everyone, inputs)
             ints = self.columns["ints"].copy()
-            ints[:, column("source", stack.INT_COLUMNS)] = self.validation.source
-            ints[:, column("n_rows", stack.INT_COLUMNS)] = self.validation.n_rows
-            order = np.tile(np.arange(self.validation.width, dtype=np.int32), (len(requests), 1))
-            self.validation_plan = program.place((self.columns["floats"], ints, order))
+            ints[:, column("source", stack.INT_COLUMNS)] = validation.source
+            ints[:, column("n_rows", stack.INT_COLUMNS)] = validation.n_rows
+            order = np.tile(np.arange(validation.width, dtype=np.int32), (len(requests), 1))
+            order = np.where(order < validation.n_rows[:, None], order, 0)
+            self.validation_plan = program.place((self.columns["floats"], ints, order,
+                                                  validation.x_order(order)))
         self.callbacks = None
         if requests[0].callbacks:
             request = requests[0]
             self.callbacks = KerasCallbacks(
                 request.callbacks, request.network, request.training.solver,
                 request.training.learning_rate_init, request.training.max_iter,
-                steps=-(-request.X.shape[0] // structure.batch_size))
+                steps=-(-request.n_samples // structure.batch_size))
 
     def _epoch_plan(self):
         """The per-model arrays of this epoch: learning rates, who runs, each one's epoch."""
@@ -264,7 +327,7 @@ class NetworkStack:
         # A stopped model draws no more shuffles: its stream stands where its last epoch left it.
         order = np.stack([run.order(n, data.width) if run.running else np.zeros(data.width, np.int32)
                           for run, n in zip(runs, data.n_rows)])
-        return floats, ints, order
+        return floats, ints, order, data.x_order(order)
 
     def initial_state(self):
         return self.program.place(initial_state(self.structure, self.requests))
@@ -358,7 +421,7 @@ def final_check(request, weights, n_iter):
     if not all(np.all(np.isfinite(w)) for w in weights):
         return divergence(n_iter, "the weights became non-finite")
     with np.errstate(all="ignore"):
-        outputs = forward(request.network, weights, request.X[:FINAL_CHECK_ROWS])
+        outputs = forward(request.network, weights, request.training_inputs(FINAL_CHECK_ROWS))
     if not np.all(np.isfinite(outputs)):
         return divergence(n_iter, "the network's outputs became non-finite")
     return None

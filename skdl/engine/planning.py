@@ -92,7 +92,7 @@ def _flops(request, widths):
     units = (n.n_features,) + tuple(widths)
     macs = sum(a * b for a, b in zip(units[:-1], units[1:]))
     macs += (units[-1] + (n.n_features if n.wide_and_deep and widths else 0)) * n.n_outputs
-    return 6.0 * macs * request.X.shape[0] * request.training.max_iter
+    return 6.0 * macs * request.n_samples * request.training.max_iter
 
 
 def cost(requests):
@@ -177,9 +177,11 @@ def concurrent_stacks():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def pieces(groups, requests, workers):
+def pieces(groups, requests, workers, caps=None):
     """Each group (a list of indices into ``requests``) cut into up to ``workers`` pieces
-    of equal size: a list of lists of pieces.
+    of equal size, or more where ``caps`` (one per group: the most networks a piece may
+    hold, None for no bound; see :mod:`~skdl.engine.memory`) asks: a list of lists of
+    pieces.
 
     A group is cut when its training (its estimated cost less the compilation) is more
     than a quarter of a thread's fair share of the whole: pieces that small let
@@ -203,8 +205,10 @@ def pieces(groups, requests, workers):
     training = [cost([requests[i] for i in group]) - COMPILE_SECONDS for group in groups]
     share = sum(training) / (4 * workers)
     out = []
-    for group, seconds in zip(groups, training):
+    for group, seconds, cap in zip(groups, training, caps or [None] * len(groups)):
         count = min(workers, len(group), math.ceil(seconds / share)) if workers > 1 and share > 0 else 1
+        if cap is not None:
+            count = max(count, math.ceil(len(group) / cap))
         size = -(-len(group) // max(count, 1))
         cut = [group[start:start + size] for start in range(0, len(group), size)]
         cut[-1] = cut[-1] + [cut[-1][-1]] * (size - len(cut[-1]))
@@ -226,7 +230,7 @@ def overlaps(requests):
 
 def _steps(request):
     """How many minibatches ``request`` trains at most."""
-    return request.training.max_iter * -(-request.X.shape[0] // request.training.batch_size)
+    return request.training.max_iter * -(-request.n_samples // request.training.batch_size)
 
 
 def _wants_xla(requests, structure):

@@ -32,12 +32,12 @@ def backend():
 
 def _dynamic_rows(path, value):
     """The dimensions that vary between calls of a program's functions on one stack: the
-    rows of the data sets (the ``X``, ``Y``, ``W`` entries of the second argument, and how
-    many distinct sets there are) and the length of the ``order`` (the last argument of
-    an epoch or an evaluation). The stack's size stays fixed: each size is traced once."""
+    rows of the data (the ``X``, ``Y``, ``W`` entries of the second argument: ``X``'s rows,
+    the target sets' count and rows) and the length of the orders (the last two arguments
+    of an epoch or an evaluation). The stack's size stays fixed: each size is traced once."""
     if path[0] == 1 and len(path) > 1:
-        return (0, 1)
-    return (1,) if path[0] == 4 else ()
+        return (0,) if path[1] == "X" else (0, 1)
+    return (1,) if path[0] in (4, 5) else ()
 
 
 def _select_improved(improved, new, old):

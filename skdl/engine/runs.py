@@ -92,7 +92,7 @@ class ModelRun:
         # it (its NaN validation score never improves, and resets the patience count, as
         # there) and training goes on; the best epoch's weights are kept.
         self.epochs, self.n_iter = self.epochs + 1, self.n_iter + 1
-        self.t += request.X.shape[0]
+        self.t += request.n_samples
         self.loss = loss
         self.loss_curve.append(loss)
         logs = {"loss": loss}

@@ -348,20 +348,22 @@ def epoch(structure, value_and_grad, state, data, plan):
 
     ``state`` holds ``trainable`` (M, P) (see :func:`flatten`), ``frozen``
     (the moving statistics), ``slots`` (the solver's slot name -> an (M, P)
-    array), ``step`` (M,) and ``u_product`` (M,); ``data`` the stack's
-    distinct training sets ``X`` (S, N, F), ``Y`` (S, N[, K]), ``W`` (S, N),
-    zero-padded to N rows; ``plan`` which set each model reads (``source``),
-    how many of its rows (``n_rows``), in which order (``order`` (M, n_steps *
-    batch_size)), the step count, which models run, and their
-    hyper-parameters and seeds.
+    array), ``step`` (M,) and ``u_product`` (M,); ``data`` the stack's inputs
+    ``X`` (R, F) (each distinct array once, one after the other: every model
+    reads its own rows of them) and its distinct target sets ``Y`` (S, N[, K])
+    and ``W`` (S, N), zero-padded to N rows; ``plan`` which target set each
+    model reads (``source``), how many of its rows (``n_rows``), in which
+    order (``order`` (M, n_steps * batch_size): positions in its target set;
+    ``x_order``: the rows of ``X`` at those positions), the step count, which
+    models run, and their hyper-parameters and seeds.
 
     Returns the new state and each model's epoch loss: the mean of its
     minibatch objectives weighted by each batch's divisor.
     """
     batch_size = structure.batch_size
     n_rows, running, hyper = plan["n_rows"], plan["running"], plan["hyper"]
-    X, Y, W = (_flat_rows(data[name]) for name in ("X", "Y", "W"))
-    base = ops.expand_dims(plan["source"] * ops.shape(data["X"])[1], 1)
+    X, Y, W = data["X"], _flat_rows(data["Y"]), _flat_rows(data["W"])
+    base = ops.expand_dims(plan["source"] * ops.shape(data["Y"])[1], 1)
     positions = ops.expand_dims(ops.arange(batch_size, dtype="int32"), 0)
     limits = ops.expand_dims(n_rows, 1)
     n_models = ops.shape(plan["order"])[0]
@@ -371,9 +373,10 @@ def epoch(structure, value_and_grad, state, data, plan):
     def body(i, trainable, frozen, slots, step, u_product, loss_sum, weight_sum):
         start = i * batch_size
         rows = base + ops.slice(plan["order"], (0, start), (n_models, batch_size))
+        x_rows = ops.slice(plan["x_order"], (0, start), (n_models, batch_size))
         real = ops.cast(positions + start < limits, "float32")
         active = ops.logical_and(running, start < n_rows)
-        x, y, w = ops.take(X, rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
+        x, y, w = ops.take(X, x_rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
         dropout = (hyper["dropout"], plan["seeds"], plan["epochs"], i)
         (_, (per_model, divisor, moving)), gradients = value_and_grad(
             lambda t: objectives(structure, _weights(structure, t), frozen, x, y, w, real, hyper,
@@ -459,9 +462,10 @@ def pack_state(structure, state):
     return trainable, slots, frozen, ops.stack([state["step"], state["u_product"]], axis=1)
 
 
-def unpack_plan(structure, floats, ints, order):
+def unpack_plan(structure, floats, ints, order, x_order=None):
     """``plan`` for :func:`epoch` from one float and one int matrix (one row per model;
-    :data:`FLOAT_COLUMNS`, the unit masks and the gates; :data:`INT_COLUMNS`) and the order."""
+    :data:`FLOAT_COLUMNS`, the unit masks and the gates; :data:`INT_COLUMNS`) and the
+    orders (positions in the target sets, rows of ``X``)."""
     depth = len(structure.widths)
     named = len(FLOAT_COLUMNS)
     pieces = _split_columns(floats, [1] * named + list(structure.widths) + [1] * depth)
@@ -473,23 +477,23 @@ def unpack_plan(structure, floats, ints, order):
               "activation": integers["activation"], "solver": integers["solver"]}
     batches = (integers["n_rows"] + structure.batch_size - 1) // structure.batch_size
     return {"hyper": columns, "models": models, "running": running, "order": order,
-            "source": integers["source"], "n_rows": integers["n_rows"],
+            "x_order": x_order, "source": integers["source"], "n_rows": integers["n_rows"],
             "seeds": ops.cast(integers["seed"], "uint32"), "epochs": ops.cast(integers["epoch"], "uint32"),
             "n_steps": ops.max(ops.where(running, batches, 0))}
 
 
-def packed_epoch(structure, value_and_grad, state, data, floats, ints, order):
+def packed_epoch(structure, value_and_grad, state, data, floats, ints, order, x_order):
     """:func:`epoch` on packed arguments (what a compiled program takes: few arrays)."""
     new_state, losses = epoch(structure, value_and_grad, unpack_state(structure, state), data,
-                              unpack_plan(structure, floats, ints, order))
+                              unpack_plan(structure, floats, ints, order, x_order))
     return pack_state(structure, new_state), losses
 
 
-def packed_evaluate(structure, state, data, floats, ints, order):
+def packed_evaluate(structure, state, data, floats, ints, order, x_order):
     """:func:`evaluate` on packed arguments."""
     unpacked = unpack_state(structure, state)
     return evaluate(structure, unpacked["trainable"], unpacked["frozen"], data,
-                    unpack_plan(structure, floats, ints, order))
+                    unpack_plan(structure, floats, ints, order, x_order))
 
 
 def packed_full_batch(structure, value_and_grad, state, data, floats, ints):
@@ -507,13 +511,14 @@ def packed_full_batch(structure, value_and_grad, state, data, floats, ints):
 def evaluate(structure, trainable, frozen, data, plan):
     """Every model's outputs on its own held-out rows (M, N, K) and its weighted
     mean loss there (M,), without penalty; ``plan`` as for :func:`epoch`
-    (``order`` lists each model's rows, ``n_rows`` how many are real)."""
-    rows = ops.expand_dims(plan["source"] * ops.shape(data["X"])[1], 1) + plan["order"]
-    X, Y, W = (_flat_rows(data[name]) for name in ("X", "Y", "W"))
+    (``order`` and ``x_order`` list each model's rows, ``n_rows`` how many are real)."""
+    rows = ops.expand_dims(plan["source"] * ops.shape(data["Y"])[1], 1) + plan["order"]
+    Y, W = _flat_rows(data["Y"]), _flat_rows(data["W"])
     width = ops.shape(plan["order"])[1]
     real = ops.cast(ops.expand_dims(ops.arange(width, dtype="int32"), 0)
                     < ops.expand_dims(plan["n_rows"], 1), "float32")
-    x, y, w = ops.take(X, rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
+    x = ops.take(data["X"], plan["x_order"], axis=0)
+    y, w = ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
     params = merge(structure, unflatten(structure, trainable), frozen)
     logits, _ = forward(structure, params, x, models=plan["models"])
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
@@ -522,12 +527,14 @@ def evaluate(structure, trainable, frozen, data, plan):
 
 
 def full_batch(structure, value_and_grad, trainable, frozen, data, hyper, models, seeds, counters):
-    """L-BFGS' objective on all rows of a stack of one, its flat gradient and the new
-    moving statistics (training mode, as each minibatch step is)."""
+    """L-BFGS' objective on all rows of a stack of one (``X`` (N, F), ``Y`` (1, N[, K]),
+    ``W`` (1, N)), its flat gradient and the new moving statistics (training mode, as
+    each minibatch step is)."""
     real = ops.ones(ops.shape(data["W"]), "float32")
     dropout = (hyper["dropout"], seeds, counters, 0)
+    x = ops.expand_dims(data["X"], 0)
     (_, (per_model, _, moving)), gradient = value_and_grad(
-        lambda t: objectives(structure, unflatten(structure, t), frozen, data["X"], data["Y"],
+        lambda t: objectives(structure, unflatten(structure, t), frozen, x, data["Y"],
                              data["W"], real, hyper, models, dropout))(trainable)
     return per_model, gradient, moving or frozen
 

@@ -19,12 +19,13 @@ from collections import defaultdict, deque
 from contextlib import contextmanager
 from dataclasses import replace
 
+import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from .. import engine
 from .._base import BaseMLP
-from ._sklearn import check_method_params, safe_split
+from ._sklearn import check_method_params, safe_indexing, safe_split
 
 
 class FixedSplits:
@@ -227,7 +228,7 @@ def _with_planner(candidate):
     return candidate, planner
 
 
-def plan(estimator, X, y, candidate_params, splits, fit_params):
+def plan(estimator, X, y, candidate_params, splits, fit_params, inputs=None):
     """The plans (see :meth:`~skdl._base.BaseMLP._training_request`) of every (candidate,
     split) fit that ends in an skdl network, in order; a fit that fails to plan is left
     out (scikit-learn's own pass reports it as it does).
@@ -238,13 +239,22 @@ def plan(estimator, X, y, candidate_params, splits, fit_params):
     the same output.
     """
     plans, preprocessed = [], {}
+    inputs = unsplit_inputs(X) if inputs is None else inputs
     for parameters in candidate_params:
         for split, (train, _) in enumerate(splits):
             candidate = clone(estimator).set_params(**clone(parameters, safe=False))
             if not is_stackable(candidate):
                 continue
-            X_train, y_train = safe_split(candidate, X, y, train)
             split_params = check_method_params(X, params=fit_params, indices=train)
+            if inputs is not None and isinstance(candidate, BaseMLP):
+                y_train = None if y is None else safe_indexing(y, train)
+                try:  # the fold's rows read from X itself: no copy per fit
+                    plans.append(candidate._training_request(inputs, y_train, rows=np.asarray(train),
+                                                             **split_params))
+                except Exception:  # noqa: BLE001 - as below
+                    pass
+                continue
+            X_train, y_train = safe_split(candidate, X, y, train)
             shared = _preprocessing(candidate, parameters, split_params)
             try:
                 if shared is not None:
@@ -262,6 +272,17 @@ def plan(estimator, X, y, candidate_params, splits, fit_params):
             except Exception:  # noqa: BLE001 - scikit-learn's own pass reports it as it does
                 pass
     return plans
+
+
+def unsplit_inputs(X):
+    """``X`` as the float32 array a network's fits read their rows from (itself when it
+    is one already, else a copy made once for all the fits), or None where the fits
+    take their own copies of their rows (not a plain numeric array, or non-finite values,
+    which the fits report themselves)."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind not in "fiu":
+        return None
+    inputs = np.ascontiguousarray(X, dtype=np.float32)
+    return inputs if np.isfinite(inputs.sum()) or np.isfinite(inputs).all() else None
 
 
 def _preprocessing(candidate, parameters, fit_params):

@@ -1,0 +1,103 @@
+"""skdl's global settings: :func:`set_config`, :func:`get_config`, :func:`config_context`.
+
+Like scikit-learn's, a setting holds for the process (threads included) until it is
+set again; :func:`config_context` sets it for a block.
+"""
+
+import re
+import threading
+from contextlib import contextmanager
+
+_DEFAULTS = {"memory_limit": "auto"}
+_config = dict(_DEFAULTS)
+_lock = threading.Lock()
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_bytes(value, name="memory_limit"):
+    """A memory size as bytes: a number of bytes, or a string such as ``"512MiB"`` or
+    ``"2 GB"``; ``"auto"`` stays ``"auto"``.
+
+    Examples
+    --------
+    >>> parse_bytes("1.5 GiB"), parse_bytes(1000), parse_bytes("auto")
+    (1610612736, 1000, 'auto')
+    """
+    if isinstance(value, str):
+        if value == "auto":
+            return value
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", value)
+        if match is None or match.group(2).lower() not in _UNITS:
+            raise ValueError(f"{name} must be 'auto', a number of bytes or a size such as "
+                             f"'512MiB' or '2GB'. Received: {value!r}.")
+        value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be 'auto' or a positive number of bytes. Received: {value!r}.")
+    return int(value)
+
+
+def get_config():
+    """skdl's current settings, as a dict (see :func:`set_config`).
+
+    Examples
+    --------
+    >>> import skdl
+    >>> skdl.get_config()["memory_limit"]
+    'auto'
+    """
+    with _lock:
+        return dict(_config)
+
+
+def set_config(memory_limit=None):
+    """Set skdl's global settings; a setting left at None keeps its value.
+
+    Parameters
+    ----------
+    memory_limit : "auto", int or str, default=None
+        The memory a stack of networks may use while it trains: its data, weights,
+        optimizer slots and a batch's activations. A search whose networks need more
+        trains as several stacks, one after another; if one network alone needs more, it
+        raises :class:`MemoryError` saying how much it needs. ``"auto"`` (the starting
+        value): most of the memory available when the stack starts (the RAM the system
+        reports free on the CPU, the device's free memory on a GPU). A number of bytes,
+        or a size such as ``"2GiB"``, ``"500MB"``.
+
+    Examples
+    --------
+    >>> import skdl
+    >>> skdl.set_config(memory_limit="4GiB")
+    >>> skdl.get_config()["memory_limit"]
+    4294967296
+    >>> skdl.set_config(memory_limit="auto")
+    """
+    updates = {}
+    if memory_limit is not None:
+        updates["memory_limit"] = parse_bytes(memory_limit)
+    with _lock:
+        _config.update(updates)
+
+
+@contextmanager
+def config_context(**settings):
+    """Set skdl's settings (as :func:`set_config`) for the ``with`` block only.
+
+    Examples
+    --------
+    >>> import skdl
+    >>> with skdl.config_context(memory_limit="1GiB"):
+    ...     skdl.get_config()["memory_limit"]
+    1073741824
+    >>> skdl.get_config()["memory_limit"]
+    'auto'
+    """
+    before = get_config()
+    set_config(**settings)
+    try:
+        yield
+    finally:
+        with _lock:
+            _config.clear()
+            _config.update(before)
