@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 
 from skdl.cli import main
 
@@ -16,8 +15,8 @@ FAST = ["--n-iter", "2", "--cv", "2", "--max-iter", "3", "--quiet"]
 
 
 @pytest.fixture
-def iris_csv(tmp_path):
-    X, y = load_iris(return_X_y=True)
+def iris_csv(tmp_path, iris):
+    X, y = iris
     frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
     frame["colour"] = np.array(["red", "green", "blue"])[np.arange(150) % 3]
     frame["species"] = np.array(["setosa", "versicolor", "virginica"])[y]

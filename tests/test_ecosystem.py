@@ -4,7 +4,7 @@ for searches that sample scalars (Optuna, scikit-optimize, randint)."""
 import numpy as np
 import pytest
 from scipy.stats import randint
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import RandomizedSearchCV
 from sklearn.preprocessing import StandardScaler
@@ -65,8 +65,8 @@ def test_depth_and_width_as_scalars_build_the_network():
     assert MLPClassifier().get_params()["hidden_layer_sizes"] == (100,)  # scikit-learn's meaning
 
 
-def test_a_search_samples_depth_and_width_as_integers():
-    iris_X, iris_y = load_iris(return_X_y=True)
+def test_a_search_samples_depth_and_width_as_integers(iris):
+    iris_X, iris_y = iris
     space = {"n_hidden_layers": randint(1, 4), "n_hidden_units": randint(4, 33)}
     search = RandomizedSearchCV(MLPClassifier(max_iter=5, random_state=0), space, n_iter=4, cv=3,
                                 random_state=0).fit(StandardScaler().fit_transform(iris_X), iris_y)

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from scipy.stats import loguniform
 from sklearn import model_selection as sk
-from sklearn.datasets import load_iris
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -17,8 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from skdl import MLPClassifier, MLPRegressor, model_selection as skdl_ms
 from skdl.exceptions import DivergenceError
 
-X, Y = load_iris(return_X_y=True)
-GROUPS = np.arange(len(X)) % 4
+GROUPS = np.arange(150) % 4  # iris' rows
 FAST = dict(hidden_layer_sizes=(8,), max_iter=8, learning_rate_init=0.03, batch_size=16,
             random_state=0)
 
@@ -45,7 +43,8 @@ def assert_same_cv_results(ours, theirs, atol=0.01):
             np.testing.assert_allclose(a, b, atol=atol, err_msg=key)
 
 
-def test_grid_search_gives_scikit_learns_results_with_its_fits_in_one_stack():
+def test_grid_search_gives_scikit_learns_results_with_its_fits_in_one_stack(iris):
+    X, Y = iris
     grid = {"mlpclassifier__hidden_layer_sizes": [(4,), (8,)],
             "mlpclassifier__learning_rate_init": [0.01, 0.03]}
     options = dict(cv=3, scoring={"acc": "accuracy", "f1": "f1_macro"}, refit="acc",
@@ -62,7 +61,8 @@ def test_grid_search_gives_scikit_learns_results_with_its_fits_in_one_stack():
     assert set(ours.scorer_) == {"acc", "f1"} and ours.multimetric_
 
 
-def test_randomized_search_with_groups_and_a_routed_sample_weight():
+def test_randomized_search_with_groups_and_a_routed_sample_weight(iris):
+    X, Y = iris
     space = {"learning_rate_init": loguniform(1e-3, 1e-1), "alpha": loguniform(1e-5, 1e-1),
              "hidden_layer_sizes": [(4,), (6,), (8,)]}
     weights = np.where(Y == 0, 2.0, 1.0)
@@ -78,7 +78,9 @@ def test_randomized_search_with_groups_and_a_routed_sample_weight():
     assert ours.best_params_ == theirs.best_params_
 
 
-def test_a_search_with_a_refit_callable_and_parallel_jobs():
+def test_a_search_with_a_refit_callable_and_parallel_jobs(iris):
+    X, Y = iris
+
     def refit(results):
         return int(np.argmin(results["rank_test_score"]))
 
@@ -90,7 +92,8 @@ def test_a_search_with_a_refit_callable_and_parallel_jobs():
     assert not hasattr(ours, "best_score_")
 
 
-def test_a_diverging_candidate_gets_the_error_score_and_the_others_train():
+def test_a_diverging_candidate_gets_the_error_score_and_the_others_train(iris):
+    X, _ = iris
     y = X[:, 0]
     grid = {"learning_rate_init": [1e-3, 1e4]}
     regressor = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, max_iter=5,
@@ -107,8 +110,9 @@ def test_a_diverging_candidate_gets_the_error_score_and_the_others_train():
         skdl_ms.GridSearchCV(regressor, grid, cv=3, error_score="raise").fit(X, y)
 
 
-def test_fits_that_cannot_be_stacked_train_as_scikit_learn_trains_them():
+def test_fits_that_cannot_be_stacked_train_as_scikit_learn_trains_them(iris):
     """lbfgs, a verbose fit and another estimator in the grid: one fit at a time."""
+    X, Y = iris
     pipe = Pipeline([("scale", StandardScaler()), ("model", MLPClassifier(**FAST))])
     grid = [{"model": [MLPClassifier(**FAST)], "model__solver": ["adam", "lbfgs"]},
             {"model": [LogisticRegression(max_iter=200)]}]
@@ -120,7 +124,8 @@ def test_fits_that_cannot_be_stacked_train_as_scikit_learn_trains_them():
                                theirs.cv_results_["mean_test_score"][1:], rtol=1e-6)
 
 
-def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is():
+def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is(iris):
+    X, Y = iris
     search = skdl_ms.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3)
     search.fit(X, Y)
     assert search.stacking_ == {"fits": 0, "refits": 0, "continued": 0, "stacks": 0,
@@ -130,7 +135,8 @@ def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is():
                                   expected.cv_results_["mean_test_score"])
 
 
-def test_cross_validate_and_cross_val_score_give_scikit_learns_results():
+def test_cross_validate_and_cross_val_score_give_scikit_learns_results(iris):
+    X, Y = iris
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     weights = np.linspace(0.5, 1.5, len(X))
     options = dict(cv=cv, scoring=["accuracy", "neg_log_loss"], return_train_score=True,
@@ -150,7 +156,8 @@ def test_cross_validate_and_cross_val_score_give_scikit_learns_results():
                                sk.cross_val_score(pipeline(), X, Y, cv=cv, groups=GROUPS), atol=0.01)
 
 
-def test_cross_validate_with_every_network_in_one_stack_keeps_each_its_own_early_stopping():
+def test_cross_validate_with_every_network_in_one_stack_keeps_each_its_own_early_stopping(iris):
+    X, Y = iris
     est = pipeline(early_stopping=True, n_iter_no_change=2, max_iter=40)
     ours = skdl_ms.cross_validate(est, X, Y, cv=5, return_estimator=True)
     theirs = sk.cross_validate(est, X, Y, cv=5, return_estimator=True)
@@ -167,9 +174,11 @@ class CountingScaler(StandardScaler):
         return super().fit(X, y, sample_weight)
 
 
-def test_the_first_pass_fits_a_pipelines_earlier_steps_once_per_split_and_setting(monkeypatch):
+def test_the_first_pass_fits_a_pipelines_earlier_steps_once_per_split_and_setting(monkeypatch,
+                                                                                  iris):
     from skdl.model_selection import _stacking
 
+    X, Y = iris
     pipe = Pipeline([("scale", CountingScaler()), ("model", MLPClassifier(**FAST))])
     candidates = [{"scale__with_std": with_std, "model__alpha": alpha, "model__solver": "sgd"}
                   for with_std in (True, False) for alpha in (1e-4, 1e-3, 1e-2)]
@@ -190,11 +199,12 @@ def test_the_first_pass_fits_a_pipelines_earlier_steps_once_per_split_and_settin
     assert len(routed) == 12 and CountingScaler.fits == 12
 
 
-def test_the_scikit_learn_private_names_the_searches_rely_on_are_there():
+def test_the_scikit_learn_private_names_the_searches_rely_on_are_there(iris):
     from sklearn.model_selection._search import BaseSearchCV
 
     from skdl.model_selection import _sklearn
 
+    X, _ = iris
     assert callable(_sklearn.safe_split) and callable(_sklearn.check_method_params)
     assert _sklearn.num_samples(X) == len(X)
     assert callable(BaseSearchCV._get_routed_params_for_fit)
@@ -210,7 +220,8 @@ def count_trainings(monkeypatch):
     return trained
 
 
-def test_a_seedless_search_trains_each_fit_once_with_fresh_randomness(monkeypatch):
+def test_a_seedless_search_trains_each_fit_once_with_fresh_randomness(monkeypatch, iris):
+    X, Y = iris
     trained = count_trainings(monkeypatch)
     grid = {"mlpclassifier__alpha": [1e-4, 1e-4], "mlpclassifier__learning_rate_init": [0.01]}
     search = skdl_ms.GridSearchCV(pipeline(random_state=None), grid, cv=3).fit(X, Y)
@@ -224,7 +235,8 @@ def test_a_seedless_search_trains_each_fit_once_with_fresh_randomness(monkeypatc
         pipeline(random_state=None), grid, cv=3).fit(X, Y).best_estimator_[-1].loss_curve_
 
 
-def test_a_random_state_instance_gives_the_draws_scikit_learns_clones_give(monkeypatch):
+def test_a_random_state_instance_gives_the_draws_scikit_learns_clones_give(monkeypatch, iris):
+    X, Y = iris
     trained = count_trainings(monkeypatch)
     grid = {"mlpclassifier__learning_rate_init": [0.01, 0.03]}
     ours = skdl_ms.GridSearchCV(pipeline(random_state=np.random.RandomState(3)), grid,
@@ -235,7 +247,8 @@ def test_a_random_state_instance_gives_the_draws_scikit_learns_clones_give(monke
     assert_same_cv_results(ours.cv_results_, theirs.cv_results_, atol=1e-6)
 
 
-def test_planning_a_fit_trains_nothing_and_leaves_the_estimator_as_it_was(monkeypatch):
+def test_planning_a_fit_trains_nothing_and_leaves_the_estimator_as_it_was(monkeypatch, iris):
+    X, Y = iris
     trained = count_trainings(monkeypatch)
     fitted = MLPClassifier(**FAST).fit(X, Y)
     before = {name: value for name, value in vars(fitted).items()}
@@ -252,7 +265,8 @@ def test_planning_a_fit_trains_nothing_and_leaves_the_estimator_as_it_was(monkey
     assert seeded[0].key == seeded[1].key != one.key
 
 
-def test_a_verbose_search_draws_a_bar_of_the_epochs_as_they_train(capsys):
+def test_a_verbose_search_draws_a_bar_of_the_epochs_as_they_train(capsys, iris):
+    X, Y = iris
     grid = {"mlpclassifier__alpha": [1e-4, 1e-2]}
     skdl_ms.GridSearchCV(pipeline(max_iter=7), grid, cv=3, verbose=1).fit(X, Y)
     err = capsys.readouterr().err
@@ -261,7 +275,8 @@ def test_a_verbose_search_draws_a_bar_of_the_epochs_as_they_train(capsys):
     assert "training" not in capsys.readouterr().err
 
 
-def test_stacks_trained_in_loky_workers_give_the_scores_trained_in_this_process():
+def test_stacks_trained_in_loky_workers_give_the_scores_trained_in_this_process(iris):
+    X, Y = iris
     space = {"mlpclassifier__learning_rate_init": loguniform(1e-3, 1e-1),
              "mlpclassifier__batch_size": [16, 32]}  # two batch sizes: two stacks
     searches = [skdl_ms.RandomizedSearchCV(pipeline(), space, n_iter=4, cv=3, random_state=0,

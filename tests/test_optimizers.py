@@ -3,14 +3,9 @@
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
-from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF
 from skdl._network import build_network, sklearn_initial_weights
-
-X, Y = load_iris(return_X_y=True)
-X = StandardScaler().fit_transform(X).astype("float32")
 
 KERAS = {
     "sgd": lambda p: keras.optimizers.SGD(momentum=p.get("momentum", 0.9),
@@ -28,7 +23,8 @@ KERAS = {
     ("adam", dict(beta_1=0.8)), ("adamw", {}), ("adamw", dict(weight_decay=0.1)), ("nadam", {}),
     ("rmsprop", {}), ("adagrad", {}),
 ], ids=str)
-def test_a_fit_takes_the_keras_optimizers_steps(solver, params):
+def test_a_fit_takes_the_keras_optimizers_steps(solver, params, iris_scaled32):
+    X, Y = iris_scaled32
     clf = MLPClassifierTF((8, 5), solver=solver, alpha=0.0, shuffle=False, batch_size=32, max_iter=3,
                           learning_rate_init=0.01, tol=0.0, n_iter_no_change=100, random_state=0,
                           **params).fit(X, Y)

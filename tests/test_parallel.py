@@ -6,12 +6,9 @@ import sys
 import numpy as np
 import pytest
 from joblib import Parallel, delayed
-from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
 
 from skdl import MLPClassifier, start_workers
-
-X, Y = load_iris(return_X_y=True)
 
 
 def _backend_loaded():
@@ -19,7 +16,8 @@ def _backend_loaded():
     return os.getpid(), f"skdl.engine.{keras.backend.backend()}" in sys.modules
 
 
-def test_a_search_runs_in_the_warmed_workers_with_the_same_scores():
+def test_a_search_runs_in_the_warmed_workers_with_the_same_scores(iris):
+    X, Y = iris
     pids = start_workers(n_jobs=2)
     assert len(pids) == 2 and os.getpid() not in pids
     assert "keras" in sys.modules  # this process refits: it imported the backend too

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -12,12 +11,11 @@ from skdl.plotting import plot_learning_curve, plot_search_results
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-X, Y = load_iris(return_X_y=True)
-X = StandardScaler().fit_transform(X)
 
 
-def test_learning_curve_draws_loss_and_validation_score_per_epoch():
-    clf = MLPClassifierTF((8,), max_iter=12, early_stopping=True, random_state=0).fit(X, Y)
+def test_learning_curve_draws_loss_and_validation_score_per_epoch(iris_scaled, small_classifier):
+    X, Y = iris_scaled
+    clf = small_classifier(max_iter=12, early_stopping=True).fit(X, Y)
     ax = plot_learning_curve(clf)
     (loss_line,) = ax.get_lines()
     np.testing.assert_allclose(loss_line.get_ydata(), clf.loss_curve_)
@@ -30,14 +28,16 @@ def test_learning_curve_draws_loss_and_validation_score_per_epoch():
     assert legend == ["training loss", "validation score", "best epoch"]
 
 
-def test_learning_curve_of_a_pipeline_without_validation():
-    pipe = make_pipeline(StandardScaler(), MLPClassifierTF((8,), max_iter=4, random_state=0)).fit(X, Y)
+def test_learning_curve_of_a_pipeline_without_validation(iris_scaled, small_classifier):
+    X, Y = iris_scaled
+    pipe = make_pipeline(StandardScaler(), small_classifier(max_iter=4)).fit(X, Y)
     ax = plot_learning_curve(pipe)
     assert len(ax.figure.axes) == 1
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), pipe[-1].loss_curve_)
 
 
-def test_search_results_plot_each_parameter_against_the_mean_score():
+def test_search_results_plot_each_parameter_against_the_mean_score(iris_scaled):
+    X, Y = iris_scaled
     grid = {"solver": ["adam", "sgd"], "hidden_layer_sizes": [(4,), (8,)]}
     search = GridSearchCV(MLPClassifierTF(max_iter=5, random_state=0), grid, cv=2).fit(X, Y)
     axes = plot_search_results(search)

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from joblib import parallel_backend
-from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -11,7 +10,6 @@ from sklearn.preprocessing import StandardScaler
 from skdl import MLPClassifier
 
 ray = pytest.importorskip("ray")
-X, Y = load_iris(return_X_y=True)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +22,8 @@ def local_cluster():
     ray.shutdown()
 
 
-def test_search_on_ray_scores_like_the_local_search(local_cluster):
+def test_search_on_ray_scores_like_the_local_search(local_cluster, iris):
+    X, Y = iris
     pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=10, random_state=0))
     grid = {"mlpclassifier__solver": ["adam", "sgd"]}
     local = GridSearchCV(pipe, grid, cv=3).fit(X, Y)

@@ -5,7 +5,7 @@ import pytest
 from joblib import parallel_backend
 from scipy.stats import loguniform
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import make_regression
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import (GridSearchCV, GroupKFold, HalvingRandomSearchCV, KFold,
                                      LeaveOneGroupOut, RandomizedSearchCV, RepeatedStratifiedKFold,
@@ -15,9 +15,8 @@ from sklearn.model_selection import (GridSearchCV, GroupKFold, HalvingRandomSear
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skdl import MLPClassifier, MLPClassifierTF, MLPRegressorTF
+from skdl import MLPClassifier, MLPClassifierTF
 
-X, Y = load_iris(return_X_y=True)
 FAST = dict(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=0.03, random_state=0)
 
 
@@ -25,7 +24,8 @@ def pipeline(**params):
     return make_pipeline(StandardScaler(), MLPClassifier(**{**FAST, **params}))
 
 
-def test_grid_search_over_keras_knobs():
+def test_grid_search_over_keras_knobs(iris):
+    X, Y = iris
     grid = {"mlpclassifier__solver": ["adam", "rmsprop"], "mlpclassifier__dropout": [0.0, 0.2],
             "mlpclassifier__hidden_layer_sizes": [(8,), (8, 8)]}
     search = GridSearchCV(pipeline(), grid, cv=3).fit(X, Y)
@@ -34,7 +34,8 @@ def test_grid_search_over_keras_knobs():
     assert search.best_estimator_[-1].dropout in (0.0, 0.2)
 
 
-def test_randomized_search_with_scipy_distributions():
+def test_randomized_search_with_scipy_distributions(iris):
+    X, Y = iris
     space = {"mlpclassifier__learning_rate_init": loguniform(3e-4, 3e-2),
              "mlpclassifier__hidden_layer_sizes": [(), (8,), (16, 8)],
              "mlpclassifier__alpha": loguniform(1e-5, 1e-1)}
@@ -44,7 +45,8 @@ def test_randomized_search_with_scipy_distributions():
     assert search.best_score_ > 0.7
 
 
-def test_halving_random_search_uses_max_iter_as_a_resource():
+def test_halving_random_search_uses_max_iter_as_a_resource(iris):
+    X, Y = iris
     space = {"hidden_layer_sizes": [(4,), (8,), (16,)], "learning_rate_init": [0.01, 0.03]}
     search = HalvingRandomSearchCV(MLPClassifierTF(hidden_layer_sizes=(8,), random_state=0), space,
                                    resource="max_iter", max_resources=20, min_resources=5, cv=3,
@@ -53,7 +55,8 @@ def test_halving_random_search_uses_max_iter_as_a_resource():
     assert search.n_iterations_ >= 2
 
 
-def test_cross_validate_learning_and_validation_curves():
+def test_cross_validate_learning_and_validation_curves(iris):
+    X, Y = iris
     scores = cross_validate(pipeline(), X, Y, cv=3, return_train_score=True)
     assert scores["test_score"].shape == (3,) and scores["train_score"].mean() > 0.8
     sizes, train, test = learning_curve(pipeline(), X, Y, cv=3, train_sizes=[0.5, 1.0])
@@ -69,14 +72,16 @@ def test_cross_validate_learning_and_validation_curves():
                                 StratifiedShuffleSplit(2, test_size=0.3, random_state=0),
                                 GroupKFold(3), LeaveOneGroupOut(), TimeSeriesSplit(3)],
                          ids=lambda cv: type(cv).__name__)
-def test_every_splitter(cv):
+def test_every_splitter(cv, iris):
+    X, Y = iris
     groups = np.arange(len(X)) % 3 if isinstance(cv, (GroupKFold, LeaveOneGroupOut)) else None
     order = np.random.RandomState(0).permutation(len(X))  # time series: mixed classes per fold
     scores = cross_validate(pipeline(), X[order], Y[order], cv=cv, groups=groups)["test_score"]
     assert np.all(np.isfinite(scores)) and scores.mean() > 0.6
 
 
-def test_column_transformer_pipeline_with_a_categorical_column():
+def test_column_transformer_pipeline_with_a_categorical_column(iris):
+    X, Y = iris
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(X, columns=list("abcd"))
     frame["colour"] = np.array(["red", "green", "blue"])[np.arange(len(X)) % 3]
@@ -86,9 +91,10 @@ def test_column_transformer_pipeline_with_a_categorical_column():
     assert scores.mean() > 0.8
 
 
-def test_early_stopping_inside_a_search_never_sees_the_test_fold():
+def test_early_stopping_inside_a_search_never_sees_the_test_fold(iris):
     # early_stopping splits validation_fraction off the *training* fold (100
     # rows of iris with cv=3): 80 rows train, 20 validate, the test fold is unseen.
+    X, Y = iris
     result = cross_validate(pipeline(early_stopping=True, validation_fraction=0.2), X, Y, cv=3,
                             return_estimator=True)
     for fitted in result["estimator"]:
@@ -97,14 +103,16 @@ def test_early_stopping_inside_a_search_never_sees_the_test_fold():
         assert len(mlp.validation_scores_) == mlp.n_iter_
 
 
-def test_n_jobs_two_gives_the_same_scores_as_one():
+def test_n_jobs_two_gives_the_same_scores_as_one(iris):
+    X, Y = iris
     grid = {"mlpclassifier__hidden_layer_sizes": [(8,), (8, 8)]}
     one = GridSearchCV(pipeline(), grid, cv=3, n_jobs=1).fit(X, Y).cv_results_["split0_test_score"]
     two = GridSearchCV(pipeline(), grid, cv=3, n_jobs=2).fit(X, Y).cv_results_["split0_test_score"]
     np.testing.assert_array_equal(one, two)
 
 
-def test_threading_backend_gives_the_same_scores():
+def test_threading_backend_gives_the_same_scores(iris):
+    X, Y = iris
     grid = {"mlpclassifier__solver": ["adam", "sgd"]}
     one = GridSearchCV(pipeline(), grid, cv=3).fit(X, Y).cv_results_["mean_test_score"]
     with parallel_backend("threading", n_jobs=2):
@@ -112,8 +120,8 @@ def test_threading_backend_gives_the_same_scores():
     np.testing.assert_array_equal(one, two)
 
 
-def test_regressor_search_with_multi_output_targets():
+def test_regressor_search_with_multi_output_targets(small_regressor):
     Xr, Yr = make_regression(90, 4, n_targets=2, random_state=0)
-    search = GridSearchCV(MLPRegressorTF(hidden_layer_sizes=(8,), max_iter=15, random_state=0),
+    search = GridSearchCV(small_regressor(max_iter=15),
                           {"loss": ["squared_error", "huber"]}, cv=3).fit(Xr, Yr / Yr.std())
     assert search.best_estimator_.predict(Xr).shape == (90, 2)

@@ -4,15 +4,14 @@ import threading
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 
 from skdl import MLPClassifierTF
 
 psutil = pytest.importorskip("psutil")
-X, Y = load_iris(return_X_y=True)
 
 
-def test_300_sequential_fits_keep_memory_flat():
+def test_300_sequential_fits_keep_memory_flat(iris):
+    X, Y = iris
     process = psutil.Process()
     rss = {}
     for k in range(300):
@@ -23,16 +22,17 @@ def test_300_sequential_fits_keep_memory_flat():
     assert rss[300] - rss[20] < 20
 
 
-def test_20_fits_in_4_threads_equal_the_sequential_results():
+def test_20_fits_in_4_threads_equal_the_sequential_results(iris, small_classifier):
+    X, Y = iris
     seeds = range(20)
-    sequential = {s: MLPClassifierTF((8,), max_iter=3, random_state=s).fit(X, Y).predict_proba(X)
+    sequential = {s: small_classifier(max_iter=3, random_state=s).fit(X, Y).predict_proba(X)
                   for s in seeds}
     threaded, errors = {}, []
 
     def work(chunk):
         try:
             for s in chunk:
-                threaded[s] = MLPClassifierTF((8,), max_iter=3, random_state=s).fit(X, Y).predict_proba(X)
+                threaded[s] = small_classifier(max_iter=3, random_state=s).fit(X, Y).predict_proba(X)
         except Exception as error:  # surfaced below, with the thread's traceback lost
             errors.append(error)
 

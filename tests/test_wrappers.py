@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import load_digits, load_iris, make_regression
+from sklearn.datasets import make_regression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -41,12 +41,6 @@ def linear_regressor(meta):
                              keras.layers.Dense(meta["n_outputs_"])])
 
 
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X).astype("float32"), y
-
-
 class EpochLog(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -62,8 +56,8 @@ class PerBatch(EpochLog):
 
 
 # --- scikeras scripts, import changed ---------------------------------------------------
-def test_scikeras_style_grid_gets_stratified_folds_on_sorted_iris():
-    X, y = load_iris(return_X_y=True)  # sorted by class: plain KFold would test unseen classes
+def test_scikeras_style_grid_gets_stratified_folds_on_sorted_iris(iris):
+    X, y = iris  # sorted by class: plain KFold would test unseen classes
     clf = KerasClassifier(
         mlp, loss="sparse_categorical_crossentropy", optimizer="adam", epochs=30,
         batch_size=16, verbose=0, random_state=0, hidden_layer_sizes=(16,),
@@ -82,8 +76,8 @@ def test_scikeras_style_grid_gets_stratified_folds_on_sorted_iris():
     assert cross_val_score(clone(clf), X, y, cv=3).min() > 0.6
 
 
-def test_early_stopping_stops_the_fused_loop(iris):
-    X, y = iris
+def test_early_stopping_stops_the_fused_loop(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, optimizer="sgd", optimizer__learning_rate=1e-6, epochs=50,
                           callbacks=[keras.callbacks.EarlyStopping(monitor="loss", patience=2,
                                                                    min_delta=1e-3)],
@@ -116,8 +110,8 @@ def test_functional_wide_and_deep_regressor_with_two_outputs():
     assert any(key.startswith("main") for key in reg.history_)
 
 
-def test_convolutional_classifier_on_digits_as_images():
-    X, y = load_digits(return_X_y=True)
+def test_convolutional_classifier_on_digits_as_images(digits):
+    X, y = digits
     X = (X / 16.0).reshape(-1, 8, 8, 1).astype("float32")
 
     def convnet(meta, filters=8):
@@ -135,8 +129,8 @@ def test_convolutional_classifier_on_digits_as_images():
     assert clf.predict_proba(X[:5]).shape == (5, 10)
 
 
-def test_a_model_instance_is_cloned_for_each_fit(iris):
-    X, y = iris
+def test_a_model_instance_is_cloned_for_each_fit(iris_scaled32):
+    X, y = iris_scaled32
     original = mlp({"n_features_in_": 4, "target_type_": "multiclass", "n_classes_": 3})
     before = [w.copy() for w in original.get_weights()]
     clf = KerasClassifier(original, optimizer="adam", epochs=3, random_state=0).fit(X, y)
@@ -145,8 +139,8 @@ def test_a_model_instance_is_cloned_for_each_fit(iris):
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_model_compiled_by_the_function_with_compile_kwargs_is_kept(iris):
-    X, y = iris
+def test_a_model_compiled_by_the_function_with_compile_kwargs_is_kept(iris_scaled32):
+    X, y = iris_scaled32
     seen = {}
 
     def compiled(meta, compile_kwargs):
@@ -165,8 +159,8 @@ def test_a_model_compiled_by_the_function_with_compile_kwargs_is_kept(iris):
 
 
 # --- routing and parameters --------------------------------------------------------------
-def test_routed_parameters_reach_their_component(iris):
-    X, y = iris
+def test_routed_parameters_reach_their_component(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, optimizer=keras.optimizers.SGD, optimizer__momentum=0.5,
                           model__hidden_layer_sizes=(7, 5), loss__from_logits=False,
                           epochs=1, random_state=0)
@@ -187,26 +181,26 @@ def test_an_undeclared_parameter_is_refused_by_name():
         clf.set_params(hidden=3)
 
 
-def test_a_missing_model_argument_is_named(iris):
+def test_a_missing_model_argument_is_named(iris_scaled32):
     def needs_width(meta, width):
         return mlp(meta)
 
     with pytest.raises(ValueError, match="'width'"):
-        KerasClassifier(needs_width).fit(*iris)
+        KerasClassifier(needs_width).fit(*iris_scaled32)
 
 
-def test_bad_parameters_name_themselves(iris):
+def test_bad_parameters_name_themselves(iris_scaled32):
     with pytest.raises(ValueError, match="'epochs'"):
-        KerasClassifier(mlp, epochs=0).fit(*iris)
+        KerasClassifier(mlp, epochs=0).fit(*iris_scaled32)
     with pytest.raises(ValueError, match="model="):
-        KerasClassifier().fit(*iris)
+        KerasClassifier().fit(*iris_scaled32)
     with pytest.raises(ValueError, match="'validation_split'"):
-        KerasClassifier(mlp, validation_split=1.0).fit(*iris)
+        KerasClassifier(mlp, validation_split=1.0).fit(*iris_scaled32)
 
 
 # --- the two loops -----------------------------------------------------------------------
-def test_fused_loop_and_model_fit_train_the_same_way(iris):
-    X, y = iris
+def test_fused_loop_and_model_fit_train_the_same_way(iris_scaled32):
+    X, y = iris_scaled32
     runs = {}
     for engine in ("fused", "keras"):
         log = EpochLog()
@@ -223,7 +217,7 @@ def test_fused_loop_and_model_fit_train_the_same_way(iris):
     assert [sorted(logs) for logs in fused_log.logs] == [sorted(logs) for logs in keras_log.logs]
 
 
-def test_the_fused_loop_is_the_engines_host_loop(iris, monkeypatch):
+def test_the_fused_loop_is_the_engines_host_loop(iris_scaled32, monkeypatch):
     """A wrapper's fused fit and an MLP estimator's fit train through the same host loop."""
     from skdl import MLPClassifierTF
     from skdl.engine import trainer
@@ -237,14 +231,14 @@ def test_the_fused_loop_is_the_engines_host_loop(iris, monkeypatch):
         return run(self)
 
     monkeypatch.setattr(trainer.StackTrainer, "run", recording_run)
-    clf = KerasClassifier(mlp, epochs=2, random_state=0, engine="fused").fit(*iris)
-    MLPClassifierTF(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(*iris)
+    clf = KerasClassifier(mlp, epochs=2, random_state=0, engine="fused").fit(*iris_scaled32)
+    MLPClassifierTF(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(*iris_scaled32)
     assert trained == [KerasModelStack, NetworkStack]
     assert len(clf.history_["loss"]) == 2
 
 
-def test_per_batch_callbacks_train_through_model_fit(iris):
-    X, y = iris
+def test_per_batch_callbacks_train_through_model_fit(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, epochs=2, callbacks=[PerBatch()], random_state=0).fit(X, y)
     assert clf.training_loop_ == "keras.fit"
     assert len(clf.history_["loss"]) == 2
@@ -252,18 +246,18 @@ def test_per_batch_callbacks_train_through_model_fit(iris):
         KerasClassifier(mlp, epochs=2, callbacks=[PerBatch()], engine="fused").fit(X, y)
 
 
-def test_callbacks_given_as_classes_take_routed_parameters(iris):
-    X, y = iris
+def test_callbacks_given_as_classes_take_routed_parameters(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, epochs=40, optimizer="sgd", optimizer__learning_rate=1e-7,
                           callbacks=[keras.callbacks.EarlyStopping], callbacks__monitor="loss",
                           callbacks__patience=1, callbacks__min_delta=1e-3, random_state=0)
-    assert len(clf.fit(*iris).history_["loss"]) == 2
+    assert len(clf.fit(*iris_scaled32).history_["loss"]) == 2
     assert clf.callbacks == [keras.callbacks.EarlyStopping]  # the parameter is untouched
 
 
 # --- targets -------------------------------------------------------------------------------
-def test_binary_string_labels_with_one_sigmoid_unit(iris):
-    X, y = iris
+def test_binary_string_labels_with_one_sigmoid_unit(iris_scaled32):
+    X, y = iris_scaled32
     labels = np.where(y == 0, "setosa", "other")
     clf = KerasClassifier(mlp, optimizer="adam", optimizer__learning_rate=0.05, epochs=20,
                           random_state=0).fit(X, labels)
@@ -275,8 +269,8 @@ def test_binary_string_labels_with_one_sigmoid_unit(iris):
     assert clf.score(X, labels) > 0.95
 
 
-def test_multilabel_targets(iris):
-    X, y = iris
+def test_multilabel_targets(iris_scaled32):
+    X, y = iris_scaled32
     Y = np.column_stack([y == 0, y == 2, X[:, 0] > 0]).astype(int)
     clf = KerasClassifier(mlp, optimizer="adam", optimizer__learning_rate=0.05, epochs=30,
                           random_state=0).fit(X, Y)
@@ -285,16 +279,16 @@ def test_multilabel_targets(iris):
     assert clf.score(X, Y) > 0.8
 
 
-def test_an_output_of_the_wrong_width_is_explained(iris):
+def test_an_output_of_the_wrong_width_is_explained(iris_scaled32):
     def two_units(meta):
         return keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
 
     with pytest.raises(ValueError, match="2 unit.*3 classes"):
-        KerasClassifier(two_units).fit(*iris)
+        KerasClassifier(two_units).fit(*iris_scaled32)
 
 
-def test_class_weight_shifts_predictions(iris):
-    X, y = iris
+def test_class_weight_shifts_predictions(iris_scaled32):
+    X, y = iris_scaled32
     kwargs = dict(optimizer="adam", optimizer__learning_rate=0.01, epochs=5, random_state=0)
     plain = KerasClassifier(mlp, **kwargs).fit(X, y)
     weighted = KerasClassifier(mlp, class_weight={0: 1.0, 1: 1.0, 2: 100.0}, **kwargs).fit(X, y)
@@ -313,8 +307,8 @@ def test_regressor_1d_and_2d_targets():
 
 
 # --- state --------------------------------------------------------------------------------
-def test_partial_fit_and_warm_start_continue_the_same_model(iris):
-    X, y = iris
+def test_partial_fit_and_warm_start_continue_the_same_model(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, optimizer="adam", epochs=2, random_state=0)
     clf.partial_fit(X, y)
     model, steps = clf.model_, int(clf.model_.optimizer.iterations.numpy())
@@ -328,8 +322,8 @@ def test_partial_fit_and_warm_start_continue_the_same_model(iris):
     assert clf.model_ is not model and len(clf.history_["loss"]) == 2
 
 
-def test_a_failed_warm_fit_leaves_the_fitted_model_as_it_was(iris):
-    X, y = iris
+def test_a_failed_warm_fit_leaves_the_fitted_model_as_it_was(iris_scaled32):
+    X, y = iris_scaled32
 
     class Fails(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -348,8 +342,8 @@ def test_a_failed_warm_fit_leaves_the_fitted_model_as_it_was(iris):
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
-def test_divergence_is_reported_and_the_old_model_kept(iris):
-    X, y = iris
+def test_divergence_is_reported_and_the_old_model_kept(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, optimizer="sgd", epochs=2, random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
     clf.set_params(warm_start=True, optimizer__learning_rate=1e30)
@@ -359,8 +353,8 @@ def test_divergence_is_reported_and_the_old_model_kept(iris):
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
-def test_fits_are_reproducible_and_leave_numpy_random_alone(iris):
-    X, y = iris
+def test_fits_are_reproducible_and_leave_numpy_random_alone(iris_scaled32):
+    X, y = iris_scaled32
     state = np.random.get_state()[1].copy()
     a = KerasClassifier(mlp, dropout=0.2, epochs=3, random_state=3).fit(X, y).predict_proba(X)
     b = KerasClassifier(mlp, dropout=0.2, epochs=3, random_state=3).fit(X, y).predict_proba(X)
@@ -368,15 +362,15 @@ def test_fits_are_reproducible_and_leave_numpy_random_alone(iris):
     np.testing.assert_array_equal(np.random.get_state()[1], state)
 
 
-def test_initialize_builds_without_training(iris):
-    X, y = iris
+def test_initialize_builds_without_training(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, random_state=0).initialize(X, y)
     assert int(clf.model_.optimizer.iterations.numpy()) == 0
     assert clf.predict_proba(X).shape == (150, 3)
 
 
-def test_a_fitted_wrapper_predicts_the_same_in_a_fresh_process(tmp_path, iris):
-    X, y = iris
+def test_a_fitted_wrapper_predicts_the_same_in_a_fresh_process(tmp_path, iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, optimizer="adam", epochs=3, random_state=0).fit(X, y)
     path = tmp_path / "clf.pkl"
     path.write_bytes(pickle.dumps(clf))
@@ -395,8 +389,8 @@ def test_a_fitted_wrapper_predicts_the_same_in_a_fresh_process(tmp_path, iris):
     np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), clf.predict_proba(X), rtol=1e-6)
 
 
-def test_a_replaced_model_is_freed_with_its_traced_functions(iris):
-    X, y = iris
+def test_a_replaced_model_is_freed_with_its_traced_functions(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, epochs=2, random_state=0).fit(X, y)
     clf.predict(X)
     first = weakref.ref(clf.model_)
@@ -423,8 +417,8 @@ class BatchCount(keras.metrics.Metric):
 
 
 @pytest.mark.parametrize("engine", ["fused", "keras"])
-def test_batch_size_and_validation_batch_size_set_the_minibatches(iris, engine):
-    X, y = iris  # validation_split=0.2: 120 training rows, 30 validation rows
+def test_batch_size_and_validation_batch_size_set_the_minibatches(iris_scaled32, engine):
+    X, y = iris_scaled32  # validation_split=0.2: 120 training rows, 30 validation rows
     clf = KerasClassifier(mlp, epochs=2, batch_size=32, validation_batch_size=7,
                           validation_split=0.2, metrics=[BatchCount], engine=engine,
                           random_state=0).fit(X, y)
@@ -432,16 +426,16 @@ def test_batch_size_and_validation_batch_size_set_the_minibatches(iris, engine):
     assert clf.history_["val_batches"] == [5.0, 5.0]
 
 
-def test_run_eagerly_trains_through_model_fit(iris):
-    clf = KerasClassifier(mlp, epochs=1, run_eagerly=True, random_state=0).fit(*iris)
+def test_run_eagerly_trains_through_model_fit(iris_scaled32):
+    clf = KerasClassifier(mlp, epochs=1, run_eagerly=True, random_state=0).fit(*iris_scaled32)
     assert clf.training_loop_ == "keras.fit" and clf.model_.run_eagerly
 
 
 @pytest.mark.parametrize("engine", ["fused", "keras"])
-def test_verbose_prints_epochs_and_zero_prints_nothing(iris, capsys, engine):
-    KerasClassifier(mlp, epochs=2, verbose=0, engine=engine, random_state=0).fit(*iris)
+def test_verbose_prints_epochs_and_zero_prints_nothing(iris_scaled32, capsys, engine):
+    KerasClassifier(mlp, epochs=2, verbose=0, engine=engine, random_state=0).fit(*iris_scaled32)
     assert capsys.readouterr().out == ""
-    KerasClassifier(mlp, epochs=2, verbose=2, engine=engine, random_state=0).fit(*iris)
+    KerasClassifier(mlp, epochs=2, verbose=2, engine=engine, random_state=0).fit(*iris_scaled32)
     out = capsys.readouterr().out
     assert "Epoch 2/2" in out and "loss" in out
 
@@ -452,9 +446,9 @@ def test_verbose_prints_epochs_and_zero_prints_nothing(iris, capsys, engine):
     ("loss", 3), ("metrics", 3), ("callbacks", [3]), ("class_weight", "auto"),
     ("batch_size", -2), ("validation_batch_size", 1.5),
 ])
-def test_a_bad_value_names_its_parameter(iris, name, value):
+def test_a_bad_value_names_its_parameter(iris_scaled32, name, value):
     with pytest.raises(ValueError, match=f"'{name}'"):
-        KerasClassifier(mlp, **{name: value}).fit(*iris)
+        KerasClassifier(mlp, **{name: value}).fit(*iris_scaled32)
 
 
 def test_traced_functions_are_found_by_the_structure_shapes_and_dtypes_of_their_inputs():

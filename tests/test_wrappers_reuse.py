@@ -8,20 +8,12 @@ import weakref
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
-from sklearn.preprocessing import StandardScaler
 
 from skdl import _model_cache
 from skdl.wrappers import KerasClassifier, KerasRegressor, clear_model_cache
 from test_wrappers import mlp
 
 SPARSE = "sparse_categorical_crossentropy"
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X).astype("float32"), y
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +44,8 @@ def compiled_mlp(meta, compile_kwargs):
 
 @pytest.mark.parametrize("engine", ["fused", "keras"])
 @pytest.mark.parametrize("build", [mlp, compiled_mlp], ids=["wrapper-compiled", "user-compiled"])
-def test_a_reused_model_predicts_as_a_fresh_build(iris, engine, build):
-    X, y = iris
+def test_a_reused_model_predicts_as_a_fresh_build(iris_scaled32, engine, build):
+    X, y = iris_scaled32
 
     def make():
         return KerasClassifier(build, loss=SPARSE, optimizer="adam", dropout=0.3, epochs=3,
@@ -71,8 +63,8 @@ def test_a_reused_model_predicts_as_a_fresh_build(iris, engine, build):
     assert reused.history_ == fresh_fit(make, X, y).history_
 
 
-def test_interleaved_configurations_match_their_fresh_builds(iris):
-    X, y = iris
+def test_interleaved_configurations_match_their_fresh_builds(iris_scaled32):
+    X, y = iris_scaled32
     configs = [dict(hidden_layer_sizes=(8,), optimizer__learning_rate=0.001),
                dict(hidden_layer_sizes=(16, 8), optimizer__learning_rate=0.001),
                dict(hidden_layer_sizes=(8,), optimizer__learning_rate=0.05),
@@ -90,8 +82,8 @@ def test_interleaved_configurations_match_their_fresh_builds(iris):
     assert len(_model_cache.CACHE) == 2  # one traced model per architecture
 
 
-def test_changing_a_build_parameter_builds_anew(iris):
-    X, y = iris
+def test_changing_a_build_parameter_builds_anew(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, model__hidden_layer_sizes=(8,), random_state=0)
     first = weakref.ref(trained_model(clf.fit(X, y)))
     clf.set_params(model__hidden_layer_sizes=(5,)).fit(X, y)
@@ -100,8 +92,8 @@ def test_changing_a_build_parameter_builds_anew(iris):
     assert [layer.units for layer in trained_model(clf).layers] == [5, 3]
 
 
-def test_a_learning_rate_change_reuses_the_model_with_the_new_rate(iris):
-    X, y = iris
+def test_a_learning_rate_change_reuses_the_model_with_the_new_rate(iris_scaled32):
+    X, y = iris_scaled32
 
     def make(rate):
         return KerasClassifier(mlp, loss=SPARSE, optimizer="sgd", optimizer__learning_rate=rate,
@@ -119,8 +111,8 @@ def test_a_learning_rate_change_reuses_the_model_with_the_new_rate(iris):
     np.testing.assert_array_equal(fast.predict_proba(X), expected)
 
 
-def test_the_optimizer_starts_afresh_but_keeps_its_learning_rate(iris):
-    X, y = iris
+def test_the_optimizer_starts_afresh_but_keeps_its_learning_rate(iris_scaled32):
+    X, y = iris_scaled32
 
     def make(callbacks=None):
         return KerasClassifier(mlp, loss=SPARSE, optimizer="adam", optimizer__learning_rate=0.01,
@@ -138,8 +130,8 @@ def test_the_optimizer_starts_afresh_but_keeps_its_learning_rate(iris):
                                   fresh_fit(make, X, y).predict_proba(X))
 
 
-def test_a_live_estimators_model_is_never_lent(iris):
-    X, y = iris
+def test_a_live_estimators_model_is_never_lent(iris_scaled32):
+    X, y = iris_scaled32
     first = KerasClassifier(mlp, loss=SPARSE, epochs=2, random_state=0).fit(X, y)
     proba = first.predict_proba(X)
     second = KerasClassifier(mlp, loss=SPARSE, epochs=5, random_state=1).fit(X, y)
@@ -147,8 +139,8 @@ def test_a_live_estimators_model_is_never_lent(iris):
     np.testing.assert_array_equal(first.predict_proba(X), proba)
 
 
-def test_a_model_read_through_model_is_never_reused(iris):
-    X, y = iris
+def test_a_model_read_through_model_is_never_reused(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, epochs=2, random_state=0).fit(X, y)
     model = clf.model_
     weights = model.get_weights()
@@ -160,8 +152,8 @@ def test_a_model_read_through_model_is_never_reused(iris):
         np.testing.assert_array_equal(before, after)
 
 
-def test_a_failed_refit_keeps_the_model_and_frees_the_borrowed_one(iris):
-    X, y = iris
+def test_a_failed_refit_keeps_the_model_and_frees_the_borrowed_one(iris_scaled32):
+    X, y = iris_scaled32
 
     class Fails(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -178,8 +170,8 @@ def test_a_failed_refit_keeps_the_model_and_frees_the_borrowed_one(iris):
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
-def test_the_cache_keeps_a_bounded_number_of_free_models(iris, monkeypatch):
-    X, y = iris
+def test_the_cache_keeps_a_bounded_number_of_free_models(iris_scaled32, monkeypatch):
+    X, y = iris_scaled32
     monkeypatch.setattr(_model_cache.CACHE, "max_free", 2)
     for units in (3, 4, 5, 6, 7):
         KerasClassifier(mlp, loss=SPARSE, hidden_layer_sizes=(units,), random_state=0).fit(X, y)
@@ -216,8 +208,8 @@ def scaled(meta, factor=1.0):
 
 @pytest.mark.parametrize("build", [lambda: Subclassed(), scaled],
                          ids=["subclassed model", "custom layer"])
-def test_models_the_cache_cannot_describe_are_built_for_each_fit(iris, build):
-    X, y = iris
+def test_models_the_cache_cannot_describe_are_built_for_each_fit(iris_scaled32, build):
+    X, y = iris_scaled32
     first = KerasClassifier(build, loss=SPARSE, random_state=0).fit(X, y)
     model = weakref.ref(trained_model(first))
     del first
@@ -227,8 +219,8 @@ def test_models_the_cache_cannot_describe_are_built_for_each_fit(iris, build):
     assert len(_model_cache.CACHE) == 0
 
 
-def test_a_custom_layers_hidden_state_is_never_carried_over(iris):
-    X, y = iris
+def test_a_custom_layers_hidden_state_is_never_carried_over(iris_scaled32):
+    X, y = iris_scaled32
     proba = {}
     for factor in (1.0, 0.0):
         clf = KerasClassifier(scaled, factor=factor, loss=SPARSE, random_state=0).fit(X, y)
@@ -239,8 +231,8 @@ def test_a_custom_layers_hidden_state_is_never_carried_over(iris):
     assert not np.all(proba[1.0] == proba[1.0][0])
 
 
-def test_a_regressor_with_two_outputs_reuses_its_model(iris):
-    X, _ = iris
+def test_a_regressor_with_two_outputs_reuses_its_model(iris_scaled32):
+    X, _ = iris_scaled32
     Y = np.column_stack([X[:, 0] + X[:, 1], X[:, 2]])
 
     def two_heads(meta):
@@ -271,8 +263,8 @@ def _plainly(build):
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["initializers", "seed-generators"])
-def test_deferred_builds_start_from_the_weights_a_plain_build_draws(iris, dropout):
-    X, y = iris
+def test_deferred_builds_start_from_the_weights_a_plain_build_draws(iris_scaled32, dropout):
+    X, y = iris_scaled32
 
     def deferred(meta):
         return mlp(meta, dropout=dropout)
@@ -293,8 +285,8 @@ def test_deferred_builds_start_from_the_weights_a_plain_build_draws(iris, dropou
     assert deferred not in _model_cache._PLAIN_BUILDS
 
 
-def test_a_build_function_that_sets_its_weights_keeps_them(iris):
-    X, y = iris
+def test_a_build_function_that_sets_its_weights_keeps_them(iris_scaled32):
+    X, y = iris_scaled32
 
     def preset(meta):
         model = mlp(meta)
@@ -309,8 +301,8 @@ def test_a_build_function_that_sets_its_weights_keeps_them(iris):
     assert preset in _model_cache._PLAIN_BUILDS
 
 
-def test_a_build_function_with_its_own_initializer_is_reproducible(iris):
-    X, y = iris
+def test_a_build_function_with_its_own_initializer_is_reproducible(iris_scaled32):
+    X, y = iris_scaled32
 
     def own_initializer(meta):
         def normal(shape, dtype=None):
@@ -325,8 +317,8 @@ def test_a_build_function_with_its_own_initializer_is_reproducible(iris):
     assert own_initializer in _model_cache._PLAIN_BUILDS
 
 
-def test_a_build_function_compiling_with_an_optimizer_by_name_is_reused(iris):
-    X, y = iris
+def test_a_build_function_compiling_with_an_optimizer_by_name_is_reused(iris_scaled32):
+    X, y = iris_scaled32
 
     def compiled(meta):
         model = mlp(meta)

@@ -15,20 +15,13 @@ import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import make_regression
 from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, VotingClassifier
-from sklearn.preprocessing import StandardScaler
 
 from skdl.wrappers import KerasClassifier, KerasRegressor
 from test_wrappers import BatchCount, mlp
 
 SPARSE = "sparse_categorical_crossentropy"
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X).astype("float32"), y
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +78,8 @@ class Schedule:
 
 
 # --- single components ----------------------------------------------------------------
-def test_a_single_metric_and_loss_string_and_a_single_callback(iris, regression):
-    X, y = iris
+def test_a_single_metric_and_loss_string_and_a_single_callback(iris_scaled32, regression):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, metrics="accuracy", epochs=3, random_state=0,
                           callbacks=keras.callbacks.EarlyStopping(monitor="loss", patience=1,
                                                                   min_delta=10.0))
@@ -113,8 +106,8 @@ def test_metric_shorthands_are_reported_under_scikeras_names(regression):
     assert set(reg.history_) == {"loss", "mean_squared_error", "acc"}
 
 
-def test_batch_size_minus_one_is_the_whole_data_set(iris):
-    X, y = iris
+def test_batch_size_minus_one_is_the_whole_data_set(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, batch_size=-1, validation_batch_size=-1,
                           validation_split=0.2, metrics=[BatchCount], epochs=2,
                           random_state=0).fit(X, y)
@@ -123,8 +116,8 @@ def test_batch_size_minus_one_is_the_whole_data_set(iris):
 
 
 # --- call-time arguments ------------------------------------------------------------------
-def test_fit_takes_keras_fit_arguments(iris):
-    X, y = iris  # validation_split=0.2: 120 training rows, 30 validation rows
+def test_fit_takes_keras_fit_arguments(iris_scaled32):
+    X, y = iris_scaled32  # validation_split=0.2: 120 training rows, 30 validation rows
     clf = KerasClassifier(mlp, loss=SPARSE, metrics=[BatchCount], validation_split=0.2,
                           epochs=1, random_state=0)
     clf.fit(X, y, epochs=3, batch_size=16, validation_batch_size=8)
@@ -133,8 +126,8 @@ def test_fit_takes_keras_fit_arguments(iris):
     assert clf.epochs == 1 and clf.batch_size is None  # the parameters are untouched
 
 
-def test_routed_fit_arguments_and_call_time_arguments_over_them(iris):
-    X, y = iris
+def test_routed_fit_arguments_and_call_time_arguments_over_them(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, metrics=[BatchCount], epochs=1, fit__epochs=2,
                           fit__batch_size=50, random_state=0).fit(X, y)
     assert clf.history_["batches"] == [3.0, 3.0]
@@ -142,8 +135,8 @@ def test_routed_fit_arguments_and_call_time_arguments_over_them(iris):
     assert clf.history_["batches"] == [3.0]
 
 
-def test_fit_initial_epoch_numbers_the_epochs(iris):
-    X, y = iris
+def test_fit_initial_epoch_numbers_the_epochs(iris_scaled32):
+    X, y = iris_scaled32
     Tally.seen = []
     clf = KerasClassifier(mlp, loss=SPARSE, epochs=3, callbacks=[Tally("fit")], random_state=0)
     clf.fit(X, y, initial_epoch=2)
@@ -151,8 +144,8 @@ def test_fit_initial_epoch_numbers_the_epochs(iris):
     assert clf.current_epoch == 3
 
 
-def test_fit_callbacks_add_and_call_time_callbacks_replace(iris):
-    X, y = iris
+def test_fit_callbacks_add_and_call_time_callbacks_replace(iris_scaled32):
+    X, y = iris_scaled32
     Tally.seen = []
     clf = KerasClassifier(mlp, loss=SPARSE, epochs=2, callbacks=[Tally("wrapper")],
                           fit__callbacks=[Tally("routed")], random_state=0)
@@ -163,8 +156,8 @@ def test_fit_callbacks_add_and_call_time_callbacks_replace(iris):
     assert Tally.seen == [("call", 0), ("call", 1)]
 
 
-def test_fit_validation_data_is_encoded_like_y(iris):
-    X, y = iris
+def test_fit_validation_data_is_encoded_like_y(iris_scaled32):
+    X, y = iris_scaled32
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
     clf = KerasClassifier(mlp, loss=SPARSE, metrics=["accuracy"], epochs=2, random_state=0)
     clf.fit(X[::2], labels[::2], validation_data=(X[1::2], labels[1::2]))
@@ -172,8 +165,8 @@ def test_fit_validation_data_is_encoded_like_y(iris):
     assert 0.0 <= clf.history_["val_accuracy"][-1] <= 1.0
 
 
-def test_predict_takes_keras_predict_arguments(iris):
-    X, y = iris
+def test_predict_takes_keras_predict_arguments(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, epochs=2, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict(X, batch_size=7), clf.predict(X))
     np.testing.assert_array_equal(clf.predict_proba(X, batch_size=-1), clf.predict_proba(X))
@@ -182,8 +175,8 @@ def test_predict_takes_keras_predict_arguments(iris):
                                rtol=1e-6)
 
 
-def test_partial_fit_refuses_epochs_and_initial_epoch_and_takes_other_arguments(iris):
-    X, y = iris
+def test_partial_fit_refuses_epochs_and_initial_epoch_and_takes_other_arguments(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, metrics=[BatchCount], random_state=0)
     for name in ("epochs", "initial_epoch"):
         with pytest.raises(TypeError, match=f"`{name}`"):
@@ -192,8 +185,8 @@ def test_partial_fit_refuses_epochs_and_initial_epoch_and_takes_other_arguments(
     assert clf.history_["batches"] == [3.0]
 
 
-def test_current_epoch_and_history_across_partial_fit_and_fit(iris):
-    X, y = iris
+def test_current_epoch_and_history_across_partial_fit_and_fit(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, metrics=["accuracy"], validation_split=0.2,
                           epochs=3, random_state=0)
     assert clf.current_epoch == 0
@@ -214,8 +207,8 @@ def _pretrained(X, y):
     return model
 
 
-def test_a_prebuilt_model_is_used_as_it_is_for_inference_without_fitting(iris):
-    X, y = iris
+def test_a_prebuilt_model_is_used_as_it_is_for_inference_without_fitting(iris_scaled32):
+    X, y = iris_scaled32
     model = _pretrained(X, y)
     expected = model.predict(X, verbose=0)
     weights = model.get_weights()
@@ -228,8 +221,8 @@ def test_a_prebuilt_model_is_used_as_it_is_for_inference_without_fitting(iris):
         np.testing.assert_array_equal(before, after)
 
 
-def test_ensembles_around_a_prebuilt_model(iris):
-    X, y = iris
+def test_ensembles_around_a_prebuilt_model(iris_scaled32):
+    X, y = iris_scaled32
     model = _pretrained(X, y)
     clf = KerasClassifier(model, epochs=2, random_state=0)
     bagging = BaggingClassifier(clf, n_estimators=3, random_state=0).fit(X, y)
@@ -237,8 +230,8 @@ def test_ensembles_around_a_prebuilt_model(iris):
     assert bagging.score(X, y) > 0.8 and voting.score(X, y) > 0.8
 
 
-def test_rows_of_zero_weight_are_left_out_as_in_scikeras(iris):
-    X, y = iris
+def test_rows_of_zero_weight_are_left_out_as_in_scikeras(iris_scaled32):
+    X, y = iris_scaled32
     weight = np.where(np.arange(150) % 3 == 0, 0.0, 1.0)
     kwargs = dict(loss=SPARSE, optimizer="adam", metrics=[BatchCount], batch_size=25, epochs=2,
                   random_state=0)
@@ -248,8 +241,8 @@ def test_rows_of_zero_weight_are_left_out_as_in_scikeras(iris):
     np.testing.assert_allclose(weighted.predict_proba(X), subset.predict_proba(X), rtol=1e-6)
 
 
-def test_adaboost_honours_sample_weight_as_scikeras_does(iris):
-    X, y = iris
+def test_adaboost_honours_sample_weight_as_scikeras_does(iris_scaled32):
+    X, y = iris_scaled32
     weight = np.where(np.arange(150) % 4 == 0, 0.0, 1.0)
     clf = KerasClassifier(mlp, loss=SPARSE, optimizer="adam", optimizer__learning_rate=0.05,
                           epochs=3, random_state=0)
@@ -261,8 +254,8 @@ def test_adaboost_honours_sample_weight_as_scikeras_does(iris):
     assert weighted.estimator_errors_[0] < 0.5
 
 
-def test_a_subclass_with_its_own_build_method_and_no_model_parameter(iris):
-    X, y = iris
+def test_a_subclass_with_its_own_build_method_and_no_model_parameter(iris_scaled32):
+    X, y = iris_scaled32
 
     class MLPClassifier(KerasClassifier):  # scikeras' MLPClassifier tutorial
         def __init__(self, hidden_layer_sizes=(100,), optimizer="adam",
@@ -292,8 +285,8 @@ def test_a_subclass_with_its_own_build_method_and_no_model_parameter(iris):
         MLPClassifier(model=mlp).fit(X, y)
 
 
-def test_a_model_compiled_with_another_loss_than_loss_is_refused(iris):
-    X, y = iris
+def test_a_model_compiled_with_another_loss_than_loss_is_refused(iris_scaled32):
+    X, y = iris_scaled32
 
     def compiled(meta):
         model = mlp(meta)
@@ -307,8 +300,8 @@ def test_a_model_compiled_with_another_loss_than_loss_is_refused(iris):
     assert clf.fit(X, y).model_.loss == "categorical_crossentropy"  # the same loss, spelt apart
 
 
-def test_a_random_state_instance_makes_fits_reproducible_and_is_left_as_it_was(iris):
-    X, y = iris
+def test_a_random_state_instance_makes_fits_reproducible_and_is_left_as_it_was(iris_scaled32):
+    X, y = iris_scaled32
     random_state = np.random.RandomState(0)
     before = random_state.get_state()[1].copy()
     clf = KerasClassifier(mlp, loss=SPARSE, dropout=0.2, epochs=2, random_state=random_state)
@@ -317,8 +310,8 @@ def test_a_random_state_instance_makes_fits_reproducible_and_is_left_as_it_was(i
     np.testing.assert_array_equal(random_state.get_state()[1], before)
 
 
-def test_a_wrapper_with_a_custom_metric_class_pickles_after_partial_fit(tmp_path, iris):
-    X, y = iris
+def test_a_wrapper_with_a_custom_metric_class_pickles_after_partial_fit(tmp_path, iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, metrics=[Counted], random_state=0)
     clf.partial_fit(X, y)
     path = tmp_path / "clf.pkl"
@@ -339,8 +332,8 @@ def test_a_wrapper_with_a_custom_metric_class_pickles_after_partial_fit(tmp_path
 
 
 # --- routing ----------------------------------------------------------------------------------
-def test_routed_parameters_reach_one_item_of_a_list(iris):
-    X, y = iris
+def test_routed_parameters_reach_one_item_of_a_list(iris_scaled32):
+    X, y = iris_scaled32
 
     def two_heads(meta):
         inputs = keras.Input((meta["n_features_in_"],))
@@ -358,8 +351,8 @@ def test_routed_parameters_reach_one_item_of_a_list(iris):
     assert set(clf.fit(X, y).history_) == {"loss", "top2"}
 
 
-def test_a_routed_class_becomes_a_positional_argument(iris):
-    X, y = iris  # scikeras' LearningRateScheduler example
+def test_a_routed_class_becomes_a_positional_argument(iris_scaled32):
+    X, y = iris_scaled32  # scikeras' LearningRateScheduler example
     clf = KerasClassifier(mlp, loss=SPARSE, optimizer="sgd", optimizer__learning_rate=0.1,
                           callbacks=keras.callbacks.LearningRateScheduler,
                           callbacks__0=Schedule, callbacks__0__coef=0.5, epochs=3,
@@ -368,8 +361,8 @@ def test_a_routed_class_becomes_a_positional_argument(iris):
                                                            0.1 * np.exp(-1.0)], rel=1e-5)
 
 
-def test_a_routed_class_inside_a_named_optimizer(iris):
-    X, y = iris
+def test_a_routed_class_inside_a_named_optimizer(iris_scaled32):
+    X, y = iris_scaled32
     schedule = keras.optimizers.schedules.ExponentialDecay
     clf = KerasClassifier(mlp, loss=SPARSE, optimizer="sgd", optimizer__learning_rate=schedule,
                           optimizer__learning_rate__initial_learning_rate=0.1,
@@ -380,8 +373,8 @@ def test_a_routed_class_inside_a_named_optimizer(iris):
     assert float(rate.numpy() if hasattr(rate, "numpy") else rate) == pytest.approx(0.025)
 
 
-def test_callbacks_in_a_dict_are_routed_by_name(iris):
-    X, y = iris
+def test_callbacks_in_a_dict_are_routed_by_name(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE, epochs=5, random_state=0,
                           callbacks={"stop": keras.callbacks.EarlyStopping},
                           callbacks__stop__monitor="loss", callbacks__stop__patience=0,
@@ -389,8 +382,8 @@ def test_callbacks_in_a_dict_are_routed_by_name(iris):
     assert clf.current_epoch == 2
 
 
-def test_the_build_function_may_take_params_and_build_fn_still_works(iris):
-    X, y = iris
+def test_the_build_function_may_take_params_and_build_fn_still_works(iris_scaled32):
+    X, y = iris_scaled32
     seen = {}
 
     def build(meta, params, hidden=16):
@@ -404,8 +397,8 @@ def test_the_build_function_may_take_params_and_build_fn_still_works(iris):
     assert clf.predict(X).shape == (150,)
 
 
-def test_scorer_can_be_overridden_and_takes_score_parameters(iris):
-    X, y = iris
+def test_scorer_can_be_overridden_and_takes_score_parameters(iris_scaled32):
+    X, y = iris_scaled32
 
     class Weighted(KerasClassifier):
         @staticmethod
@@ -416,8 +409,8 @@ def test_scorer_can_be_overridden_and_takes_score_parameters(iris):
     assert clf.score(X, y) == pytest.approx(10.0 * np.mean(clf.predict(X) == y))
 
 
-def test_one_hot_targets_are_predicted_one_hot(iris):
-    X, y = iris
+def test_one_hot_targets_are_predicted_one_hot(iris_scaled32):
+    X, y = iris_scaled32
     Y = np.eye(3, dtype=int)[y]
     clf = KerasClassifier(softmax, loss="categorical_crossentropy", optimizer="sgd",
                           optimizer__learning_rate=1e-4, random_state=0).fit(X, Y)
@@ -426,8 +419,8 @@ def test_one_hot_targets_are_predicted_one_hot(iris):
     np.testing.assert_array_equal(clf.predict(X), np.eye(3, dtype=int)[proba.argmax(axis=1)])
 
 
-def test_fit_arguments_are_checked_by_name(iris):
-    X, y = iris
+def test_fit_arguments_are_checked_by_name(iris_scaled32):
+    X, y = iris_scaled32
     clf = KerasClassifier(mlp, loss=SPARSE)
     with pytest.raises(ValueError, match="'batch_size' parameter of KerasClassifier.fit"):
         clf.fit(X, y, batch_size=0)
