@@ -234,18 +234,25 @@ def add_common_args(parser):
     return parser
 
 
+def quick_defaults(args, **sizes):
+    """Give each option of ``sizes`` that was not given its ``(quick, full)`` value, by ``--quick``.
+
+    ``quick_defaults(args, fits=(20, 150))`` sets ``args.fits`` to 20 with ``--quick``
+    and to 150 without, unless ``--fits`` was given.
+    """
+    for name, (quick, full) in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    return args
+
+
 def parse_search_args(parser, n_jobs, n_jobs_help):
     """Parse the P1 search's options (epochs, batch size, folds, n_jobs); --quick shrinks them."""
     parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 30; 3 with --quick)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--folds", type=int, default=None, help="CV folds (default 5; 2 with --quick)")
     parser.add_argument("--n-jobs", type=int, default=n_jobs, help=n_jobs_help)
-    args = parser.parse_args()
-    if args.epochs is None:
-        args.epochs = 3 if args.quick else 30
-    if args.folds is None:
-        args.folds = 2 if args.quick else 5
-    return args
+    return quick_defaults(parser.parse_args(), epochs=(3, 30), folds=(2, 5))
 
 
 def child_argv(args, parser):
@@ -271,16 +278,23 @@ def report_result(result):
     print(RESULT_TAG + json.dumps(result), flush=True)
 
 
+def child_environment(env_extra=None):
+    """This process's environment for a child Python: the checkout first on ``PYTHONPATH``
+    (``import skdl`` finds it), TensorFlow's start-up logging off, then ``env_extra``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.update(env_extra or {})
+    return env
+
+
 def run_row(script, name, argv, python=None, timeout=3600.0, env_extra=None):
     """Run ``script --row name argv`` in a fresh interpreter; returns its result dict.
 
     The dict has ``status``: ``"ok"``, ``"not installed"`` / ``"skipped"`` (with
     ``reason``) or ``"error"`` (with ``reason``, the last line of stderr).
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    env.update(env_extra or {})
+    env = child_environment(env_extra)
     cmd = [python or sys.executable, os.path.abspath(script), "--row", name] + list(argv)
     log(f"row {name}: {' '.join(cmd if python and python != sys.executable else cmd[1:])}")
     start = time.perf_counter()
@@ -506,6 +520,28 @@ def print_report(title, args, table, extra_header=(), footer=()):
     emit(text, args.out, mode="w")
 
 
+#: The last note of a ``--quick`` run's report.
+QUICK_NOTE = "(--quick: smoke-run sizes, the numbers mean nothing.)"
+
+
+def finish_report(title, args, table, extra_header=(), footer=(), *, workload=None, json_rows=(),
+                  **json_fields):
+    """Print the report (:func:`print_report`, with :data:`QUICK_NOTE` last after ``--quick``)
+    and, with ``--json`` and a ``workload``, write it as JSON (:func:`write_json_report`).
+
+    The JSON report's ``setup`` is the header lines after the title's, joined; its
+    ``goal_text`` the first note and its ``notes`` the others, unless ``json_fields``
+    say otherwise; ``smoke_run`` is ``--quick``.
+    """
+    quick = getattr(args, "quick", False)
+    footer = list(footer) + ([QUICK_NOTE] if quick else [])
+    print_report(title, args, table, extra_header, footer)
+    if workload and getattr(args, "json", None):
+        fields = dict(setup=" ".join(extra_header), goal_text=footer[0] if footer else "",
+                      notes=footer[1:], smoke_run=quick)
+        write_json_report(args.json, workload, title, json_rows, **{**fields, **json_fields})
+
+
 # --------------------------------------------------------------------------
 # JSON reports: what the docs' tables and ratio figure are drawn from
 # (see benchmarks/README.md for the fields).
@@ -667,18 +703,17 @@ def tiny_fit_predict(system, epochs):
             model.fit(X, y, epochs=epochs, verbose=0)
             model.predict(X, verbose=0)
         return fit_predict, f"keras {keras.__version__} ({keras.backend.backend()}), no clear_session"
-    if system == "skdl_wrapper":
-        from skdl.wrappers import KerasClassifier
+    if system in ("skdl_wrapper", "scikeras"):  # one script, two imports
+        if system == "scikeras":
+            from scikeras.wrappers import KerasClassifier
+            note = f"scikeras {package_version('scikeras', ('scikeras',))}"
+        else:
+            from skdl.wrappers import KerasClassifier
+            note = "the scikeras row's script with skdl.wrappers imported"
         X, y = iris(float32=True)
         return (lambda i: KerasClassifier(lambda meta=None: tiny_keras_model(), verbose=0, epochs=epochs,
                                           loss="sparse_categorical_crossentropy", optimizer="adam")
-                .fit(X, y).predict(X)), "the scikeras row's script with skdl.wrappers imported"
-    if system == "scikeras":
-        from scikeras.wrappers import KerasClassifier
-        X, y = iris(float32=True)
-        return (lambda i: KerasClassifier(lambda meta=None: tiny_keras_model(), verbose=0, epochs=epochs,
-                                          loss="sparse_categorical_crossentropy", optimizer="adam")
-                .fit(X, y).predict(X)), f"scikeras {package_version('scikeras', ('scikeras',))}"
+                .fit(X, y).predict(X)), note
     if system == "skorch":
         import numpy as np
         import torch
@@ -700,3 +735,31 @@ def tiny_fit_predict(system, epochs):
                                               train_split=None, verbose=0).fit(X, y).predict(X)), \
             f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     raise ValueError(f"unknown tiny-iris system {system!r}")
+
+
+#: The packages a tiny-iris system needs beyond skdl's own (its row reports them missing).
+TINY_PACKAGES = {"keras": ("keras",), "scikeras": ("keras", "scikeras"), "skorch": ("torch", "skorch")}
+#: The report labels of the tiny-iris systems P2 and P5 both run (each labels its keras row).
+TINY_LABELS = {
+    "sklearn": "sklearn MLPClassifier",
+    "skdl": "**skdl MLPClassifierTF**",
+    "skdl_wrapper": "skdl KerasClassifier (the scikeras row's script)",
+    "scikeras": "scikeras KerasClassifier",
+    "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
+}
+
+
+def tiny_row(system, measure, epochs=None):
+    """The row function of one :func:`tiny_fit_predict` system (P2, P5).
+
+    The row returns ``measure(fit_predict, args)``'s dict with the system's note, or
+    "not installed" when a package of :data:`TINY_PACKAGES` is missing; ``epochs`` is
+    a number, or None for ``args.epochs``.
+    """
+    def row(args):
+        packages = TINY_PACKAGES.get(system, ())
+        if packages and missing(*packages):
+            return not_installed(*packages)
+        fit_predict, note = tiny_fit_predict(system, args.epochs if epochs is None else epochs)
+        return {**measure(fit_predict, args), **({"note": note} if note else {})}
+    return row

@@ -152,29 +152,39 @@ def cache_environment():
     return {CACHE_ENV: tempfile.mkdtemp(prefix="skdl-xla-cache-")}
 
 
-def report(title, setup, goal_ratio, goal_text, results, args, workload):
-    """Print the markdown table (and write the JSON report) of a search benchmark."""
+def search_table(results, labels, time_digits=2):
+    """The markdown table and the JSON report's rows of a search benchmark's ``results``
+    (each a row's dict, by name; ``labels`` by the same names): each row's search time,
+    its ratio to the ``"sklearn"`` row's, its best CV accuracy and that accuracy's
+    difference from scikit-learn's, its fits and its best parameters."""
     reference = results["sklearn"].get("seconds")
     reference_score = results["sklearn"].get("best_score")
     rows, json_rows = [], []
     for name, result in results.items():
         if result.get("status") != "ok":
-            rows.append([LABELS[name], C.status_text(result), "-", "-", "-", "-", "-"])
-            json_rows.append(C.report_row(C.plain(LABELS[name]), None, "s",
+            rows.append([labels[name], C.status_text(result), "-", "-", "-", "-", "-"])
+            json_rows.append(C.report_row(C.plain(labels[name]), None, "s",
                                           notes=C.status_text(result)))
             continue
         difference = None if reference_score is None else result["best_score"] - reference_score
         params = ", ".join(f"{k}={v}" for k, v in result["best_params"].items())
         notes = "; ".join(x for x in (params, result.get("note")) if x)
-        rows.append([LABELS[name], f"{result['seconds']:.2f} s", C.ratio(result["seconds"], reference),
-                     f"{result['best_score']:.4f}",
+        rows.append([labels[name], f"{result['seconds']:.{time_digits}f} s",
+                     C.ratio(result["seconds"], reference), f"{result['best_score']:.4f}",
                      "-" if difference is None else f"{difference:+.4f}", result["fits"], notes])
         json_rows.append(C.report_row(
-            C.plain(LABELS[name]), result["seconds"], "s", C.row_ratio(result["seconds"], reference),
+            C.plain(labels[name]), result["seconds"], "s", C.row_ratio(result["seconds"], reference),
             notes, **{"best CV accuracy": result["best_score"], "accuracy - sklearn's": difference,
                       "fits": result["fits"]}))
     table = C.markdown_table(["system", "time", "ratio to sklearn", "best CV accuracy",
                               "accuracy - sklearn's", "fits", "best params / note"], rows)
+    return table, json_rows
+
+
+def report(title, setup, goal_ratio, goal_text, results, args, workload):
+    """Print the markdown table (and write the JSON report) of a search benchmark."""
+    reference = results["sklearn"].get("seconds")
+    table, json_rows = search_table(results, LABELS)
     footer = [goal_text]
     agreement = candidates_agreement(results.get("skdl_fused", {}), results.get("skdl", {}))
     if agreement:
@@ -184,14 +194,10 @@ def report(title, setup, goal_ratio, goal_text, results, args, workload):
         footer.append(f"skdl stacked (TensorFlow, cold): {fused['seconds'] / reference:.2f}x sklearn "
                       f"({'meets' if fused['seconds'] / reference <= goal_ratio else 'misses'} "
                       f"{goal_ratio:.2f}x).")
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
-    C.print_report(title, args, table, [setup], footer)
-    if args.json:
-        C.write_json_report(args.json, workload, title, json_rows, value_label="search time",
-                            ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
-                            headline=C.plain(LABELS["skdl_fused"]), goal=goal_ratio,
-                            goal_text=goal_text, setup=setup, notes=footer[1:], smoke_run=args.quick)
+    C.finish_report(title, args, table, [setup], footer, workload=workload, json_rows=json_rows,
+                    value_label="search time", ratio_label="ratio to sklearn",
+                    reference=C.plain(LABELS["sklearn"]), headline=C.plain(LABELS["skdl_fused"]),
+                    goal=goal_ratio)
 
 
 def main(script, description, run, title, setup, goal_ratio, goal_text, workload):

@@ -598,12 +598,11 @@ def main():
     if FALLBACK in datasets:
         footer.append(f"{FALLBACK}: the digits pipeline failed for one library, so both ran on X "
                       "standardised once up front (no pipeline) for a timing comparison.")
-    title = "scikeras 0.13 vs skdl.wrappers: the same GridSearchCV script"
-    C.print_report(title, args, table, extra, footer)
-    if args.json:
-        C.write_json_report(args.json, "wrappers", title, json_rows, value_label="search time",
-                            ratio_label="ratio to scikeras", reference="scikeras on the same dataset",
-                            headline=json_system("skdl", "digits"), setup=" ".join(extra), notes=footer)
+    C.finish_report("scikeras 0.13 vs skdl.wrappers: the same GridSearchCV script", args, table,
+                    extra, footer, workload="wrappers", json_rows=json_rows,
+                    value_label="search time", ratio_label="ratio to scikeras",
+                    reference="scikeras on the same dataset",
+                    headline=json_system("skdl", "digits"), goal_text="", notes=footer)
 
 
 if __name__ == "__main__":

@@ -221,24 +221,7 @@ def main():
                                             env_extra=S.cache_environment()))
     ref = results["sklearn"].get("seconds")
     ref_acc = results["sklearn"].get("best_score")
-    rows, json_rows = [], []
-    for name, r in results.items():
-        if r.get("status") != "ok":
-            rows.append([LABELS[name], C.status_text(r), "-", "-", "-", "-", "-"])
-            json_rows.append(C.report_row(C.plain(LABELS[name]), None, "s", notes=C.status_text(r)))
-            continue
-        d_acc = "-" if ref_acc is None else f"{r['best_score'] - ref_acc:+.4f}"
-        params = ", ".join(f"{k}={v}" for k, v in r["best_params"].items())
-        notes = "; ".join(x for x in (params, r.get("note")) if x)
-        rows.append([LABELS[name], f"{r['seconds']:.1f} s", C.ratio(r["seconds"], ref),
-                     f"{r['best_score']:.4f}", d_acc, r["fits"], notes])
-        json_rows.append(C.report_row(
-            C.plain(LABELS[name]), r["seconds"], "s", C.row_ratio(r["seconds"], ref), notes,
-            **{"best CV accuracy": r["best_score"],
-               "accuracy - sklearn's": None if ref_acc is None else r["best_score"] - ref_acc,
-               "fits": r["fits"]}))
-    table = C.markdown_table(["system", "time", "ratio to sklearn", "best CV accuracy",
-                              "accuracy - sklearn's", "fits", "best params / note"], rows)
+    table, json_rows = S.search_table(results, LABELS, time_digits=1)
     footer = [f"Goal: skdl's stacked search at or under {GOAL_RATIO:.2f}x sklearn's time (issue 11; headed "
               "for 0.30x), best CV accuracy within 0.005 of sklearn's."]
     sk = results["skdl_fused"]
@@ -247,18 +230,13 @@ def main():
         ok_acc = ref_acc is not None and abs(sk["best_score"] - ref_acc) <= 0.005
         footer.append(f"skdl stacked, cold: {sk['seconds'] / ref:.2f}x sklearn ({'meets' if ok_time else 'misses'} the time goal), "
                       f"accuracy {'within' if ok_acc else 'outside'} 0.005.")
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
     extra = [f"P1: digits, GridSearchCV {len(HIDDEN)}x{len(SOLVERS)} grid, StratifiedKFold({args.folds}, "
              f"shuffle=True, random_state=0), {args.epochs} epochs, batch {args.batch_size}, n_jobs={args.n_jobs}; "
              "each system in its own subprocess, times exclude interpreter start and imports"]
-    title = "P1 small-data tuning (digits GridSearchCV)"
-    C.print_report(title, args, table, extra, footer)
-    if args.json:
-        C.write_json_report(args.json, "P1", title, json_rows, value_label="search time",
-                            ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
-                            headline=C.plain(LABELS["skdl_fused"]), goal=GOAL_RATIO, goal_text=footer[0],
-                            setup=extra[0], notes=footer[1:], smoke_run=args.quick)
+    C.finish_report("P1 small-data tuning (digits GridSearchCV)", args, table, extra, footer,
+                    workload="P1", json_rows=json_rows, value_label="search time",
+                    ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
+                    headline=C.plain(LABELS["skdl_fused"]), goal=GOAL_RATIO)
 
 
 if __name__ == "__main__":

@@ -31,40 +31,9 @@ def timed_fits(fit_predict, n):
     return {"times_ms": [x * 1e3 for x in times]}
 
 
-def row_sklearn(args):
-    fit_predict, note = C.tiny_fit_predict('sklearn', args.epochs)
-    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
-
-
-def row_skdl(args):
-    fit_predict, note = C.tiny_fit_predict('skdl', args.epochs)
-    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
-
-
-def row_keras(args):
-    if C.missing('keras'):
-        return C.not_installed('keras')
-    fit_predict, note = C.tiny_fit_predict('keras', args.epochs)
-    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
-
-
-def row_skdl_wrapper(args):
-    fit_predict, note = C.tiny_fit_predict('skdl_wrapper', args.epochs)
-    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
-
-
-def row_scikeras(args):
-    if C.missing('keras', 'scikeras'):
-        return C.not_installed('keras', 'scikeras')
-    fit_predict, note = C.tiny_fit_predict('scikeras', args.epochs)
-    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
-
-
-def row_skorch(args):
-    if C.missing('torch', 'skorch'):
-        return C.not_installed('torch', 'skorch')
-    fit_predict, note = C.tiny_fit_predict('skorch', args.epochs)
-    return {**timed_fits(fit_predict, args.fits), **({"note": note} if note else {})}
+def tiny_row(system):
+    """``--fits`` timed fit+predict of one tiny-iris system, ``--epochs`` each."""
+    return C.tiny_row(system, lambda fit_predict, args: timed_fits(fit_predict, args.fits))
 
 
 def row_probe(args):
@@ -121,21 +90,13 @@ def row_probe(args):
 
 
 ROWS = {
-    "sklearn": row_sklearn,
-    "skdl": row_skdl,
-    "keras": row_keras,
-    "skdl_wrapper": row_skdl_wrapper,
-    "scikeras": row_scikeras,
-    "skorch": row_skorch,
+    **{system: tiny_row(system) for system in ("sklearn", "skdl", "keras", "skdl_wrapper", "scikeras",
+                                               "skorch")},
     "probe": row_probe,
 }
 LABELS = {
-    "sklearn": "sklearn MLPClassifier",
-    "skdl": "**skdl MLPClassifierTF**",
+    **C.TINY_LABELS,
     "keras": "keras build+compile+fit+predict",
-    "skdl_wrapper": "skdl KerasClassifier (the scikeras row's script)",
-    "scikeras": "scikeras KerasClassifier",
-    "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
     "probe": "probe: cached compiled epoch (`floor_tiny_fit.py`)",
 }
 OPTIONAL = {"scikeras", "skorch"}
@@ -146,9 +107,7 @@ def main():
     C.add_common_args(parser)
     parser.add_argument("--fits", type=int, default=None, help="sequential fits per system (default 150; 20 with --quick)")
     parser.add_argument("--epochs", type=int, default=2)
-    args = parser.parse_args()
-    if args.fits is None:
-        args.fits = 20 if args.quick else 150
+    args = C.quick_defaults(parser.parse_args(), fits=(20, 150))
     args.fits = max(args.fits, 2)
     if args.row:
         return C.run_child(ROWS, args)
@@ -187,17 +146,12 @@ def main():
                       + f" (issue 13 resolves at <= 20 ms: {'meets' if wrapper <= 20 else 'misses'} it). "
                       "Each fit still calls the build function (a new Keras model); the traced model "
                       "of the first fit is reused.")
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
     extra = [f"P2: iris (150 x 4, 3 classes), hidden (16,), {args.epochs} epochs, {args.fits} sequential "
              "fit+predict per system in one process; each system in its own subprocess"]
-    title = "P2 per-fit overhead (iris, tiny network)"
-    C.print_report(title, args, table, extra, footer)
-    if args.json:
-        C.write_json_report(args.json, "P2", title, json_rows, value_label="per fit (mean, fits 2..N)",
-                            ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
-                            headline=C.plain(LABELS["skdl"]), goal=GOAL_RATIO, goal_text=footer[0],
-                            setup=extra[0], notes=footer[1:], smoke_run=args.quick)
+    C.finish_report("P2 per-fit overhead (iris, tiny network)", args, table, extra, footer,
+                    workload="P2", json_rows=json_rows, value_label="per fit (mean, fits 2..N)",
+                    ratio_label="ratio to sklearn", reference=C.plain(LABELS["sklearn"]),
+                    headline=C.plain(LABELS["skdl"]), goal=GOAL_RATIO)
 
 
 if __name__ == "__main__":

@@ -174,9 +174,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per system (skdl trains one more)")
     parser.add_argument("--samples", type=int, default=None, help="training samples (default 60000; 2048 with --quick)")
     parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
-    if args.samples is None:
-        args.samples = 2048 if args.quick else 60000
+    args = C.quick_defaults(parser.parse_args(), samples=(2048, 60000))
     if args.row:
         return C.run_child(ROWS, args)
 
@@ -220,17 +218,12 @@ def main():
         kr = results["keras"].get("s_per_epoch")
         footer.append(f"skdl: {r:.2f}x the floor ({'meets' if r <= GOAL_RATIO else 'misses'} the goal)"
                       + (f"; {kr / sk['s_per_epoch']:.2f}x faster than Keras `fit`." if kr else "."))
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
     extra = [f"P3: synthetic {args.samples} x {D}, {NCLS} classes; 784-1024-512-512-512-10 tanh, Adam(1e-4), "
              f"batch {args.batch_size}; {args.epochs} timed epochs per system; each system in its own subprocess"]
-    title = "P3 CPU throughput (MNIST-scale network)"
-    C.print_report(title, args, table, extra, footer)
-    if args.json:
-        C.write_json_report(args.json, "P3", title, json_rows, value_label="s/epoch",
-                            ratio_label="ratio to floor", reference="FLOP floor",
-                            headline=C.plain(LABELS["skdl"]), goal=GOAL_RATIO, goal_text=footer[0],
-                            setup=extra[0], notes=footer[1:], smoke_run=args.quick)
+    C.finish_report("P3 CPU throughput (MNIST-scale network)", args, table, extra, footer,
+                    workload="P3", json_rows=json_rows, value_label="s/epoch",
+                    ratio_label="ratio to floor", reference="FLOP floor",
+                    headline=C.plain(LABELS["skdl"]), goal=GOAL_RATIO)
 
 
 if __name__ == "__main__":

@@ -32,58 +32,21 @@ def track(fit_predict, n):
             "ms_per_fit": (time.perf_counter() - t) / n * 1e3}
 
 
-def row_skdl(args):
-    fit_predict, note = C.tiny_fit_predict('skdl', 2)
-    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
-
-
-def row_sklearn(args):
-    fit_predict, note = C.tiny_fit_predict('sklearn', 2)
-    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
-
-
-def row_keras(args):
-    if C.missing('keras'):
-        return C.not_installed('keras')
-    fit_predict, note = C.tiny_fit_predict('keras', 2)
-    return {**track(fit_predict, args.fits_keras), **({"note": note} if note else {})}
-
-
-def row_skdl_wrapper(args):
-    fit_predict, note = C.tiny_fit_predict('skdl_wrapper', 2)
-    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
-
-
-def row_scikeras(args):
-    if C.missing('keras', 'scikeras'):
-        return C.not_installed('keras', 'scikeras')
-    fit_predict, note = C.tiny_fit_predict('scikeras', 2)
-    return {**track(fit_predict, args.fits_keras), **({"note": note} if note else {})}
-
-
-def row_skorch(args):
-    if C.missing('torch', 'skorch'):
-        return C.not_installed('torch', 'skorch')
-    fit_predict, note = C.tiny_fit_predict('skorch', 2)
-    return {**track(fit_predict, args.fits_skdl), **({"note": note} if note else {})}
+def tiny_row(system, fits):
+    """One tiny-iris system's fit+predict (2 epochs) repeated ``args.<fits>`` times, tracked."""
+    return C.tiny_row(system, lambda fit_predict, args: track(fit_predict, getattr(args, fits)),
+                      epochs=2)
 
 
 ROWS = {
-    "skdl": row_skdl,
-    "keras": row_keras,
-    "skdl_wrapper": row_skdl_wrapper,
-    "scikeras": row_scikeras,
-    "skorch": row_skorch,
-    "sklearn": row_sklearn,
+    "skdl": tiny_row("skdl", "fits_skdl"),
+    "keras": tiny_row("keras", "fits_keras"),
+    "skdl_wrapper": tiny_row("skdl_wrapper", "fits_skdl"),
+    "scikeras": tiny_row("scikeras", "fits_keras"),
+    "skorch": tiny_row("skorch", "fits_skdl"),
+    "sklearn": tiny_row("sklearn", "fits_skdl"),
 }
-LABELS = {
-    "skdl": "**skdl MLPClassifierTF**",
-    "keras": "keras, no `clear_session`",
-    "skdl_wrapper": "skdl KerasClassifier (the scikeras row's script)",
-    "scikeras": "scikeras KerasClassifier",
-    "skorch": "skorch NeuralNetClassifier (PyTorch CPU)",
-    "sklearn": "sklearn MLPClassifier",
-}
+LABELS = {**C.TINY_LABELS, "keras": "keras, no `clear_session`"}
 OPTIONAL = {"scikeras", "skorch"}
 
 
@@ -94,11 +57,7 @@ def main():
                         help="fits for skdl (both rows), sklearn and skorch (default 500; 40 with --quick)")
     parser.add_argument("--fits-keras", type=int, default=None,
                         help="fits for keras and scikeras (default 150; 20 with --quick)")
-    args = parser.parse_args()
-    if args.fits_skdl is None:
-        args.fits_skdl = 40 if args.quick else 500
-    if args.fits_keras is None:
-        args.fits_keras = 20 if args.quick else 150
+    args = C.quick_defaults(parser.parse_args(), fits_skdl=(40, 500), fits_keras=(20, 150))
     args.fits_skdl, args.fits_keras = max(args.fits_skdl, 4), max(args.fits_keras, 4)
     if args.row:
         return C.run_child(ROWS, args)
@@ -138,20 +97,15 @@ def main():
         footer.append(f"skdl: {g:+.1f} MiB over {sk['fits'] - sk['start']} fits "
                       f"({'meets' if g < 2 else 'misses'} the goal"
                       + (")." if sk["fits"] >= 500 else "; fewer than 500 fits, so only indicative)."))
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
     extra = [f"P5: iris, hidden (16,), 2 epochs, fit+predict repeated: skdl (both rows)/sklearn/skorch "
              f"{args.fits_skdl} fits, "
              f"keras/scikeras {args.fits_keras} fits; RSS via psutil after gc.collect(); each system in its own "
              "subprocess"]
-    title = "P5 memory over many fits"
-    C.print_report(title, args, table, extra, footer)
-    if args.json:
-        # The goal is absolute (MiB), not a ratio: the rows carry no ratio and the figure skips P5.
-        C.write_json_report(args.json, "P5", title, json_rows, value_label="RSS growth",
-                            ratio_label="ratio", reference="none (the goal is an absolute growth)",
-                            headline=C.plain(LABELS["skdl"]), goal_text=footer[0], setup=extra[0],
-                            notes=footer[1:], smoke_run=args.quick)
+    # The goal is absolute (MiB), not a ratio: the rows carry no ratio and the figure skips P5.
+    C.finish_report("P5 memory over many fits", args, table, extra, footer, workload="P5",
+                    json_rows=json_rows, value_label="RSS growth", ratio_label="ratio",
+                    reference="none (the goal is an absolute growth)",
+                    headline=C.plain(LABELS["skdl"]))
 
 
 if __name__ == "__main__":

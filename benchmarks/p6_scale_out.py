@@ -97,7 +97,7 @@ def main():
     if args.row:
         return C.run_child(rows, args)
 
-    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = C.load_average()
     results = C.run_all(__file__, parser, args, rows)
     labels = labels_for(n)
     ok = {name: r for name, r in results.items() if r.get("status") == "ok"}
@@ -135,20 +135,15 @@ def main():
         same = warm["scores"] == one["scores"]
         footer.append(f"skdl after start_workers: {speedup:.2f}x ({'meets' if speedup >= 1.6 else 'misses'} "
                       f"the goal), scores {'identical' if same else 'DIFFERENT'}.")
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
     extra = [f"P6: the P1 search (digits, {len(HIDDEN)}x{len(SOLVERS)} grid, StratifiedKFold({args.folds}, "
              f"shuffle=True, random_state=0), {args.epochs} epochs, batch {args.batch_size}); each row in its "
              "own subprocess; times exclude interpreter start and the parent's imports",
              f"load average before the rows: {load_before} (the header's is after)"]
-    title = f"P6 scale-out (P1 search, n_jobs=1 vs {n})"
-    C.print_report(title, args, text, extra, footer)
-    if args.json:
-        # The goal is a speed-up over skdl's own n_jobs=1, not a ratio to sklearn: no goal marker.
-        C.write_json_report(args.json, "P6", title, json_rows, value_label="search time",
-                            ratio_label="ratio to sklearn n_jobs=1", reference=json_system("sklearn_1", labels),
-                            headline=json_system(f"skdl_{n}_warm", labels), goal_text=footer[0],
-                            setup=" ".join(extra), notes=footer[1:], smoke_run=args.quick)
+    # The goal is a speed-up over skdl's own n_jobs=1, not a ratio to sklearn: no goal marker.
+    C.finish_report(f"P6 scale-out (P1 search, n_jobs=1 vs {n})", args, text, extra, footer,
+                    workload="P6", json_rows=json_rows, value_label="search time",
+                    ratio_label="ratio to sklearn n_jobs=1", reference=json_system("sklearn_1", labels),
+                    headline=json_system(f"skdl_{n}_warm", labels))
 
 
 if __name__ == "__main__":

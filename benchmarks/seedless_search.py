@@ -70,10 +70,8 @@ def main():
              "subprocess, times exclude interpreter start and imports")
     footer = ["Goal (issue 30): the seedless search at or under 1.3x the seeded one, each fit "
               "trained once (16 networks: 12 fits and 4 refits)."]
-    if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
-    C.print_report("Seedless against seeded stacked searches (digits GridSearchCV 2 x 2, cv=3)",
-                   args, text, [setup], footer)
+    C.finish_report("Seedless against seeded stacked searches (digits GridSearchCV 2 x 2, cv=3)",
+                    args, text, [setup], footer)
 
 
 if __name__ == "__main__":
