@@ -308,7 +308,7 @@ def build_report(args, state):
     if state.get("cpu_note"):
         footer.append(state["cpu_note"])
     if args.quick:
-        footer.append("(--quick: smoke-run sizes, the numbers mean nothing.)")
+        footer.append(C.QUICK_NOTE)
     if state.get("partial"):
         footer.append(f"(partial report: {state['partial']})")
     return table, footer
@@ -353,7 +353,7 @@ def main():
     args.samples = args.samples or (2048 if args.quick else 60000)
     args.batches = [int(b) for b in args.batches.split(",") if b]
     args.hidden = tuple(int(h) for h in (args.hidden or ("64,32" if args.quick else "1024,512,512,512")).split(",") if h)
-    systems = [s for s in SYSTEMS if (not args.only or s in args.only.split(",")) and s not in args.skip.split(",")]
+    systems = C.selected(args, SYSTEMS)
     title = "P4 GPU throughput (Keras 3 JAX backend)"
     state = {"results": {}}
 

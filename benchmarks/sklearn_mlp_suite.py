@@ -11,7 +11,6 @@ scikit-learn's private internals (``_coef_grads``, ``_no_improvement_count`` aft
 """
 
 import argparse
-import os
 import re
 import subprocess
 import sys
@@ -31,9 +30,9 @@ def run_suite(source, folder, swap):
         text = text.replace(*SWAP)
     target = Path(folder) / ("test_mlp_skdl.py" if swap else "test_mlp_sklearn.py")
     target.write_text(text)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([C.REPO_ROOT, os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
-                           str(target)], cwd=folder, capture_output=True, text=True, env=env)
+                           str(target)], cwd=folder, capture_output=True, text=True,
+                          env=C.child_environment())
     counts = dict((kind, int(n)) for n, kind in re.findall(r"(\d+) (passed|failed|errors?)",
                                                             done.stdout.splitlines()[-1]))
     failures = sorted(set(re.findall(r"^(?:FAILED|ERROR) \S+::(\S+)", done.stdout, re.M)))
