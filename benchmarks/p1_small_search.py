@@ -15,6 +15,7 @@ Goal: skdl's stacked search <= 0.40x sklearn's time (issue 11), headed for
 """
 
 import argparse
+import importlib
 import time
 
 import _common as C
@@ -71,7 +72,7 @@ def row_sklearn(args):
 
 
 def row_skdl(args):
-    import keras  # noqa: F401  skdl imports its backend lazily; keep imports out of the timing
+    importlib.import_module("keras")  # skdl imports its backend lazily; keep imports out of the timing
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from skdl import MLPClassifierTF

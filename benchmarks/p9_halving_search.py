@@ -15,6 +15,7 @@ halving at or under 0.50x scikit-learn's (issue 30), headed for 0.15x.
     PYTHONPATH=. python benchmarks/p9_halving_search.py [--resource max_iter] [--quick]
 """
 
+import importlib
 import os
 import sys
 
@@ -40,9 +41,9 @@ def run(mlp_class, search_module, quick=False):
     import numpy as np
     from scipy.stats import loguniform
     from sklearn.datasets import load_digits
-    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    importlib.import_module("sklearn.experimental.enable_halving_search_cv")  # the halving searches
     X, y = load_digits(return_X_y=True)
     X = X.astype(np.float32)
     if RESOURCE == "n_samples":

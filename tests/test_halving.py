@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 from scipy.stats import loguniform
 from sklearn import model_selection as sk
-from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.experimental import enable_halving_search_cv
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifier, MLPRegressor, engine, model_selection as skdl_ms
+
+del enable_halving_search_cv  # imported for its effect: scikit-learn's halving searches
 
 
 def request(data, max_iter, **params):

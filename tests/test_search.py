@@ -6,7 +6,7 @@ from joblib import parallel_backend
 from scipy.stats import loguniform
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_regression
-from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.experimental import enable_halving_search_cv
 from sklearn.model_selection import (GridSearchCV, GroupKFold, HalvingRandomSearchCV, KFold,
                                      LeaveOneGroupOut, RandomizedSearchCV, RepeatedStratifiedKFold,
                                      ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit,
@@ -16,6 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skdl import MLPClassifier, MLPClassifierTF
+
+del enable_halving_search_cv  # imported for its effect: scikit-learn's halving searches
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=0.03, random_state=0)
 
