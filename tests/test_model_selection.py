@@ -128,8 +128,8 @@ def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is(iris):
     X, Y = iris
     search = skdl_ms.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3)
     search.fit(X, Y)
-    assert search.stacking_ == {"fits": 0, "refits": 0, "continued": 0, "stacks": 0,
-                                "train_time": 0.0}
+    assert search.stacking_ == {"fits": 0, "refits": 0, "continued": 0, "checkpointed": 0,
+                                "stacks": 0, "train_time": 0.0}
     expected = sk.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
                                   expected.cv_results_["mean_test_score"])
@@ -205,7 +205,7 @@ def test_the_scikit_learn_private_names_the_searches_rely_on_are_there(iris):
     from skdl.model_selection import _sklearn
 
     X, _ = iris
-    assert callable(_sklearn.safe_split) and callable(_sklearn.check_method_params)
+    assert all(callable(getattr(_sklearn, name)) for name in _sklearn.__all__)
     assert _sklearn.num_samples(X) == len(X)
     assert callable(BaseSearchCV._get_routed_params_for_fit)
 

@@ -10,6 +10,8 @@ as several stacks of one program, one after another; one network that cannot fit
 raises :class:`MemoryError` before anything trains.
 """
 
+import ctypes
+import ctypes.util
 import math
 
 import numpy as np
@@ -114,3 +116,27 @@ def networks_per_stack(requests, structure, n_slots, concurrent=1):
             + "). Lower batch_size or the network's size, use fewer rows, or raise "
               "skdl.set_config(memory_limit=...).")
     return max(1, (limit - data) // (network * max(concurrent, 1)))
+
+
+#: A stack needing this many bytes (see :func:`stack_bytes`) hands its working memory back
+#: when it ends (:func:`release_freed_memory`): below it, the next fit reuses it sooner.
+RELEASE_MIN_BYTES = 1 << 26
+
+
+def stack_bytes(requests, structure, n_slots):
+    """The bytes a stack of ``requests`` needs: its data and its networks."""
+    return data_bytes(requests) + sum(network_bytes(r, structure, n_slots) for r in requests)
+
+
+def release_freed_memory():
+    """Hand the memory the allocator keeps after a big training back to the system (glibc's
+    ``malloc_trim``; elsewhere nothing), so that what follows does not add to it: the
+    backend's large temporaries, freed, otherwise stay with the process."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+    except OSError:
+        trim = None
+    if trim is not None:
+        trim(0)

@@ -185,7 +185,8 @@ class StackData:
         self.n_rows = np.asarray([len(rows) for rows in self.x_rows], np.int32)
         padded_rows = bucket(max(max(len(Y) for Y, _ in sets), 1))
         self.width = -(-padded_rows // batch_size) * batch_size
-        input_rows = bucket(max(sum(len(a) for a in arrays), 1))
+        # The inputs' rows are not padded to a bucket: the folds of a search share them.
+        input_rows = sum(len(a) for a in arrays)
         placed_inputs = (inputs or PlacedInputs()).get(program, arrays, input_rows)
         self.placed = dict(program.place(_padded_targets(sets, padded_rows)), X=placed_inputs)
 

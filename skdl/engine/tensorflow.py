@@ -166,10 +166,41 @@ def on_device(device):
     return tf.device(f"/{device[0].upper()}:{device[1]}") if device else nullcontext()
 
 
+#: Arrays from this many bytes are placed on the CPU without ``tf.constant``'s copies.
+LARGE_ARRAY_BYTES = 1 << 24
+
+#: The alignment TensorFlow's kernels require of a tensor's buffer.
+_ALIGNMENT = 64
+
+
+def _aligned_copy(array):
+    """``array``'s values in a new buffer aligned as TensorFlow's tensors are."""
+    raw = np.empty(array.nbytes + _ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % _ALIGNMENT
+    out = raw[offset:offset + array.nbytes].view(array.dtype).reshape(array.shape)
+    out[...] = array
+    return out
+
+
+def _on_cpu(device):
+    if device is not None:
+        return device[0] == "cpu"
+    return not tf.config.list_logical_devices("GPU")
+
+
+def _constant(value):
+    """A tensor of ``value`` on the current device; a large NumPy array on the CPU is
+    copied once into an aligned buffer that the tensor then reads in place (DLPack),
+    where ``tf.constant`` would hold two copies of it."""
+    if isinstance(value, np.ndarray) and value.nbytes >= LARGE_ARRAY_BYTES:
+        return tf.experimental.dlpack.from_dlpack(_aligned_copy(value).__dlpack__())
+    return tf.constant(value)
+
+
 def place(tree, device):
     """NumPy arrays -> tensors on ``device`` (None: TensorFlow's choice)."""
     with on_device(device):
-        return tf.nest.map_structure(tf.constant, tree)
+        return tf.nest.map_structure(_constant if _on_cpu(device) else tf.constant, tree)
 
 
 def to_numpy(tree):
