@@ -49,6 +49,8 @@ def build_parser():
                       help="JSON (or YAML) search space replacing the default; values are lists, "
                            'or {"loguniform": [low, high]}')
     tune.add_argument("--out", metavar="MODEL_FILE", help="save the best pipeline here (joblib)")
+    tune.add_argument("--checkpoint", metavar="DIR",
+                      help="save finished fits in this folder; run again, the search resumes")
     tune.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     predict = commands.add_parser("predict", help="predict with a saved model",
@@ -202,7 +204,8 @@ def tune(args):
     space = load_space(args.space, step)
     # verbose=1: scikit-learn's "Fitting ..." line and skdl's bar of the epochs as they train.
     search = RandomizedSearchCV(pipe, space, n_iter=args.n_iter, cv=args.cv, n_jobs=args.n_jobs,
-                                random_state=args.random_state, verbose=0 if args.quiet else 1)
+                                random_state=args.random_state, verbose=0 if args.quiet else 1,
+                                checkpoint=args.checkpoint)
     if not args.quiet:
         print(f"skdl tune: {task} on {args.dataset or args.data} ({len(y)} rows), {args.n_iter} "
               f"candidates x {args.cv} folds, {args.max_iter} epochs each", file=sys.stderr)
@@ -214,8 +217,10 @@ def tune(args):
         raise CommandError(f"search failed: {str(error).splitlines()[0]}") from error
     if not args.quiet:
         stacked = search.stacking_
+        resumed = f", {stacked['checkpointed']} read from {args.checkpoint}" if args.checkpoint else ""
         print(f"search done in {time.time() - started:.1f}s ({stacked['fits']} networks trained in "
-              f"{stacked['stacks']} stack(s), {stacked['train_time']:.1f}s)" + " " * 10, file=sys.stderr)
+              f"{stacked['stacks']} stack(s), {stacked['train_time']:.1f}s{resumed})" + " " * 10,
+              file=sys.stderr)
     metric = "accuracy" if task == "classification" else "R^2"
     print(f"Leaderboard ({metric}, {args.cv}-fold CV):")
     print(_leaderboard(search.cv_results_))

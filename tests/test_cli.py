@@ -102,3 +102,16 @@ def test_help_answers_without_importing_keras():
                             env={**os.environ})
     assert result.returncode == 0, result.stderr
     assert "tune" in result.stdout and result.stdout.strip().endswith("ok")
+
+
+def test_tune_with_a_checkpoint_resumes_from_it(tmp_path, capsys):
+    folder = tmp_path / "checkpoint"
+    argv = ["tune", "--dataset", "iris", "--n-iter", "2", "--cv", "2", "--max-iter", "3",
+            "--checkpoint", str(folder)]
+    assert main(argv) == 0
+    first = capsys.readouterr()
+    assert main(argv) == 0
+    again = capsys.readouterr()
+    assert len(list(folder.glob("*.fit"))) == 2 * 2 + 2
+    assert f"6 read from {folder}" in again.err and f"0 read from {folder}" in first.err
+    assert again.out == first.out  # the same leaderboard

@@ -30,18 +30,19 @@ from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stac
 from .request import FitRequest, FitResult, Start, TrainingSpec, data_digest, fit_keys
 from .continuation import continuation, continued
 from .lbfgs import train_lbfgs
-from .memory import networks_per_stack
+from .memory import RELEASE_MIN_BYTES, networks_per_stack, release_freed_memory, stack_bytes
 from .network_stack import NetworkStack, PlacedInputs
 from .stack import slot_names
 from .trainer import StackTrainer
 
 __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
-           "structure_of", "clear_cache", "cache_info", "epochs", "data_digest", "fit_keys", "continued", "continuation"]
+           "structure_of", "clear_cache", "cache_info", "epochs", "data_digest", "fit_keys", "continued",
+           "continuation"]
 
 _CACHE = ProgramCache(max_size=16)
 
 
-def train(requests, concurrency=None, progress=None):
+def train(requests, concurrency=None, progress=None, finished=None):
     """Train every request; returns one :class:`FitResult` per request, in order.
 
     Stacks train side by side in up to ``concurrency`` threads (None: one per
@@ -50,6 +51,8 @@ def train(requests, concurrency=None, progress=None):
     result depends on it only within float32 rounding. ``progress``, when given,
     is called after each epoch of each stack (from its thread) with the number of
     networks that trained it: :func:`epochs` of the requests is their total.
+    ``finished``, when given, is called as each stack (or piece) ends, from its
+    thread, with the indices of its requests and their results.
 
     Examples
     --------
@@ -74,20 +77,34 @@ def train(requests, concurrency=None, progress=None):
     workers = concurrent_stacks() if concurrency is None else concurrency
     jobs = _side_by_side_jobs(together, requests, workers)
     inputs = PlacedInputs()
+
+    big = []
+
+    def run(structure, group, piece, cancelled=None):
+        members = [requests[k] for k in piece]
+        piece_results = _train_stack(members, cancelled, structure, [requests[k] for k in group],
+                                     progress, inputs)
+        if stack_bytes(members, structure, len(slot_names(structure))) >= RELEASE_MIN_BYTES:
+            big.append(True)
+            release_freed_memory()  # this stack's working memory, before the next one's
+        if finished is not None:
+            finished(piece, piece_results)
+        return piece_results
+
     trained = []
     for group in apart:  # one after another, in pieces that fit the memory limit
         members = [requests[k] for k in group]
         structure = structure_of(members)
         cut = pieces([group], requests, 1, [_networks_per_stack(members, structure, 1)])[0]
-        trained += [(piece, _train_stack([requests[k] for k in piece], None, structure, members,
-                                         progress, inputs)) for piece in cut]
-    trained += zip((piece for _, _, piece in jobs), _train_side_by_side(
-        [(structure, [requests[k] for k in piece], [requests[k] for k in group])
-         for structure, group, piece in jobs], workers, progress, inputs))
+        trained += [(piece, run(structure, group, piece)) for piece in cut]
+    trained += zip((piece for _, _, piece in jobs), _train_side_by_side(jobs, workers, run))
     for piece, piece_results in trained:
         for k, result in zip(piece, piece_results):
             if results[k] is None:  # a piece filled up with repeats trains them twice
                 results[k] = result
+    if big:
+        del trained, inputs  # the placed data goes too
+        release_freed_memory()
     return results
 
 
@@ -111,16 +128,14 @@ def _side_by_side_jobs(groups, requests, workers):
     return first + sorted(rest, key=lambda job: started[id(job[1])])
 
 
-def _train_side_by_side(jobs, workers, progress=None, inputs=None):
-    """Train each ``(structure, requests, everyone)`` as one stack (see :func:`_train_stack`),
+def _train_side_by_side(jobs, workers, run):
+    """``run(structure, group, piece, cancelled)`` of each ``(structure, group, piece)`` job,
     in up to ``workers`` threads; their results, in order."""
     if min(workers, len(jobs)) <= 1:
-        return [_train_stack(members, None, structure, everyone, progress, inputs)
-                for structure, members, everyone in jobs]
+        return [run(*job) for job in jobs]
     cancelled = threading.Event()
     with ThreadPoolExecutor(workers, thread_name_prefix="skdl-stack") as pool:
-        futures = [pool.submit(_train_stack, members, cancelled, structure, everyone, progress, inputs)
-                   for structure, members, everyone in jobs]
+        futures = [pool.submit(run, *job, cancelled) for job in jobs]
         try:
             return [future.result() for future in futures]
         except BaseException:

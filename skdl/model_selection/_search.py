@@ -5,7 +5,7 @@ from math import floor, log
 
 import numpy as np
 from sklearn import model_selection
-from sklearn.experimental import enable_halving_search_cv  # noqa: F401 - scikit-learn's halving
+from sklearn.experimental import enable_halving_search_cv  # scikit-learn's halving searches
 from sklearn.base import is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
@@ -14,7 +14,10 @@ from .. import engine
 from .._callbacks import has_callbacks
 from ._sklearn import check_method_params, num_samples
 from . import _stacking as stacking
+from ._checkpoint import Checkpoint
 from ._stacking import FixedSplits, Pretrained, attached, is_stackable, threads_only
+
+del enable_halving_search_cv  # imported for its effect: scikit-learn's halving classes
 
 
 class StackedSearchMixin:
@@ -45,16 +48,23 @@ class StackedSearchMixin:
         -------
         self : object
         """
-        self.stacking_ = {"fits": 0, "refits": 0, "continued": 0, "stacks": 0, "train_time": 0.0}
+        self.stacking_ = {"fits": 0, "refits": 0, "continued": 0, "checkpointed": 0, "stacks": 0,
+                          "train_time": 0.0}
         if not is_stackable(self.estimator) or has_callbacks(self):
             return super().fit(X, y, **params)
-        self._pretrained, self._finished = Pretrained(), Pretrained()
+        self._checkpoint = None if self.checkpoint is None else Checkpoint(self.checkpoint)
+        # Finished fits are kept for later rounds to continue only where there are rounds.
+        self._pretrained = Pretrained()
+        self._finished = Pretrained() if self._continues_fits else None
         self._stacking_input, self._workers = (X, y, params), stacking.workers(self.n_jobs)
         try:
             with attached(self._pretrained, self.estimator), threads_only():
                 return super().fit(X, y, **params)
         finally:
-            del self._pretrained, self._finished, self._stacking_input, self._workers
+            del self._pretrained, self._finished, self._stacking_input, self._workers, self._checkpoint
+
+    #: Whether a later round's fits may continue an earlier round's (halving searches).
+    _continues_fits = False
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         context = {} if callback_ctx is None else {"callback_ctx": callback_ctx}
@@ -94,12 +104,12 @@ class StackedSearchMixin:
             everything = [(np.arange(num_samples(X)), np.arange(0))]
             refits = stacking.plan(self.estimator, X, y, candidate_params, everything, fit_params,
                                    inputs)
-        continued, stacks = stacking.train(plans + refits, self._pretrained, self._finished,
-                                           self.verbose, self._workers)
+        counts = stacking.train(plans + refits, self._pretrained, self._finished, self.verbose,
+                                self._workers, self._checkpoint)
         self.stacking_["fits"] += sum(engine.stackable(p.request) for p in plans)
         self.stacking_["refits"] += sum(engine.stackable(p.request) for p in refits)
-        self.stacking_["continued"] += continued
-        self.stacking_["stacks"] += stacks
+        for name in ("continued", "checkpointed", "stacks"):
+            self.stacking_[name] += counts[name]
         self.stacking_["train_time"] += time.perf_counter() - start
 
 
@@ -115,8 +125,24 @@ _ATTRIBUTE_DOC = """
         was, when it had stopped early) instead of training from the start;
         ``"stacks"``: in how many stacks; ``"train_time"``:
         the seconds that took (the ``fit_time`` of ``cv_results_`` leaves it
-        out). All zero when nothing was stacked (e.g. with scikit-learn
-        callbacks set). Besides it, every attribute of scikit-learn's class.
+        out); ``"checkpointed"``: how many fits were read from ``checkpoint``
+        instead of trained. All zero when nothing was stacked (e.g. with
+        scikit-learn callbacks set). Besides it, every attribute of
+        scikit-learn's class.
+"""
+
+_CHECKPOINT_DOC = """
+    Parameters
+    ----------
+    checkpoint : str or path-like, default=None
+        A folder (created if missing) where each stack's finished fits are
+        saved as they end; run again with the same arguments (after a crash, a
+        killed notebook), the search reads the fits it finds there and trains
+        only the missing ones: ``cv_results_`` as an uninterrupted run's. An
+        entry belongs to its fit's data, folds, settings, seed and skdl version;
+        a damaged or foreign one is trained again, with a warning. Entries are
+        pickles: use folders that you write. Besides it, scikit-learn's
+        parameters.
 """
 
 
@@ -134,7 +160,7 @@ class GridSearchCV(StackedSearchMixin, model_selection.GridSearchCV):
     scikit-learn. A network with ``random_state=None`` stacks too: each of
     its fits is trained once, with a seed of its own drawn when the search
     plans it. See :ref:`stacked-searches`.
-    {_ATTRIBUTE_DOC}
+    {_CHECKPOINT_DOC}{_ATTRIBUTE_DOC}
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -154,6 +180,14 @@ class GridSearchCV(StackedSearchMixin, model_selection.GridSearchCV):
     True
     """
 
+    def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True, cv=None,
+                 verbose=0, pre_dispatch="2*n_jobs", error_score=np.nan, return_train_score=False,
+                 checkpoint=None):
+        super().__init__(estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
+                         verbose=verbose, pre_dispatch=pre_dispatch, error_score=error_score,
+                         return_train_score=return_train_score)
+        self.checkpoint = checkpoint
+
 
 class RandomizedSearchCV(StackedSearchMixin, model_selection.RandomizedSearchCV):
     __doc__ = f"""scikit-learn's :class:`~sklearn.model_selection.RandomizedSearchCV`, with the
@@ -161,7 +195,7 @@ class RandomizedSearchCV(StackedSearchMixin, model_selection.RandomizedSearchCV)
 
     Same parameters, methods and results as scikit-learn's; see
     :class:`GridSearchCV` for what is stacked and :ref:`stacked-searches`.
-    {_ATTRIBUTE_DOC}
+    {_CHECKPOINT_DOC}{_ATTRIBUTE_DOC}
     Examples
     --------
     >>> from scipy.stats import loguniform
@@ -176,10 +210,22 @@ class RandomizedSearchCV(StackedSearchMixin, model_selection.RandomizedSearchCV)
     (4, 12)
     """
 
+    def __init__(self, estimator, param_distributions, *, n_iter=10, scoring=None, n_jobs=None,
+                 refit=True, cv=None, verbose=0, pre_dispatch="2*n_jobs", random_state=None,
+                 error_score=np.nan, return_train_score=False, checkpoint=None):
+        super().__init__(estimator, param_distributions, n_iter=n_iter, scoring=scoring,
+                         n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
+                         pre_dispatch=pre_dispatch, random_state=random_state,
+                         error_score=error_score, return_train_score=return_train_score)
+        self.checkpoint = checkpoint
+
 
 class _HalvingStacks:
     """What the halving searches change in :class:`StackedSearchMixin`: the candidates'
-    refits train ahead only in the last round, the one the refit's candidate comes from."""
+    refits train ahead only in the last round, the one the refit's candidate comes from;
+    a survivor's fit continues its previous round's."""
+
+    _continues_fits = True
 
     def _refits_ahead(self, candidate_params, more_results):
         iteration = more_results["iter"][0]
@@ -218,7 +264,7 @@ class HalvingGridSearchCV(_HalvingStacks, StackedSearchMixin,
     ``best_*``, refit. No ``from sklearn.experimental import
     enable_halving_search_cv`` is needed: importing
     :mod:`skdl.model_selection` enables scikit-learn's.
-    {_HALVING_DOC}{_ATTRIBUTE_DOC}
+    {_HALVING_DOC}{_CHECKPOINT_DOC}{_ATTRIBUTE_DOC}
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -235,6 +281,18 @@ class HalvingGridSearchCV(_HalvingStacks, StackedSearchMixin,
     12
     """
 
+    def __init__(self, estimator, param_grid, *, factor=3, resource="n_samples",
+                 max_resources="auto", min_resources="exhaust", aggressive_elimination=False, cv=5,
+                 scoring=None, refit=True, error_score=np.nan, return_train_score=True,
+                 random_state=None, n_jobs=None, verbose=0, checkpoint=None):
+        super().__init__(estimator, param_grid, factor=factor, resource=resource,
+                         max_resources=max_resources, min_resources=min_resources,
+                         aggressive_elimination=aggressive_elimination, cv=cv, scoring=scoring,
+                         refit=refit, error_score=error_score,
+                         return_train_score=return_train_score, random_state=random_state,
+                         n_jobs=n_jobs, verbose=verbose)
+        self.checkpoint = checkpoint
+
 
 class HalvingRandomSearchCV(_HalvingStacks, StackedSearchMixin,
                             model_selection.HalvingRandomSearchCV):
@@ -243,7 +301,7 @@ class HalvingRandomSearchCV(_HalvingStacks, StackedSearchMixin,
 
     Same parameters, methods and results as scikit-learn's; see
     :class:`HalvingGridSearchCV`.
-    {_HALVING_DOC}{_ATTRIBUTE_DOC}
+    {_HALVING_DOC}{_CHECKPOINT_DOC}{_ATTRIBUTE_DOC}
     Examples
     --------
     >>> from scipy.stats import loguniform
@@ -258,3 +316,16 @@ class HalvingRandomSearchCV(_HalvingStacks, StackedSearchMixin,
     >>> search.n_candidates_, len(search.n_resources_)
     ([9, 3, 1], 3)
     """
+
+    def __init__(self, estimator, param_distributions, *, n_candidates="exhaust", factor=3,
+                 resource="n_samples", max_resources="auto", min_resources="smallest",
+                 aggressive_elimination=False, cv=5, scoring=None, refit=True, error_score=np.nan,
+                 return_train_score=True, random_state=None, n_jobs=None, verbose=0,
+                 checkpoint=None):
+        super().__init__(estimator, param_distributions, n_candidates=n_candidates, factor=factor,
+                         resource=resource, max_resources=max_resources,
+                         min_resources=min_resources, aggressive_elimination=aggressive_elimination,
+                         cv=cv, scoring=scoring, refit=refit, error_score=error_score,
+                         return_train_score=return_train_score, random_state=random_state,
+                         n_jobs=n_jobs, verbose=verbose)
+        self.checkpoint = checkpoint

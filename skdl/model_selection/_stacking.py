@@ -80,10 +80,11 @@ class Pretrained:
             return queue.popleft() if queue else None
 
 
-def train(plans, store, finished=None, verbose=0, workers=None):
+def train(plans, store, finished=None, verbose=0, workers=None, checkpoint=None):
     """Train ``plans`` (those the engine can stack) in stacks, each result into ``store`` as
-    ``(seed, result)`` under the plan's key; returns how many plans continued a finished
-    fit, and in how many stacks the others trained.
+    ``(seed, result)`` under the plan's key; returns counts: ``"continued"`` (plans that
+    continued a finished fit), ``"checkpointed"`` (read from ``checkpoint``) and
+    ``"stacks"`` (in how many stacks the others trained).
     With ``verbose``, a progress bar on stderr counts the networks' epochs as they train.
     With ``workers`` (see :func:`workers`), each stack is a job of theirs
     (:func:`train_in_workers`); otherwise they train side by side in this process.
@@ -92,10 +93,20 @@ def train(plans, store, finished=None, verbose=0, workers=None):
     which this fills too), a plan that only lengthens a finished fit's ``max_iter``
     continues it (:func:`skdl.engine.continuation`), or takes its result as it is when
     that fit stopped before its budget ran out.
+
+    With ``checkpoint`` (a :class:`~skdl.model_selection._checkpoint.Checkpoint`), a plan
+    whose fit is saved there is read instead of trained, and each stack's results are
+    saved there as the stack ends.
     """
-    jobs, continued = [], 0
+    jobs, continued, checkpointed, seen = [], 0, 0, defaultdict(int)
     for planned in plans:
         if not engine.stackable(planned.request):
+            continue
+        index, seen[planned.key] = seen[planned.key], seen[planned.key] + 1
+        saved = checkpoint.load(planned.key, index) if checkpoint is not None else None
+        if saved is not None:
+            _keep(planned, *saved, store, finished)
+            checkpointed += 1
             continue
         request, prior = planned.request, None
         previous = finished.take(planned.unbounded_key) if finished is not None else None
@@ -107,19 +118,33 @@ def train(plans, store, finished=None, verbose=0, workers=None):
                 continue
             if how == "more":
                 request, prior = value, previous
-        jobs.append((planned, request, prior))
-    requests = [request for _, request, _ in jobs]
+        jobs.append((planned, request, prior, index))
+    requests = [request for _, request, _, _ in jobs]
+    final, lock = [None] * len(jobs), threading.Lock()
+
+    def stack_ended(indices, results):
+        for k, result in zip(indices, results):
+            planned, request, prior, index = jobs[k]
+            if prior is not None:
+                result = engine.continued(prior[1], result, planned.request.training.max_iter)
+            with lock:
+                if final[k] is not None:  # a piece's repeat: its first result stands
+                    continue
+                final[k] = result
+            if checkpoint is not None:
+                checkpoint.save(planned.key, index, request.seed, result)
+
     with epoch_bar(requests, verbose) as progress:
         if workers is None or len(requests) < 2:
-            results = engine.train(requests, progress=progress) if jobs else []
+            if jobs:
+                engine.train(requests, progress=progress, finished=stack_ended)
         else:
-            results = train_in_workers(requests, workers, progress)
-    for (planned, request, prior), result in zip(jobs, results):
-        if prior is not None:
-            result = engine.continued(prior[1], result, planned.request.training.max_iter)
-            continued += 1
+            train_in_workers(requests, workers, progress, stack_ended)
+    for (planned, request, prior, _), result in zip(jobs, final):
+        continued += prior is not None
         _keep(planned, request.seed, result, store, finished)
-    return continued, len(engine.stacks(requests))
+    return {"continued": continued, "checkpointed": checkpointed,
+            "stacks": len(engine.stacks(requests))}
 
 
 def workers(n_jobs):
@@ -134,10 +159,10 @@ def workers(n_jobs):
     return get_active_backend()[0], n_jobs
 
 
-def train_in_workers(requests, workers, progress=None):
+def train_in_workers(requests, workers, progress=None, finished=None):
     """:func:`skdl.engine.train` of ``requests``, one stack a job of ``workers`` (see
     :func:`workers`); the results in order. ``progress`` hears each stack's epochs as it
-    comes back."""
+    comes back, and ``finished`` its indices and results (as :func:`skdl.engine.train`'s)."""
     from joblib import Parallel, delayed
 
     backend, n_jobs = workers
@@ -148,6 +173,8 @@ def train_in_workers(requests, workers, progress=None):
     for group, group_results in zip(groups, trained):
         for k, result in zip(group, group_results):
             results[k] = result
+        if finished is not None:
+            finished(group, group_results)
         if progress is not None:
             progress(engine.epochs([requests[k] for k in group]))
     return results

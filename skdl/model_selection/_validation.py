@@ -9,12 +9,14 @@ from sklearn.utils import indexable
 
 from .._callbacks import has_callbacks
 from . import _stacking as stacking
+from ._checkpoint import Checkpoint
 from ._stacking import FixedSplits, Pretrained, attached, is_stackable, threads_only
 
 
 def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, n_jobs=None,
                    verbose=0, params=None, pre_dispatch="2*n_jobs", return_train_score=False,
-                   return_estimator=False, return_indices=False, error_score=np.nan):
+                   return_estimator=False, return_indices=False, error_score=np.nan,
+                   checkpoint=None):
     """scikit-learn's :func:`~sklearn.model_selection.cross_validate`, with the skdl networks
     of every split trained together in a stack.
 
@@ -24,6 +26,8 @@ def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, 
     ``cross_validate`` runs and finds them trained. With metadata routing
     enabled, or scikit-learn callbacks set on the estimator (their epochs are
     reported as they train), it is scikit-learn's ``cross_validate`` as it is.
+    ``checkpoint``: a folder where the splits' fits are saved as they train, and read
+    back when run again (see :class:`~skdl.model_selection.GridSearchCV`).
 
     Examples
     --------
@@ -51,15 +55,18 @@ def cross_validate(estimator, X, y=None, *, groups=None, scoring=None, cv=None, 
     splits = FixedSplits(splitter.split(X, y, groups))
     store = Pretrained()
     stacking.train(stacking.plan(estimator, X, y, [{}], splits.splits, params or {}), store,
-                   verbose=verbose, workers=stacking.workers(n_jobs))
+                   verbose=verbose, workers=stacking.workers(n_jobs),
+                   checkpoint=None if checkpoint is None else Checkpoint(checkpoint))
     with attached(store, estimator), threads_only():
         return model_selection.cross_validate(estimator, X, y, cv=splits, **arguments)
 
 
 def cross_val_score(estimator, X, y=None, *, groups=None, scoring=None, cv=None, n_jobs=None,
-                    verbose=0, params=None, pre_dispatch="2*n_jobs", error_score=np.nan):
+                    verbose=0, params=None, pre_dispatch="2*n_jobs", error_score=np.nan,
+                    checkpoint=None):
     """scikit-learn's :func:`~sklearn.model_selection.cross_val_score`, with the skdl networks
-    of every split trained together in a stack (see :func:`cross_validate`).
+    of every split trained together in a stack (see :func:`cross_validate`, and its
+    ``checkpoint``).
 
     Examples
     --------
@@ -75,5 +82,6 @@ def cross_val_score(estimator, X, y=None, *, groups=None, scoring=None, cv=None,
     scorer = check_scoring(estimator, scoring=scoring)
     results = cross_validate(estimator, X, y, groups=groups, scoring={"score": scorer}, cv=cv,
                              n_jobs=n_jobs, verbose=verbose, params=params,
-                             pre_dispatch=pre_dispatch, error_score=error_score)
+                             pre_dispatch=pre_dispatch, error_score=error_score,
+                             checkpoint=checkpoint)
     return results["test_score"]
