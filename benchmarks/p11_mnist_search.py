@@ -71,8 +71,28 @@ def search_row(system, n):
     return row
 
 
+def search_flops(n, folds=5, epochs=3):
+    """The matrix products' FLOPs of the search: every fold's fits and the refits."""
+    total = 0
+    for hidden in GRID["hidden_layer_sizes"]:
+        units = (784,) + hidden + (10,)
+        weights = sum(a * b for a, b in zip(units[:-1], units[1:]))
+        rows = n * (folds - 1) + n  # each row trains in folds - 1 folds, and in the refit
+        total += len(GRID["learning_rate_init"]) * 6 * weights * rows * epochs
+    return total
+
+
+def floor_row(args):
+    """The float32 matmul floor: the search's FLOPs at this machine's best matmul rate (TF)."""
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    gflops, shape, _ = C.matmul_peak_gflops()
+    return {"status": "ok", "gflops": gflops, "shape": list(shape)}
+
+
 def rows_for(sizes):
-    return {f"{system}_{n}": search_row(system, n) for n in sizes for system in ("sklearn", "skdl")}
+    rows = {f"{system}_{n}": search_row(system, n) for n in sizes for system in ("sklearn", "skdl")}
+    return dict(rows, floor=floor_row)
 
 
 def main():
@@ -89,8 +109,14 @@ def main():
         return C.run_child(rows, args)
     results = C.run_all(__file__, parser, args, rows)
     table, json_rows = [], []
+    floor = results["floor"]
+    peak = floor["gflops"] * 1e9 if floor.get("status") == "ok" else None
     for n in sizes:
         reference = results[f"sklearn_{n}"]
+        if peak:
+            table.append([f"{n:,}", "matmul floor", "", f"{search_flops(args.quick_rows or n) / peak:.1f} s",
+                          C.fmt(C.row_ratio(search_flops(args.quick_rows or n) / peak,
+                                            reference.get("seconds")), unit="x"), ""])
         for system in ("sklearn", "skdl"):
             result = results[f"{system}_{n}"]
             if result.get("status") != "ok":
@@ -113,7 +139,10 @@ def main():
         ["P11: synthetic float32 N x 784, 10 classes; GridSearchCV(cv=KFold(5)) over "
          "hidden_layer_sizes {(256,), (512, 256)} x learning_rate_init {1e-3, 3e-3}; 3 epochs, "
          "batch 128; each system and size in its own subprocess; imports and data outside the "
-         "measures"],
+         "measures"] + ([f"matmul floor: the search's matrix products (6 x weights x rows x "
+                         f"epochs over its 20 fits and 4 refits) at this machine's best float32 "
+                         f"matmul rate ({floor['gflops']:.0f} GFLOP/s, TensorFlow, shape "
+                         f"{floor['shape']})"] if peak else []),
         ["Goals (issue 35): 40,000 rows at most +1 GiB and at most 1.0x scikit-learn's time "
          "(headed: within 2x the data's size, 0.5x); 60,000 rows at most +1.5 GiB."],
         workload="P11", json_rows=json_rows, value_label="search time (s)",

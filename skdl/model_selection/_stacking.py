@@ -168,8 +168,11 @@ def train_in_workers(requests, workers, progress=None, finished=None):
     backend, n_jobs = workers
     groups = engine.stacks(requests)
     results = [None] * len(requests)
-    trained = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(
-        delayed(engine.train)([requests[k] for k in group]) for group in groups)
+    if _is_ray(backend):
+        trained = _trained_on_ray(requests, groups)
+    else:
+        trained = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(
+            delayed(_train_group)(requests, group) for group in groups)
     for group, group_results in zip(groups, trained):
         for k, result in zip(group, group_results):
             results[k] = result
@@ -178,6 +181,26 @@ def train_in_workers(requests, workers, progress=None, finished=None):
         if progress is not None:
             progress(engine.epochs([requests[k] for k in group]))
     return results
+
+
+def _train_group(requests, group):
+    return engine.train([requests[k] for k in group])
+
+
+def _is_ray(backend):
+    return type(backend).__module__.startswith("ray.")
+
+
+def _trained_on_ray(requests, groups):
+    """Each group's results (in order), each group a Ray task of the cluster. The requests
+    are put in Ray's object store once, so each node fetches their data once (the tasks on
+    a node read its copy in place), not once per task."""
+    import ray
+
+    shared = ray.put(requests)
+    task = ray.remote(_train_group)
+    for reference in [task.remote(shared, group) for group in groups]:
+        yield ray.get(reference)
 
 
 @contextmanager
