@@ -208,3 +208,18 @@ def test_regressor_validation_data_on_a_first_fit(iris, iris_scaled, small_regre
         X_tr, X_raw[:100, 0], validation_data=(X_val, X_raw[100:, 0]))
     assert len(reg.validation_scores_) == 4
     assert reg.validation_scores_[-1] == pytest.approx(reg.score(X_val, X_raw[100:, 0]), rel=1e-5)
+
+
+def test_a_full_batch_fit_and_as_many_partial_fits_train_the_same_network(iris_scaled,
+                                                                        small_regressor):
+    # Each step sums its batch's rows in ascending order: one set of rows, one sum, whatever
+    # the shuffle (fit and partial_fit draw different ones), as scikit-learn's own
+    # test_partial_fit_regression expects of float64 arithmetic.
+    X, y = iris_scaled
+    target = X[:, 0] + y
+    settings = dict(solver="sgd", batch_size=len(X), learning_rate_init=0.01, momentum=0.9)
+    fitted = small_regressor(max_iter=20, **settings).fit(X, target)
+    stepped = small_regressor(max_iter=1, **settings)
+    for _ in range(20):
+        stepped.partial_fit(X, target)
+    np.testing.assert_allclose(stepped.predict(X), fitted.predict(X), rtol=1e-7)

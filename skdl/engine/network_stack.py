@@ -326,7 +326,8 @@ class NetworkStack:
         ints[:, column("n_rows", stack.INT_COLUMNS)] = data.n_rows
         ints[:, column("epoch", stack.INT_COLUMNS)] = [run.epochs % 2**31 for run in runs]
         # A stopped model draws no more shuffles: its stream stands where its last epoch left it.
-        order = np.stack([run.order(n, data.width) if run.running else np.zeros(data.width, np.int32)
+        order = np.stack([_sorted_batches(run.order(n, data.width), n, self.structure.batch_size)
+                          if run.running else np.zeros(data.width, np.int32)
                           for run, n in zip(runs, data.n_rows)])
         return floats, ints, order, data.x_order(order)
 
@@ -414,6 +415,18 @@ def _unflatten(structure, flat):
     sizes = [int(np.prod(shape)) for shape in shapes]
     pieces = np.split(flat, np.cumsum(sizes)[:-1], axis=1)
     return [piece.reshape((len(flat),) + tuple(shape)) for piece, shape in zip(pieces, shapes)]
+
+
+def _sorted_batches(order, n_rows, batch_size):
+    """``order`` with each minibatch's rows in ascending order: a batch's rows are what its
+    step averages over, so their order only changes the float32 rounding of its sums, and
+    sorted, one set of rows sums the same whatever shuffle drew it (a fit, and as many
+    ``partial_fit`` calls, of one full batch give the same network)."""
+    order = order.copy()
+    full = n_rows - n_rows % batch_size
+    order[:full].reshape(-1, batch_size).sort(axis=1)
+    order[full:n_rows].sort()
+    return order
 
 
 def final_check(request, weights, n_iter):
