@@ -12,6 +12,12 @@ each row in its own fresh subprocess, all in this run:
 - ``skdl_2_warm``: n_jobs=2 after ``skdl.start_workers(2)``, untimed (its time is
   reported apart), as the parent's own imports are.
 
+And P7 (``p7_fused_search.py``'s search) through skdl's stacked search:
+``p7_stacked_1`` (n_jobs=1), ``p7_stacked_2`` (n_jobs=2: whole stacks to
+joblib's loky workers) and ``p7_stacked_ray_2`` (a local Ray cluster of 2 CPUs:
+each stack a Ray task), with the speed-up over n_jobs=1 and whether every
+candidate's score is the same.
+
 Times exclude interpreter start and the parent's imports.  The speed-up is
 n_jobs=1's time over the row's, per library; "same scores" compares every
 ``cv_results_`` split score with the library's n_jobs=1 row.  Goal: skdl
@@ -24,6 +30,8 @@ import argparse
 import importlib
 import os
 import time
+
+import numpy as np
 
 import _common as C
 from p1_small_search import HIDDEN, SOLVERS, data_and_cv
@@ -73,12 +81,67 @@ def skdl_row(n_jobs, warm=False):
     return row
 
 
+def stacked_p7_row(n_jobs, ray=False):
+    """P7 through skdl's stacked search with ``n_jobs`` (whole stacks to joblib's workers), or
+    on a local Ray cluster of ``n_jobs`` CPUs (each stack a Ray task)."""
+    def row(args):
+        import contextlib
+
+        importlib.import_module("keras")
+        from p7_fused_search import run
+        from skdl import MLPClassifier
+        from skdl import model_selection
+        context = contextlib.nullcontext()
+        if ray:
+            ray_module = importlib.import_module("ray")
+            from joblib import parallel_backend
+            from ray.util.joblib import register_ray
+            ray_module.init(num_cpus=n_jobs, include_dashboard=False, log_to_driver=False)
+            register_ray()
+            context = parallel_backend("ray")
+        with context:
+            t = time.perf_counter()
+            found = run(MLPClassifier, model_selection, args.quick, n_jobs=n_jobs)
+            seconds = time.perf_counter() - t
+        return {"seconds": seconds, "best_score": float(found.best_score_), "n_jobs": n_jobs,
+                "scores": np.round(found.cv_results_["mean_test_score"], 10).tolist()}
+    return row
+
+
 def rows_for(n):
     return {"sklearn_1": sklearn_row(1), f"sklearn_{n}": sklearn_row(n), "skdl_1": skdl_row(1),
-            f"skdl_{n}_cold": skdl_row(n), f"skdl_{n}_warm": skdl_row(n, warm=True)}
+            f"skdl_{n}_cold": skdl_row(n), f"skdl_{n}_warm": skdl_row(n, warm=True),
+            "p7_stacked_1": stacked_p7_row(1), f"p7_stacked_{n}": stacked_p7_row(n),
+            f"p7_stacked_ray_{n}": stacked_p7_row(n, ray=True)}
 
 
-def labels_for(n):
+P7_ROWS = ("p7_stacked_1", "p7_stacked_{n}", "p7_stacked_ray_{n}")
+
+
+def p7_table(results, n):
+    """The stacked P7 rows: n_jobs=1, n_jobs=n (loky) and Ray, against n_jobs=1."""
+    names = [name.format(n=n) for name in P7_ROWS]
+    one = results.get(names[0], {})
+    table, json_rows = [], []
+    for name, label in zip(names, ("skdl stacked search, n_jobs=1", f"skdl stacked search, n_jobs={n} (loky)",
+                                   f"skdl stacked search, n_jobs={n}, local Ray ({n} CPUs)")):
+        r = results.get(name, {})
+        if r.get("status") != "ok":
+            table.append([label, C.status_text(r), "-", "-", "-"])
+            continue
+        speedup = one["seconds"] / r["seconds"] if one.get("status") == "ok" else None
+        same = "-" if r is one or one.get("status") != "ok" else (
+            "yes" if np.allclose(r["scores"], one["scores"], atol=1e-6) else "**no**")
+        table.append([label, f"{r['seconds']:.1f} s", "-" if speedup is None or r is one else f"{speedup:.2f}x",
+                      f"{r['best_score']:.4f}", same])
+        json_rows.append(C.report_row(f"P7 {label}", r["seconds"], "s", None, **{
+            "speed-up over its n_jobs=1": None if r is one else speedup,
+            "best CV accuracy": r["best_score"], "same scores as n_jobs=1": same.strip("*")}))
+    return C.markdown_table(["P7 (digits RandomizedSearchCV n_iter=50)", "search time",
+                             "speed-up over n_jobs=1", "best CV accuracy", "same scores"], table), json_rows
+
+
+def labels_for(n):  # the P1 rows' (the P7 rows have their own table)
     return {"sklearn_1": "sklearn MLPClassifier", f"sklearn_{n}": "sklearn MLPClassifier",
             "skdl_1": "skdl MLPClassifierTF", f"skdl_{n}_cold": "skdl MLPClassifierTF, fresh workers",
             f"skdl_{n}_warm": f"**skdl MLPClassifierTF after start_workers({n})**"}
@@ -104,7 +167,10 @@ def main():
     ok = {name: r for name, r in results.items() if r.get("status") == "ok"}
     anchor = ok.get("sklearn_1", {}).get("seconds")
     table, json_rows = [], []
+    p7_names = {name.format(n=n) for name in P7_ROWS}
     for name, r in results.items():
+        if name in p7_names:
+            continue
         if name not in ok:
             table.append([labels[name], "-", C.status_text(r)] + ["-"] * 6)
             json_rows.append(C.report_row(json_system(name, labels), None, "s", notes=C.status_text(r)))
@@ -129,6 +195,9 @@ def main():
     text = C.markdown_table(["system", "n_jobs", "search time", "speed-up over its n_jobs=1",
                              "ratio to sklearn n_jobs=1", "start_workers (untimed)", "best CV accuracy",
                              "same scores as n_jobs=1", "fit processes"], table)
+    p7_text, p7_json = p7_table(results, n)
+    text += "\n\n" + p7_text
+    json_rows += p7_json
     footer = [f"Goal: skdl n_jobs={n} at least 1.6x faster than skdl n_jobs=1, with identical scores."]
     warm, one = ok.get(f"skdl_{n}_warm"), ok.get("skdl_1")
     if warm and one:

@@ -17,7 +17,7 @@ import _search_rows as S
 GOAL_RATIO = 0.15
 
 
-def run(mlp_class, search_module, quick=False):
+def run(mlp_class, search_module, quick=False, n_jobs=None):
     import numpy as np
     from scipy.stats import loguniform
     from sklearn.datasets import load_digits
@@ -33,7 +33,7 @@ def run(mlp_class, search_module, quick=False):
              "mlpclassifier__alpha": loguniform(1e-6, 1e-1),
              "mlpclassifier__solver": ["adam", "sgd"]}
     search = search_module.RandomizedSearchCV(
-        pipe, space, n_iter=5 if quick else 50, random_state=0,
+        pipe, space, n_iter=5 if quick else 50, random_state=0, n_jobs=n_jobs,
         cv=StratifiedKFold(2 if quick else 5, shuffle=True, random_state=0))
     return search.fit(X, y)
 
