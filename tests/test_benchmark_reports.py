@@ -77,7 +77,12 @@ def test_the_figure_is_drawn_from_the_latest_report_of_each_workload(tmp_path):
     latest = {r["workload"]: r for r in plot_ratios.latest_per_workload(bench.load_reports(REPORTS))}
     p1_dates = [r["date"] for r in bench.load_reports(REPORTS) if r["workload"] == "P1"]
     assert latest["P1"]["date"] == max(p1_dates) > min(p1_dates)
-    assert latest["P6"]["title"].endswith("run 2 of 2")  # same date: the later file
+    assert latest["P6"]["date"] == max(r["date"] for r in bench.load_reports(REPORTS)
+                                       if r["workload"] == "P6")
+    same_day = [r for r in bench.load_reports(REPORTS)
+                if r["workload"] == "P6" and r["date"] == "2026-11-30"]
+    assert len(same_day) == 2  # same date: the later file
+    assert plot_ratios.latest_per_workload(same_day)[0]["title"].endswith("run 2 of 2")
     assert "P5" not in latest  # its goal is an absolute growth: no ratio to plot
     out = tmp_path / "ratios.png"
     assert plot_ratios.main(["--reports", str(REPORTS), "--out", str(out)]) == 0

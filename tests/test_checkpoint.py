@@ -71,6 +71,14 @@ def test_a_damaged_or_foreign_entry_is_trained_again_with_a_warning(tmp_path, ir
         assert search(tmp_path, X, y).stacking_["checkpointed"] == 0
 
 
+def test_a_checkpoint_under_the_home_folder_is_written_there(tmp_path, iris_scaled, monkeypatch):
+    X, y = iris_scaled
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cross_validate(MLPClassifierTF((8,), max_iter=3, random_state=0), X, y, cv=KFold(2),
+                   checkpoint="~/searches/iris")
+    assert len(entries(tmp_path / "searches" / "iris")) == 2
+
+
 def test_a_checkpoint_that_is_a_file_is_refused_naming_it(tmp_path, iris_scaled):
     X, y = iris_scaled
     path = tmp_path / "a-file"

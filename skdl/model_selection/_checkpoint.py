@@ -27,7 +27,7 @@ _DIGEST_BYTES = 32
 
 
 class Checkpoint:
-    """The entries of folder ``folder`` (created if missing).
+    """The entries of folder ``folder`` (``~`` is the user's home; created if missing).
 
     Examples
     --------
@@ -40,7 +40,7 @@ class Checkpoint:
     """
 
     def __init__(self, folder):
-        self.folder = Path(folder)
+        self.folder = Path(folder).expanduser()
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"checkpoint must be a folder; {str(folder)!r} is a file.")
         self.folder.mkdir(parents=True, exist_ok=True)
