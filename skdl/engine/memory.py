@@ -12,6 +12,7 @@ raises :class:`MemoryError` before anything trains.
 
 import ctypes
 import ctypes.util
+import functools
 import math
 
 import numpy as np
@@ -128,15 +129,20 @@ def stack_bytes(requests, structure, n_slots):
     return data_bytes(requests) + sum(network_bytes(r, structure, n_slots) for r in requests)
 
 
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (looked up once: ``find_library`` runs ``ldconfig``)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
 def release_freed_memory():
     """Hand the memory the allocator keeps after a big training back to the system (glibc's
     ``malloc_trim``; elsewhere nothing), so that what follows does not add to it: the
     backend's large temporaries, freed, otherwise stay with the process."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        trim = getattr(libc, "malloc_trim", None)
-    except OSError:
-        trim = None
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)

@@ -183,9 +183,9 @@ def _aligned_copy(array):
 
 
 def _on_cpu(device):
-    if device is not None:
-        return device[0] == "cpu"
-    return not tf.config.list_logical_devices("GPU")
+    from .._device import gpu_count
+
+    return device[0] == "cpu" if device is not None else gpu_count() == 0
 
 
 def _constant(value):
