@@ -133,19 +133,12 @@ def _distinct_inputs(requests, part):
     return arrays, rows
 
 
-def _padded_inputs(arrays, n_rows):
-    """``arrays`` one after the other in one float32 array of ``n_rows`` rows (zeros after
-    them): no copy when that is one of them as it is."""
-    if len(arrays) == 1 and len(arrays[0]) == n_rows and arrays[0].dtype == np.float32 \
-            and arrays[0].flags.c_contiguous:
+def _joined_inputs(arrays):
+    """``arrays`` one after the other in one float32 array: the one array itself when
+    there is one (placing copies it anyway)."""
+    if len(arrays) == 1:
         return arrays[0]
-    out = np.empty((n_rows,) + arrays[0].shape[1:], np.float32)
-    start = 0
-    for array in arrays:
-        out[start:start + len(array)] = array
-        start += len(array)
-    out[start:] = 0
-    return out
+    return np.concatenate(arrays).astype(np.float32, copy=False)
 
 
 class PlacedInputs:
@@ -155,11 +148,11 @@ class PlacedInputs:
     def __init__(self):
         self._placed, self._lock = {}, threading.Lock()
 
-    def get(self, program, arrays, n_rows):
-        key = (tuple(id(a) for a in arrays), n_rows, program.device, program.backend.name)
+    def get(self, program, arrays):
+        key = (tuple(id(a) for a in arrays), program.device, program.backend.name)
         with self._lock:
             if key not in self._placed:  # the arrays are kept too: their ids stay theirs
-                self._placed[key] = (arrays, program.place(_padded_inputs(arrays, n_rows)))
+                self._placed[key] = (arrays, program.place(_joined_inputs(arrays)))
             return self._placed[key][1]
 
 
@@ -186,8 +179,7 @@ class StackData:
         padded_rows = bucket(max(max(len(Y) for Y, _ in sets), 1))
         self.width = -(-padded_rows // batch_size) * batch_size
         # The inputs' rows are not padded to a bucket: the folds of a search share them.
-        input_rows = sum(len(a) for a in arrays)
-        placed_inputs = (inputs or PlacedInputs()).get(program, arrays, input_rows)
+        placed_inputs = (inputs or PlacedInputs()).get(program, arrays)
         self.placed = dict(program.place(_padded_targets(sets, padded_rows)), X=placed_inputs)
 
     def x_order(self, order):
