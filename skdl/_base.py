@@ -351,7 +351,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             batch_normalization=bool(self.batch_normalization), wide_and_deep=bool(self.wide_and_deep),
             kernel_initializer=self.kernel_initializer)
 
-    def _training(self, task, n_samples, jit_compile):
+    def _training(self, task, n_samples, jit_compile, executor="auto"):
         from ._device import resolve_device
         from .engine import TrainingSpec
 
@@ -368,7 +368,8 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             shuffle=bool(self.shuffle), max_iter=int(self.max_iter), tol=float(self.tol),
             n_iter_no_change=self.n_iter_no_change, early_stopping=bool(self.early_stopping),
             learning_rate=self.learning_rate, power_t=float(self.power_t), max_fun=int(self.max_fun),
-            jit_compile=jit_compile, device=resolve_device(self.device), verbose=bool(self.verbose))
+            jit_compile=jit_compile, device=resolve_device(self.device), verbose=bool(self.verbose),
+            executor=executor)
 
     def _split_validation(self, X, rows, Y, W, stratify, validation_data, random_state):
         """Return ``((rows, Y, W), validation arrays or None)``: the training rows of ``X``
@@ -458,7 +459,9 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             raise ValueError(
                 "warm_start and partial_fit need the same network and targets as the previous "
                 "fit; change warm_start=False (or call fit) to start over.")
-        jit = self._training_spec.jit_compile if keep else self.jit_compile
+        # A continued fit keeps the arithmetic it started with (XLA or not, NumPy or compiled).
+        jit, executor = (self._training_spec.jit_compile, self._training_spec.executor) if keep \
+            else (self.jit_compile, "auto")
         # scikit-learn's draws, in its order, from its RandomState (the global one for None):
         # the first weights, the early-stopping split, then each epoch's shuffle.
         stream = check_random_state(self.random_state)
@@ -466,7 +469,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if not keep and self.kernel_initializer == "scikit-learn":
             initial = sklearn_initial_weights(network, stream)
         # Validation targets are encoded as this fit's (the transaction undoes this on failure).
-        self._network_spec, self._training_spec = network, self._training(task, n_samples, jit)
+        self._network_spec, self._training_spec = network, self._training(task, n_samples, jit, executor)
         unsplit, unsplit_rows = (X, Y, W), rows
         # Only a single-column target is stratified, as in scikit-learn's MLP (its indicator).
         stratify = None if keep or task != "binary" else Y.astype(bool)
@@ -475,7 +478,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         shuffles = stream.get_state()
         # The seed of the dropout masks and the Keras initializers.
         seed = self._seed if keep else int(stream.randint(2**31 - 1))
-        training = self._training(task, len(Y), jit)
+        training = self._training(task, len(Y), jit, executor)
         if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > len(Y):
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going "
                           "to be clipped")
@@ -512,7 +515,8 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             raise result.error
         if result.convergence_warning and not incremental:
             warnings.warn(result.convergence_warning, ConvergenceWarning)
-        self._training_spec = dataclasses.replace(request.training, jit_compile=result.jit_compile)
+        self._training_spec = dataclasses.replace(request.training, jit_compile=result.jit_compile,
+                                                  executor=result.executor)
         self._seed = seed
         self._record(result, plan.dtype, keep=request.start is not None)
         if context is not None:

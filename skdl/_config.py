@@ -8,7 +8,10 @@ import re
 import threading
 from contextlib import contextmanager
 
-_DEFAULTS = {"memory_limit": "auto"}
+_DEFAULTS = {"memory_limit": "auto", "executor": "auto"}
+
+#: The values of the ``executor`` setting.
+EXECUTORS = ("auto", "numpy", "compiled")
 _config = dict(_DEFAULTS)
 _lock = threading.Lock()
 
@@ -51,7 +54,7 @@ def get_config():
         return dict(_config)
 
 
-def set_config(memory_limit=None):
+def set_config(memory_limit=None, executor=None):
     """Set skdl's global settings; a setting left at None keeps its value.
 
     Parameters
@@ -64,6 +67,16 @@ def set_config(memory_limit=None):
         value): most of the memory available when the stack starts (the RAM the system
         reports free on the CPU, the device's free memory on a GPU). A number of bytes,
         or a size such as ``"2GiB"``, ``"500MB"``.
+    executor : {"auto", "numpy", "compiled"}, default=None
+        What runs a stack's arithmetic on the CPU. ``"compiled"``: a program of Keras'
+        backend (a TensorFlow graph or XLA, JAX's XLA), compiled once per network shape
+        in the process (about a second) and fast after that. ``"numpy"``: NumPy on the
+        host, nothing compiled, slower arithmetic, for the networks it covers (dense
+        layers, scikit-learn's activations and losses, no batch normalization or dropout;
+        others compile). ``"auto"`` (the starting value): NumPy for the stacks whose
+        compilation would cost more than it saves (a small search's), a compiled program
+        for the others and wherever one is built already, and on a GPU. Either way the
+        networks are the same to float32 rounding, and ``model_`` is a Keras model.
 
     Examples
     --------
@@ -76,6 +89,10 @@ def set_config(memory_limit=None):
     updates = {}
     if memory_limit is not None:
         updates["memory_limit"] = parse_bytes(memory_limit)
+    if executor is not None:
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}. Received: {executor!r}.")
+        updates["executor"] = executor
     with _lock:
         _config.update(updates)
 

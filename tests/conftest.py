@@ -77,3 +77,13 @@ def small_regressor():
     def make(*, max_iter, **params):
         return MLPRegressorTF(**{**SMALL, "max_iter": max_iter, **params})
     return make
+
+
+@pytest.fixture
+def compiled():
+    """Stacks run as compiled programs (``executor="compiled"``), however small: for the
+    tests of what compiling does (programs shared, cached, XLA's choice)."""
+    import skdl
+
+    with skdl.config_context(executor="compiled"):
+        yield

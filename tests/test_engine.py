@@ -85,7 +85,7 @@ def test_kernels_are_drawn_as_keras_initializers_draw_them(name):
         np.testing.assert_allclose(ours.T @ ours, np.eye(200), atol=1e-4)
 
 
-def test_programs_are_shared_by_fits_that_differ_only_in_hyper_parameters():
+def test_programs_are_shared_by_fits_that_differ_only_in_hyper_parameters(compiled):
     clear_cache()
     built = cache_info()["built"]
     fast = MLPClassifierTF((8,), learning_rate_init=0.1, max_iter=5, random_state=0).fit(X, Y)
@@ -277,7 +277,7 @@ def test_a_stack_of_one_shape_trains_each_model_bit_for_bit_as_it_trains_alone()
             np.testing.assert_array_equal(a, b)
 
 
-def test_networks_of_different_shapes_share_a_stack_only_where_it_trains_quicker_than_it_compiles():
+def test_networks_of_different_shapes_share_a_stack_only_where_it_trains_quicker_than_it_compiles(compiled):
     """Padded and gated networks agree with their single fits only within float32 rounding,
     so they share a stack where compiling is most of the time, and not otherwise; networks
     of one shape share one whatever its size."""
@@ -326,7 +326,7 @@ def test_requests_that_cannot_share_a_program_get_stacks_of_their_own():
     assert engine.stacks(requests) == [[0, 1, 3, 4], [2], [5], [6], [7], [8], [9]]
 
 
-def test_stacks_trained_side_by_side_get_the_results_they_get_one_after_another(monkeypatch):
+def test_stacks_trained_side_by_side_get_the_results_they_get_one_after_another(monkeypatch, compiled):
     def request(**params):  # on the CPU: stacks on a GPU train one after another
         return request_of(MLPClassifierTF(**{**dict(hidden_layer_sizes=(8,), max_iter=3,
                                                     random_state=0, device="cpu"), **params}))
@@ -354,7 +354,7 @@ def test_stacks_trained_side_by_side_get_the_results_they_get_one_after_another(
             np.testing.assert_array_equal(x, y)
 
 
-def test_a_stack_cut_into_pieces_for_threads_trains_as_one_stack_with_one_program(monkeypatch):
+def test_a_stack_cut_into_pieces_for_threads_trains_as_one_stack_with_one_program(monkeypatch, compiled):
     requests = fold_requests(lambda k: MLPClassifierTF((6 + k,), max_iter=3, random_state=k,
                                                        device="cpu"))
     assert len(engine.stacks(requests)) == 1 and len(requests) == 5
@@ -515,7 +515,7 @@ def test_the_quick_compilation_flags_are_chosen_once_never_over_the_user_or_a_gp
 
 
 @tensorflow_only
-def test_jit_compile_auto_compiles_only_big_stacks(monkeypatch):
+def test_jit_compile_auto_compiles_only_big_stacks(monkeypatch, compiled):
     from skdl.engine import planning
 
     small = MLPClassifierTF((8,), max_iter=2, random_state=0).fit(X, Y)
@@ -533,7 +533,7 @@ def test_jit_compile_auto_compiles_only_big_stacks(monkeypatch):
 
 
 @tensorflow_only
-def test_jit_compile_auto_compiles_a_small_network_on_a_cpu_from_fewer_steps():
+def test_jit_compile_auto_compiles_a_small_network_on_a_cpu_from_fewer_steps(compiled):
     from skdl.engine import planning
 
     def compiled(sizes, device, max_iter):

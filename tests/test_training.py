@@ -165,7 +165,7 @@ def test_same_shape_fits_in_turn_and_interleaved_match_fits_alone(iris_scaled):
     np.testing.assert_array_equal(c.predict_proba(X), e.predict_proba(X))
 
 
-def test_program_cache_stays_bounded_and_keeps_the_programs_in_use(monkeypatch, iris_scaled):
+def test_program_cache_stays_bounded_and_keeps_the_programs_in_use(monkeypatch, iris_scaled, compiled):
     from skdl import engine
 
     X, y = iris_scaled

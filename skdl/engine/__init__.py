@@ -24,8 +24,10 @@ wrappers' Keras models train through the same host loop
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
-from .program import ProgramCache
+from .host import HostProgram
+from .program import PROGRAMS as _CACHE
 from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stacks, structure_of
 from .request import FitRequest, FitResult, Start, TrainingSpec, data_digest, fit_keys
 from .continuation import continuation, continued
@@ -38,8 +40,6 @@ from .trainer import StackTrainer
 __all__ = ["FitRequest", "FitResult", "Start", "TrainingSpec", "train", "stacks", "stackable",
            "structure_of", "clear_cache", "cache_info", "epochs", "data_digest", "fit_keys", "continued",
            "continuation"]
-
-_CACHE = ProgramCache(max_size=16)
 
 
 def train(requests, concurrency=None, progress=None, finished=None):
@@ -97,7 +97,8 @@ def train(requests, concurrency=None, progress=None, finished=None):
         structure = structure_of(members)
         cut = pieces([group], requests, 1, [_networks_per_stack(members, structure, 1)])[0]
         trained += [(piece, run(structure, group, piece)) for piece in cut]
-    trained += zip((piece for _, _, piece in jobs), _train_side_by_side(jobs, workers, run))
+    with _one_blas_thread_each(jobs, workers):
+        trained += zip((piece for _, _, piece in jobs), _train_side_by_side(jobs, workers, run))
     for piece, piece_results in trained:
         for k, result in zip(piece, piece_results):
             if results[k] is None:  # a piece filled up with repeats trains them twice
@@ -128,6 +129,16 @@ def _side_by_side_jobs(groups, requests, workers):
     return first + sorted(rest, key=lambda job: started[id(job[1])])
 
 
+def _one_blas_thread_each(jobs, workers):
+    """While stacks on the host train side by side, NumPy's matrix products run on one
+    thread each: a BLAS of one thread per core in each of them would slow them all down."""
+    if min(workers, len(jobs)) > 1 and any(structure.host for structure, _, _ in jobs):
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
+
+
 def _train_side_by_side(jobs, workers, run):
     """``run(structure, group, piece, cancelled)`` of each ``(structure, group, piece)`` job,
     in up to ``workers`` threads; their results, in order."""
@@ -156,7 +167,7 @@ def _train_stack(members, cancelled=None, structure=None, everyone=None, progres
     stack of ``everyone`` when given, its inputs placed through ``inputs`` (a
     :class:`~skdl.engine.network_stack.PlacedInputs`) when given."""
     structure = structure_of(members) if structure is None else structure
-    program = _CACHE.get(structure, members[0].training.device)
+    program = HostProgram(structure) if structure.host else _CACHE.get(structure, members[0].training.device)
     if members[0].training.solver == "lbfgs":
         result = train_lbfgs(program, members[0])
         if progress is not None:

@@ -36,7 +36,7 @@ def continuation(request, result, max_iter):
                   no_improvement=result.no_improvement,
                   best_loss=float("inf") if result.best_loss is None else result.best_loss,
                   shuffles=result.shuffles)
-    training = dataclasses.replace(t, max_iter=max_iter - result.n_iter)
+    training = dataclasses.replace(t, max_iter=max_iter - result.n_iter, executor=result.executor)
     return "more", dataclasses.replace(request, training=training, start=start)
 
 

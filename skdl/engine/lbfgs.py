@@ -56,7 +56,8 @@ def train_lbfgs(program, request):
     result = FitResult(weights=weights, optimizer_state=None, loss=float(outcome.fun),
                        loss_curve=loss_curve, best_loss=float(min(loss_curve)), n_iter=int(outcome.nit),
                        t=request.n_samples, history={"loss": list(loss_curve)},
-                       jit_compile=structure.jit_compile)
+                       jit_compile=structure.jit_compile,
+                       executor="numpy" if structure.host else "compiled")
     if not np.isfinite(outcome.fun):
         result.error = divergence(outcome.nit)
     elif outcome.status != 0:

@@ -389,6 +389,7 @@ class NetworkStack:
                 run.error = final_check(request, weights, run.n_iter)
             result = run.result(weights, optimizer_state)
             result.jit_compile = structure.jit_compile
+            result.executor = "numpy" if structure.host else "compiled"
             results.append(result)
         return results
 

@@ -29,51 +29,52 @@ HYPER_PARAMETERS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2",
 RMSPROP_RHO, NADAM_DECAY = 0.9, 0.96
 
 
-def _per_model(vector, like):
+def _per_model(vector, like, xp=ops):
     """``vector`` (M,) shaped to broadcast against ``like`` (M, ...)."""
-    return ops.reshape(vector, (-1,) + (1,) * (len(like.shape) - 1))
+    return xp.reshape(vector, (-1,) + (1,) * (len(like.shape) - 1))
 
 
-def nadam_u_product(u_product, step, beta_1):
+def nadam_u_product(u_product, step, beta_1, xp=ops):
     """Nadam's running product of momentum schedules after step ``step`` (1-based)."""
-    return u_product * beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step))
+    return u_product * beta_1 * (1.0 - 0.5 * xp.power(NADAM_DECAY, step))
 
 
-def update(solver, weight, gradient, slots, step, hyper, u_product=None):
+def update(solver, weight, gradient, slots, step, hyper, u_product=None, xp=ops):
     """One step of ``solver`` for one weight of every model: ``(new weight, new slots)``.
 
     ``slots`` maps the solver's slot names to arrays shaped like ``weight``;
     ``step`` (M,) is each model's 1-based step number; ``hyper`` maps
     :data:`HYPER_PARAMETERS` to (M,) vectors; ``u_product`` is Nadam's
-    product *after* this step's factor (see :func:`nadam_u_product`).
+    product *after* this step's factor (see :func:`nadam_u_product`). ``xp``: the array
+    functions to compute with (``keras.ops``, or NumPy on the host).
     """
-    h = {name: _per_model(value, weight) for name, value in hyper.items() if value is not None}
+    h = {name: _per_model(value, weight, xp) for name, value in hyper.items() if value is not None}
     lr = h["learning_rate"]
     if "weight_decay" in h:  # None: no model of the stack decays its weights
         weight = weight - weight * h["weight_decay"] * lr
     if solver == "sgd":
         momentum = slots["momentum"] * h["momentum"] - gradient * lr
-        change = ops.where(h["nesterov"] > 0, momentum * h["momentum"] - gradient * lr, momentum)
+        change = xp.where(h["nesterov"] > 0, momentum * h["momentum"] - gradient * lr, momentum)
         return weight + change, {"momentum": momentum}
     if solver == "rmsprop":
-        velocity = RMSPROP_RHO * slots["velocity"] + (1 - RMSPROP_RHO) * ops.square(gradient)
-        return weight - lr * gradient / ops.sqrt(velocity + h["epsilon"]), {"velocity": velocity}
+        velocity = RMSPROP_RHO * slots["velocity"] + (1 - RMSPROP_RHO) * xp.square(gradient)
+        return weight - lr * gradient / xp.sqrt(velocity + h["epsilon"]), {"velocity": velocity}
     if solver == "adagrad":
-        accumulator = slots["accumulator"] + ops.square(gradient)
-        return (weight - lr * gradient / ops.sqrt(accumulator + h["epsilon"]),
+        accumulator = slots["accumulator"] + xp.square(gradient)
+        return (weight - lr * gradient / xp.sqrt(accumulator + h["epsilon"]),
                 {"accumulator": accumulator})
     beta_1, beta_2, epsilon = h["beta_1"], h["beta_2"], h["epsilon"]
-    step = _per_model(step, weight)
+    step = _per_model(step, weight, xp)
     m = slots["m"] + (gradient - slots["m"]) * (1 - beta_1)
-    v = slots["v"] + (ops.square(gradient) - slots["v"]) * (1 - beta_2)
+    v = slots["v"] + (xp.square(gradient) - slots["v"]) * (1 - beta_2)
     if solver in ("adam", "adamw"):
-        alpha = lr * ops.sqrt(1 - ops.power(beta_2, step)) / (1 - ops.power(beta_1, step))
-        return weight - m * alpha / (ops.sqrt(v) + epsilon), {"m": m, "v": v}
+        alpha = lr * xp.sqrt(1 - xp.power(beta_2, step)) / (1 - xp.power(beta_1, step))
+        return weight - m * alpha / (xp.sqrt(v) + epsilon), {"m": m, "v": v}
     if solver == "nadam":
-        u_t = beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step))
-        u_next = beta_1 * (1.0 - 0.5 * ops.power(NADAM_DECAY, step + 1))
-        product = _per_model(u_product, weight)
+        u_t = beta_1 * (1.0 - 0.5 * xp.power(NADAM_DECAY, step))
+        u_next = beta_1 * (1.0 - 0.5 * xp.power(NADAM_DECAY, step + 1))
+        product = _per_model(u_product, weight, xp)
         m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * gradient / (1 - product)
-        v_hat = v / (1 - ops.power(beta_2, step))
-        return weight - m_hat * lr / (ops.sqrt(v_hat) + epsilon), {"m": m, "v": v}
+        v_hat = v / (1 - xp.power(beta_2, step))
+        return weight - m_hat * lr / (xp.sqrt(v_hat) + epsilon), {"m": m, "v": v}
     raise ValueError(f"No stochastic update for solver={solver!r}.")

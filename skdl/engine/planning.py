@@ -30,6 +30,8 @@ import keras
 import numpy as np
 
 from .._device import gpu_count
+from .. import _config
+from . import host
 from .program import compiles_quickly
 from .stack import Structure
 
@@ -51,6 +53,15 @@ XLA_MIN_MODEL_STEPS, XLA_MIN_FLOPS = 4000, 1e12
 #: the figures).
 QUICK_XLA_MIN_MODEL_STEPS = 1000
 
+#: The cost model of a stack trained on the host in NumPy (:mod:`~skdl.engine.host`):
+#: seconds a step costs whatever its size, its arithmetic rate (FLOP/s), and seconds per
+#: weight a solver's step costs (its elementwise passes over the weights and slots).
+HOST_STEP_SECONDS, HOST_FLOPS_PER_SECOND, HOST_UPDATE_SECONDS = 1.5e-4, 2.5e10, 8e-9
+
+#: A stack on the host trains alongside others (each in its thread) from this much
+#: arithmetic per step: below it, its step is mostly Python.
+HOST_ALONGSIDE_MIN_STEP_FLOPS = 2e7
+
 #: An XLA stack carries its weights one array per weight (see
 #: :func:`skdl.engine.stack.epoch`) from this many weight-steps (its models' weights
 #: times its longest run's minibatches): the flat array's two copies a step cost more
@@ -70,7 +81,7 @@ def _family(request):
     n, t = request.network, request.training
     return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
             n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss,
-            t.batch_size, t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.device,
+            t.batch_size, t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
             request.validation is not None)
 
 
@@ -95,18 +106,62 @@ def _flops(request, widths):
     return 6.0 * macs * request.n_samples * request.training.max_iter
 
 
+def _weights(request, widths):
+    """How many weights ``request``'s network has when padded to ``widths``."""
+    n = request.network
+    units = (n.n_features,) + tuple(widths)
+    inputs = units[-1] + (n.n_features if n.wide_and_deep and widths else 0)
+    return sum((a + 1) * b for a, b in zip(units[:-1], units[1:])) + (inputs + 1) * n.n_outputs
+
+
+def _host_seconds(requests, widths):
+    """The cost model's seconds for ``requests`` trained as one stack on the host."""
+    steps = [_steps(r) for r in requests]
+    return (max(steps) * HOST_STEP_SECONDS
+            + sum(steps) * _weights(requests[0], widths) * HOST_UPDATE_SECONDS
+            + sum(_flops(r, widths) for r in requests) / HOST_FLOPS_PER_SECOND)
+
+
+def _executor(requests):
+    """The executor ``requests`` ask for: the one the fits they continue trained with, else
+    the ``executor`` setting (:func:`skdl.set_config`)."""
+    asked = requests[0].training.executor
+    return _config.get_config()["executor"] if asked == "auto" else asked
+
+
+def _host_allowed(requests):
+    """Whether a stack of ``requests`` may train on the host, in NumPy: its executor
+    (:func:`_executor`) allows it, the host can train its networks, and under ``"auto"``,
+    on the CPU with ``jit_compile`` left to skdl."""
+    setting = _executor(requests)
+    if setting == "compiled" or not host.supports(requests):
+        return False
+    return setting == "numpy" or (_on_cpu(requests) and requests[0].training.jit_compile == "auto")
+
+
+def estimate(requests):
+    """The cost model's ``(compilation, training)`` seconds of a stack of ``requests``: on
+    the host where that is allowed and cheaper (no compilation), else compiled."""
+    widths = _widths(requests)
+    compiled = sum(_flops(r, widths) for r in requests) / FLOPS_PER_SECOND
+    if _host_allowed(requests):
+        on_host = _host_seconds(requests, widths)
+        if on_host < COMPILE_SECONDS + compiled or _executor(requests) == "numpy":
+            return 0.0, on_host
+    return COMPILE_SECONDS, compiled
+
+
 def cost(requests):
     """The cost model's estimate of training ``requests`` as one stack, in seconds."""
-    widths = _widths(requests)
-    return COMPILE_SECONDS + sum(_flops(r, widths) for r in requests) / FLOPS_PER_SECOND
+    return sum(estimate(requests))
 
 
-def _pads_cheaply(requests, estimate):
-    """Whether ``requests``, whose stack's :func:`cost` is ``estimate``, may share it though
-    their networks differ in shape: its estimated training is shorter than a compilation."""
+def _pads_cheaply(requests):
+    """Whether ``requests`` may share a stack though their networks differ in shape: its
+    estimated training is shorter than a compilation."""
     if len({r.network.hidden_layer_sizes for r in requests}) == 1:
         return True
-    return estimate - COMPILE_SECONDS < COMPILE_SECONDS
+    return estimate(requests)[1] < COMPILE_SECONDS
 
 
 def _merge_cheaply(groups, requests):
@@ -120,7 +175,7 @@ def _merge_cheaply(groups, requests):
             for b in range(a + 1, len(groups)):
                 members = [requests[i] for i in groups[a] + groups[b]]
                 merged = cost(members)
-                if not _pads_cheaply(members, merged):
+                if not _pads_cheaply(members):
                     continue
                 saving = costs[a] + costs[b] - merged
                 if saving > 0 and (best is None or saving > best[0]):
@@ -202,7 +257,7 @@ def pieces(groups, requests, workers, caps=None):
     >>> pieces([[0, 1, 2, 3, 4], [5]], requests, workers=2)
     [[[0, 1, 2], [3, 4, 4]], [[5]]]
     """
-    training = [cost([requests[i] for i in group]) - COMPILE_SECONDS for group in groups]
+    training = [estimate([requests[i] for i in group])[1] for group in groups]
     share = sum(training) / (4 * workers)
     out = []
     for group, seconds, cap in zip(groups, training, caps or [None] * len(groups)):
@@ -224,8 +279,15 @@ def _on_cpu(requests):
 def overlaps(requests):
     """Whether a stack of ``requests`` may train alongside other stacks: on the CPU (a
     GPU runs one stack's steps at a time anyway), and not when it reports to anyone
-    between epochs (Keras callbacks, epoch hooks, ``verbose``)."""
-    return _on_cpu(requests) and all(stackable(r) and r.epoch_hook is None for r in requests)
+    between epochs (Keras callbacks, epoch hooks, ``verbose``); on the host, only when
+    its steps are big (a small step is mostly Python, which threads take turns at)."""
+    if not (_on_cpu(requests) and all(stackable(r) and r.epoch_hook is None for r in requests)):
+        return False
+    if estimate(requests)[0] > 0:
+        return True
+    widths = _widths(requests)
+    step = sum(_flops(r, widths) / (r.n_samples * r.training.max_iter) for r in requests)
+    return step * requests[0].training.batch_size >= HOST_ALONGSIDE_MIN_STEP_FLOPS
 
 
 def _steps(request):
@@ -272,4 +334,7 @@ def structure_of(requests):
         padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
         gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests))
     structure = replace(structure, jit_compile=_wants_xla(requests, structure))
-    return replace(structure, per_weight=_carries_per_weight(requests, structure))
+    structure = replace(structure, per_weight=_carries_per_weight(requests, structure))
+    if estimate(requests)[0] == 0:  # on the host: a fit's executor depends on its stack alone
+        return replace(structure, host=True, jit_compile=False, per_weight=False)
+    return structure

@@ -112,5 +112,10 @@ class ProgramCache:
         with self._lock:
             self._programs.clear()
 
+
     def __len__(self):
         return len(self._programs)
+
+
+#: The programs of this process.
+PROGRAMS = ProgramCache(max_size=16)

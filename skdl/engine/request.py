@@ -15,7 +15,9 @@ class TrainingSpec:
     ``task`` is "binary", "multiclass", "multilabel" or "regression";
     ``learning_rate`` is the SGD schedule ("constant", "invscaling",
     "adaptive"); ``jit_compile`` True, False or "auto" (the engine decides per
-    stack); ``device`` is None or ``(kind, index)``.
+    stack); ``device`` is None or ``(kind, index)``; ``executor`` "auto" (the
+    engine decides per stack, under :func:`skdl.set_config`'s setting), or the
+    "numpy" or "compiled" arithmetic a fit it continues trained with.
     """
 
     task: str
@@ -43,6 +45,7 @@ class TrainingSpec:
     jit_compile: bool | str = "auto"
     device: tuple | None = None
     verbose: bool = False
+    executor: str = "auto"
 
 
 #: The version of the optimizer-state format a result carries (bumped when it changes).
@@ -242,6 +245,7 @@ class FitResult:
     converged: bool = True
     convergence_warning: str | None = None
     jit_compile: bool = False
+    executor: str = "compiled"
     no_improvement: int = 0
     error: Exception | None = None
     shuffles: tuple | None = None

@@ -33,7 +33,8 @@ class Structure:
     program, not part of it. ``padded``: some hidden layers are wider than
     some models' (masked units); ``gated``: some models have fewer hidden
     layers (their missing layers pass their input through); ``per_weight``:
-    an epoch's loop carries one array per weight (see :func:`epoch`).
+    an epoch's loop carries one array per weight (see :func:`epoch`); ``host``:
+    the stack trains in NumPy, nothing compiled (:mod:`~skdl.engine.host`).
     """
 
     n_features: int
@@ -54,6 +55,7 @@ class Structure:
     gated: bool = False
     jit_compile: bool = False
     per_weight: bool = False
+    host: bool = False
 
     @property
     def network(self):

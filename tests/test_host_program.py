@@ -1,0 +1,134 @@
+"""The host executor (:mod:`skdl.engine.host`): a stack trained in NumPy is the network a
+compiled program trains, to float32 rounding; the planner picks it for small stacks only."""
+
+import numpy as np
+import pytest
+
+import skdl
+from skdl import MLPClassifierTF, MLPRegressorTF
+from skdl._network import NetworkSpec
+from skdl.engine import FitRequest, TrainingSpec, cache_info, train
+from skdl.engine.planning import estimate, structure_of
+from skdl.model_selection import GridSearchCV
+
+SOLVERS = ("sgd", "adam", "adamw", "nadam", "rmsprop", "adagrad")
+
+
+def _requests(task, n_requests=6, *, sizes=((12,), (8, 6), (5, 5, 5)), activations=("relu",),
+              solvers=("adam", "sgd"), l1=0.0, wide_and_deep=False, validation=False, weights=False,
+              max_iter=6):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5)).astype(np.float32)
+    n_outputs, output, loss = {"multiclass": (3, "softmax", "log_loss"),
+                               "binary": (1, "logistic", "log_loss"),
+                               "multilabel": (2, "logistic", "log_loss"),
+                               "regression": (2, "identity", "squared_error")}[task]
+    score = X @ rng.normal(size=(5, 3))
+    Y = {"multiclass": np.argmax(score, axis=1).astype(np.int32),
+         "binary": (score[:, :1] > 0).astype(np.float32),
+         "multilabel": (score[:, :2] > 0).astype(np.float32),
+         "regression": score[:, :2].astype(np.float32)}[task]
+    W = rng.uniform(0.5, 2, 120).astype(np.float32) if weights else np.ones(120, np.float32)
+    requests = []
+    for k in range(n_requests):
+        rows = np.sort(rng.choice(120, 90 - 7 * (k % 3), replace=False))
+        solver = solvers[k % len(solvers)]
+        network = NetworkSpec(5, sizes[k % len(sizes)], activations[k % len(activations)], n_outputs,
+                              output_activation=output, wide_and_deep=wide_and_deep)
+        training = TrainingSpec(task, loss, solver, learning_rate_init=0.05 if solver == "adagrad" else 0.01,
+                                alpha=1e-3 * (k + 1), l1=l1, weight_decay=0.01 if solver == "adamw" else 0.0,
+                                nesterovs_momentum=bool(k % 2), batch_size=16, max_iter=max_iter,
+                                early_stopping=validation)
+        held_out = np.setdiff1d(np.arange(120), rows)
+        extra = {}
+        if validation:
+            def accuracy(outputs, Y_val, W_val):
+                return float(np.mean(np.argmax(outputs, axis=1) == Y_val))
+            extra = {"validation": (X[held_out], Y[held_out], W[held_out]), "score": accuracy}
+        requests.append(FitRequest(network, training, X[rows], Y[rows], W[rows], seed=k, **extra))
+    return requests
+
+
+def _trained(requests, executor):
+    with skdl.config_context(executor=executor):
+        return train(requests, concurrency=1)
+
+
+def _assert_same_networks(requests, weights_rtol=1e-4):
+    host, compiled = _trained(requests, "numpy"), _trained(requests, "compiled")
+    for a, b in zip(host, compiled):
+        assert a.error is None and b.error is None
+        assert a.n_iter == b.n_iter
+        np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-5)
+        for x, y in zip(a.weights, b.weights):
+            np.testing.assert_allclose(x, y, rtol=weights_rtol, atol=weights_rtol * np.max(np.abs(y)))
+
+
+@pytest.mark.parametrize("task", ["multiclass", "binary", "multilabel", "regression"])
+def test_a_host_stack_trains_the_compiled_stacks_networks(task):
+    _assert_same_networks(_requests(task, weights=True))
+
+
+def test_every_solver_activation_and_penalty_trains_the_same_on_the_host():
+    _assert_same_networks(_requests("regression", 12, activations=("relu", "tanh", "logistic", "identity"),
+                                    solvers=SOLVERS, l1=1e-3))
+
+
+def test_wide_and_deep_networks_and_early_stopping_train_the_same_on_the_host():
+    _assert_same_networks(_requests("multiclass", wide_and_deep=True, validation=True, max_iter=12))
+
+
+def test_lbfgs_runs_its_objective_on_the_host(iris_scaled):
+    X, y = iris_scaled
+    fitted = {}
+    for executor in ("numpy", "compiled"):
+        with skdl.config_context(executor=executor):
+            fitted[executor] = MLPClassifierTF((6,), solver="lbfgs", max_iter=30, random_state=0).fit(X, y)
+    assert fitted["numpy"].n_iter_ == fitted["compiled"].n_iter_
+    np.testing.assert_allclose(fitted["numpy"].loss_curve_, fitted["compiled"].loss_curve_, rtol=1e-4)
+    # L-BFGS' line searches grow float32 rounding more than a stochastic step does.
+    np.testing.assert_allclose(fitted["numpy"].predict_proba(X), fitted["compiled"].predict_proba(X),
+                               atol=5e-3)
+
+
+def test_a_small_search_compiles_nothing_and_keeps_keras_models(iris_scaled):
+    X, y = iris_scaled
+    built = cache_info()["built"]
+    search = GridSearchCV(MLPClassifierTF((8,), max_iter=5, random_state=0),
+                          {"alpha": [1e-4, 1e-2], "solver": ["adam", "sgd"]}, cv=3).fit(X, y)
+    assert cache_info()["built"] == built
+    assert search.best_estimator_.model_.predict(X[:5].astype(np.float32)).shape == (5, 3)
+    with skdl.config_context(executor="compiled"):
+        compiled = GridSearchCV(MLPClassifierTF((8,), max_iter=5, random_state=0),
+                                {"alpha": [1e-4, 1e-2], "solver": ["adam", "sgd"]}, cv=3).fit(X, y)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               compiled.cv_results_["mean_test_score"], atol=1e-6)
+
+
+def test_the_planner_keeps_big_stacks_and_unsupported_networks_compiled():
+    small = _requests("multiclass", 2)
+    assert structure_of(small).host and estimate(small)[0] == 0
+    big = [FitRequest(r.network, TrainingSpec("multiclass", "log_loss", max_iter=100_000, batch_size=16),
+                      r.X, r.Y, r.W, seed=0) for r in small]
+    assert not structure_of(big).host and estimate(big)[0] > 0
+    dropout = [FitRequest(NetworkSpec(5, (8,), "relu", 3, "softmax", dropout=0.2), r.training, r.X, r.Y,
+                          r.W, seed=0) for r in small]
+    with skdl.config_context(executor="numpy"):
+        assert not structure_of(dropout).host
+    with skdl.config_context(executor="compiled"):
+        assert not structure_of(small).host
+
+
+def test_the_executor_setting_is_checked():
+    with pytest.raises(ValueError, match="executor must be one of"):
+        skdl.set_config(executor="gpu")
+    assert skdl.get_config()["executor"] == "auto"
+
+
+def test_a_regressor_fitted_on_the_host_predicts_as_its_keras_model(iris_scaled):
+    X, y = iris_scaled
+    with skdl.config_context(executor="numpy"):
+        model = MLPRegressorTF(hidden_layer_sizes=(6, 4), max_iter=8, random_state=0).fit(X[:, :3], X[:, 3])
+    np.testing.assert_allclose(model.predict(X[:, :3]),
+                               model.model_.predict(X[:, :3].astype(np.float32), verbose=0)[:, 0],
+                               rtol=1e-5, atol=1e-5)
