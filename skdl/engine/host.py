@@ -124,11 +124,16 @@ class HostProgram:
         losses, divisors = np.zeros(n_models, np.float64), np.zeros(n_models, np.float64)
         starts = np.arange(0, int(rows_left.max(initial=0)), batch)
         positions = np.arange(batch)
+        ones = np.ones((n_models, batch), np.float32)
+        steps = {}  # what the steps of k models share, by k
         for start, k in zip(starts, np.sum(rows_left[None] > starts[:, None], axis=1)):
-            mine = slice(0, k)
-            taken = plan if k == n_models else _taken(plan, mine)
-            window = slice(start, start + batch)
-            real = (positions[None] + start < taken["n_rows"][:, None]).astype(np.float32)
+            if k not in steps:
+                taken = plan if k == n_models else _taken(plan, slice(0, k))
+                steps[k] = (taken, self._solver_groups(taken, k))
+            taken, groups = steps[k]
+            mine, window = slice(0, k), slice(start, start + batch)
+            real = ones[mine] if start + batch <= rows_left[k - 1] else \
+                (positions[None] + start < taken["n_rows"][:, None]).astype(np.float32)
             rows = base[mine] + order[mine, window]
             x, y, w = X[x_order[mine, window]], Y[rows], W[rows] * real
             per_model, divisor, gradient = self._objective(trainable[mine], x, y, w, real, taken["hyper"],
@@ -137,17 +142,17 @@ class HostProgram:
             if "nadam" in s.solvers:
                 counters[mine, 1] = nadam_u_product(counters[mine, 1], counters[mine, 0],
                                                     taken["hyper"]["beta_1"], np)
-            self._update(trainable, gradient, slot_arrays, counters, taken, k)
+            self._update(trainable, gradient, slot_arrays, counters, groups)
             losses[mine] += per_model * divisor
             divisors[mine] += divisor
         packed_slots = np.stack([slot_arrays[name] for name in names]) if names else slots
         new_state = (trainable[back], packed_slots[:, back], frozen, counters[back])
         return new_state, (losses / np.maximum(divisors, 1e-30)).astype(np.float32)[back]
 
-    def _update(self, trainable, gradient, slot_arrays, counters, taken, k):
-        """Each of the first ``k`` models' step with its own solver, in place."""
-        solvers = self.structure.solvers
-        decay = self.structure.weight_decay
+    def _solver_groups(self, taken, k):
+        """``(solver, models, hyper-parameters)`` of each solver among the first ``k`` models:
+        ``models`` a slice where they are side by side, else their indices."""
+        solvers, groups = self.structure.solvers, []
         for index, solver in enumerate(solvers):
             own = np.flatnonzero(taken["solver"] == index) if len(solvers) > 1 else np.arange(k)
             if not len(own):
@@ -155,6 +160,14 @@ class HostProgram:
             first, last = own[0], own[-1] + 1
             where = slice(first, last) if last - first == len(own) else own
             hyper = {name: taken["hyper"][name][where][:, None] for name in _UPDATE_HYPER}
+            groups.append((solver, where, hyper))
+        return groups
+
+    def _update(self, trainable, gradient, slot_arrays, counters, groups):
+        """Each model's step with its own solver (``groups``, see :meth:`_solver_groups`),
+        in place."""
+        decay = self.structure.weight_decay
+        for solver, where, hyper in groups:
             weight, slots = trainable[where], {name: slot_arrays[stack.slot_array(name)][where]
                                                 for name in SLOTS[solver]}
             step, u_product = counters[where, 0][:, None], counters[where, 1]
@@ -222,9 +235,9 @@ class HostProgram:
         """Each row's loss (M, B) and its gradient with respect to the logits."""
         s = self.structure
         if s.task == "multiclass":
-            shifted = logits - np.max(logits, axis=-1, keepdims=True)
+            shifted = logits - logits.max(axis=-1, keepdims=True)
             exp = np.exp(shifted)
-            total = np.sum(exp, axis=-1, keepdims=True)
+            total = exp.sum(axis=-1, keepdims=True)
             labels = np.arange(y.size) * logits.shape[-1] + y.reshape(-1).astype(np.intp)
             loss = np.log(total[..., 0]) - shifted.reshape(-1)[labels].reshape(y.shape)
             gradient = exp
@@ -245,13 +258,13 @@ class HostProgram:
         params = self._views(trainable)
         logits, (tape, last) = self._forward(params, x, models)
         loss, d_logits = self._loss(y, logits)
-        weight = np.sum(w, axis=1)
-        divisor = np.where(weight > 0, weight, np.maximum(np.sum(real, axis=1), 1.0)).astype(np.float32)
+        weight = w.sum(axis=1)
+        divisor = np.where(weight > 0, weight, np.maximum(real.sum(axis=1), 1.0)).astype(np.float32)
         kernels = params[0::2]
-        penalty = sum(0.5 * hyper["alpha"] * np.sum(np.square(k), axis=(1, 2)) for k in kernels)
+        penalty = 0.5 * hyper["alpha"] * sum(np.square(k).sum(axis=(1, 2)) for k in kernels)
         if s.l1:
-            penalty = penalty + sum(hyper["l1"] * np.sum(np.abs(k), axis=(1, 2)) for k in kernels)
-        per_model = (np.sum(loss * w, axis=1) + penalty) / divisor
+            penalty = penalty + hyper["l1"] * sum(np.abs(k).sum(axis=(1, 2)) for k in kernels)
+        per_model = ((loss * w).sum(axis=1) + penalty) / divisor
         gradient = np.empty_like(trainable)
         grads = self._views(gradient)
         scale = (hyper["alpha"] / divisor)[:, None, None]
@@ -262,12 +275,12 @@ class HostProgram:
             """The layer's weights' gradients into ``grads``; the gradient of its inputs
             (None for the network's own inputs)."""
             kernel = params[2 * layer]
-            np.matmul(np.swapaxes(inputs, 1, 2), delta, out=grads[2 * layer])
+            np.matmul(inputs.transpose(0, 2, 1), delta, out=grads[2 * layer])
             grads[2 * layer] += scale * kernel
             if l1 is not None:
                 grads[2 * layer] += l1 * np.sign(kernel)
-            np.sum(delta, axis=1, out=grads[2 * layer + 1])
-            return np.matmul(delta, np.swapaxes(kernel, 1, 2)) if layer else None
+            delta.sum(axis=1, out=grads[2 * layer + 1])
+            return np.matmul(delta, kernel.transpose(0, 2, 1)) if layer else None
 
         depth = len(s.widths)
         d_hidden = dense_gradients(depth, last, delta)
