@@ -76,8 +76,13 @@ def _result(search, seconds, note=""):
     return {"seconds": seconds, "best_score": float(search.best_score_),
             "best_params": {k.split("__", 1)[-1]: str(v) for k, v in search.best_params_.items()},
             "fits": len(search.cv_results_["params"]) * search.n_splits_ + bool(search.refit),
-            "mean_test_scores": [float(s) for s in search.cv_results_["mean_test_score"]],
+            "mean_test_scores": [float(s) for s in search.cv_results_[_mean_test_key(search)]],
             "note": note}
+
+
+def _mean_test_key(search):
+    """The ``cv_results_`` column of the score ``best_score_`` is (multi-metric: the refit's)."""
+    return "mean_test_score" if "mean_test_score" in search.cv_results_ else f"mean_test_{search.refit}"
 
 
 def candidates_agreement(stacked, alone, tolerance=0.01):

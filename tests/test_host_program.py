@@ -7,7 +7,7 @@ import pytest
 import skdl
 from skdl import MLPClassifierTF, MLPRegressorTF
 from skdl._network import NetworkSpec
-from skdl.engine import FitRequest, TrainingSpec, cache_info, train
+from skdl.engine import FitRequest, TrainingSpec, cache_info, clear_cache, train
 from skdl.engine.planning import estimate, structure_of
 from skdl.model_selection import GridSearchCV
 
@@ -97,10 +97,13 @@ def test_a_small_search_compiles_nothing_and_keeps_keras_models(iris_scaled):
     search = GridSearchCV(MLPClassifierTF((8,), max_iter=5, random_state=0),
                           {"alpha": [1e-4, 1e-2], "solver": ["adam", "sgd"]}, cv=3).fit(X, y)
     assert cache_info()["built"] == built
+    assert search.stacking_["programs"] == 0 and search.stacking_["host_stacks"] == search.stacking_["stacks"]
     assert search.best_estimator_.model_.predict(X[:5].astype(np.float32)).shape == (5, 3)
+    clear_cache()
     with skdl.config_context(executor="compiled"):
         compiled = GridSearchCV(MLPClassifierTF((8,), max_iter=5, random_state=0),
                                 {"alpha": [1e-4, 1e-2], "solver": ["adam", "sgd"]}, cv=3).fit(X, y)
+    assert compiled.stacking_["programs"] >= 1 and compiled.stacking_["host_stacks"] == 0
     np.testing.assert_allclose(search.cv_results_["mean_test_score"],
                                compiled.cv_results_["mean_test_score"], atol=1e-6)
 

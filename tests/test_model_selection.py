@@ -129,7 +129,7 @@ def test_an_estimator_that_is_not_skdl_runs_scikit_learns_search_as_it_is(iris):
     search = skdl_ms.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3)
     search.fit(X, Y)
     assert search.stacking_ == {"fits": 0, "refits": 0, "continued": 0, "checkpointed": 0,
-                                "stacks": 0, "train_time": 0.0}
+                                "stacks": 0, "host_stacks": 0, "programs": 0, "train_time": 0.0}
     expected = sk.GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
                                   expected.cv_results_["mean_test_score"])
@@ -271,6 +271,7 @@ def test_a_verbose_search_draws_a_bar_of_the_epochs_as_they_train(capsys, iris):
     skdl_ms.GridSearchCV(pipeline(max_iter=7), grid, cv=3, verbose=1).fit(X, Y)
     err = capsys.readouterr().err
     assert "training 8 networks in stacks" in err and "56/56" in err  # (6 fits + 2 refits) x 7
+    assert "[skdl] 8 fits in 1 stacks (1 on the host), 0 programs compiled" in err
     skdl_ms.GridSearchCV(pipeline(max_iter=7), grid, cv=3).fit(X, Y)
     assert "training" not in capsys.readouterr().err
 

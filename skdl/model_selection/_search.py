@@ -1,5 +1,6 @@
 """``GridSearchCV`` and ``RandomizedSearchCV`` whose fits train in stacks."""
 
+import sys
 import time
 from math import floor, log
 
@@ -49,7 +50,7 @@ class StackedSearchMixin:
         self : object
         """
         self.stacking_ = {"fits": 0, "refits": 0, "continued": 0, "checkpointed": 0, "stacks": 0,
-                          "train_time": 0.0}
+                          "host_stacks": 0, "programs": 0, "train_time": 0.0}
         if not is_stackable(self.estimator) or has_callbacks(self):
             return super().fit(X, y, **params)
         self._checkpoint = None if self.checkpoint is None else Checkpoint(self.checkpoint)
@@ -108,9 +109,13 @@ class StackedSearchMixin:
                                 self._workers, self._checkpoint)
         self.stacking_["fits"] += sum(engine.stackable(p.request) for p in plans)
         self.stacking_["refits"] += sum(engine.stackable(p.request) for p in refits)
-        for name in ("continued", "checkpointed", "stacks"):
+        for name in ("continued", "checkpointed", "stacks", "host_stacks", "programs"):
             self.stacking_[name] += counts[name]
         self.stacking_["train_time"] += time.perf_counter() - start
+        if self.verbose > 0:
+            print(f"[skdl] {len(plans) + len(refits)} fits in {counts['stacks']} stacks "
+                  f"({counts['host_stacks']} on the host), {counts['programs']} programs compiled, "
+                  f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
 
 
 _ATTRIBUTE_DOC = """
@@ -123,7 +128,10 @@ _ATTRIBUTE_DOC = """
         kept is ready); ``"continued"``: how many fits of a halving search
         over ``max_iter`` continued a survivor's shorter fit (or took it as it
         was, when it had stopped early) instead of training from the start;
-        ``"stacks"``: in how many stacks; ``"train_time"``:
+        ``"stacks"``: in how many stacks; ``"host_stacks"``: how many of those
+        trained on the host, in NumPy, compiling nothing; ``"programs"``: how
+        many programs the search compiled (in this process: not those of
+        ``n_jobs``' workers); ``"train_time"``:
         the seconds that took (the ``fit_time`` of ``cv_results_`` leaves it
         out); ``"checkpointed"``: how many fits were read from ``checkpoint``
         instead of trained. All zero when nothing was stacked (e.g. with

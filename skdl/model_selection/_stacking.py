@@ -84,7 +84,9 @@ def train(plans, store, finished=None, verbose=0, workers=None, checkpoint=None)
     """Train ``plans`` (those the engine can stack) in stacks, each result into ``store`` as
     ``(seed, result)`` under the plan's key; returns counts: ``"continued"`` (plans that
     continued a finished fit), ``"checkpointed"`` (read from ``checkpoint``) and
-    ``"stacks"`` (in how many stacks the others trained).
+    ``"stacks"`` (in how many stacks the others trained), ``"host_stacks"`` (how many of
+    those trained on the host, compiling nothing) and ``"programs"`` (how many programs
+    this process compiled for them).
     With ``verbose``, a progress bar on stderr counts the networks' epochs as they train.
     With ``workers`` (see :func:`workers`), each stack is a job of theirs
     (:func:`train_in_workers`); otherwise they train side by side in this process.
@@ -134,6 +136,7 @@ def train(plans, store, finished=None, verbose=0, workers=None, checkpoint=None)
             if checkpoint is not None:
                 checkpoint.save(planned.key, index, request.seed, result)
 
+    built = engine.cache_info()["built"]
     with epoch_bar(requests, verbose) as progress:
         if workers is None or len(requests) < 2:
             if jobs:
@@ -143,8 +146,10 @@ def train(plans, store, finished=None, verbose=0, workers=None, checkpoint=None)
     for (planned, request, prior, _), result in zip(jobs, final):
         continued += prior is not None
         _keep(planned, request.seed, result, store, finished)
-    return {"continued": continued, "checkpointed": checkpointed,
-            "stacks": len(engine.stacks(requests))}
+    groups = engine.stacks(requests)
+    return {"continued": continued, "checkpointed": checkpointed, "stacks": len(groups),
+            "host_stacks": sum(engine.structure_of([requests[k] for k in group]).host for group in groups),
+            "programs": engine.cache_info()["built"] - built}
 
 
 def workers(n_jobs):
