@@ -11,8 +11,9 @@ ordinary fit), each stack trains through one compiled call per epoch
 one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
 per-epoch bookkeeping for every model (:mod:`~skdl.engine.runs`) and freezes
 the models that stop or diverge; L-BFGS runs one model at a time through
-SciPy (:mod:`~skdl.engine.lbfgs`). Which requests share a stack, and whether
-it compiles with XLA, and which stacks train side by side (on the CPU, one
+SciPy (:mod:`~skdl.engine.lbfgs`). A stack too small to pay for a compilation
+runs the same arithmetic in NumPy, nothing compiled (:mod:`~skdl.engine.host`).
+Which requests share a stack, whether it compiles (and with XLA), and which stacks train side by side (on the CPU, one
 thread each, a big stack cut into pieces that share its compiled program), is
 :mod:`~skdl.engine.planning`'s call; packing the
 networks into a stack's arrays and back is
