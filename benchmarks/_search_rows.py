@@ -8,9 +8,10 @@ first search of a fresh process with the backend's defaults, as on a fresh
 machine: no persistent compilation cache), in a fresh process whose persistent
 compilation cache an earlier, unreported process filled (TensorFlow's
 ``--tf_xla_persistent_cache_directory``, JAX's ``jax_compilation_cache_dir``),
-and warm (a second search in the same process). The cold row writes no cache:
-writing one is an opt-in that costs time of its own (P7 under TensorFlow: 1.7 s
-and 3.8 s in two A/B pairs on 2026-12-02).
+and warm (a second search in the same process). The cold row writes no
+TensorFlow cache: writing one is an opt-in that costs time of its own (P7 under
+TensorFlow: 1.7 s and 3.8 s in two A/B pairs on 2026-12-02); under JAX it
+writes skdl's default cache (on since 2026-12-07) into an empty folder of its own.
 """
 
 import argparse
@@ -40,6 +41,8 @@ def _use_backend(backend, cache=False):
     """Choose the Keras backend in this (row) process before Keras is imported, and with
     ``cache``, its persistent compilation cache (the backends' own settings)."""
     os.environ["KERAS_BACKEND"] = backend
+    if not cache:  # skdl's own cache (JAX's, on by default) starts empty, as on a fresh machine
+        os.environ["SKDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="skdl-cold-cache-")
     folder = os.path.join(os.environ[CACHE_ENV], backend)
     os.makedirs(folder, exist_ok=True)
     if backend == "tensorflow" and cache:

@@ -4,11 +4,13 @@ Like scikit-learn's, a setting holds for the process (threads included) until it
 set again; :func:`config_context` sets it for a block.
 """
 
+import os
 import re
 import threading
 from contextlib import contextmanager
 
-_DEFAULTS = {"memory_limit": "auto", "executor": "auto"}
+_DEFAULTS = {"memory_limit": "auto", "executor": "auto",
+             "compile_cache": os.environ.get("SKDL_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")}
 
 #: The values of the ``executor`` setting.
 EXECUTORS = ("auto", "numpy", "compiled")
@@ -54,7 +56,7 @@ def get_config():
         return dict(_config)
 
 
-def set_config(memory_limit=None, executor=None):
+def set_config(memory_limit=None, executor=None, compile_cache=None):
     """Set skdl's global settings; a setting left at None keeps its value.
 
     Parameters
@@ -77,6 +79,15 @@ def set_config(memory_limit=None, executor=None):
         compilation would cost more than it saves (a small search's), a compiled program
         for the others and wherever one is built already, and on a GPU. Either way the
         networks are the same to float32 rounding, and ``model_`` is a Keras model.
+    compile_cache : bool, default=None
+        Whether compiled programs are kept on disk for the next process (the starting
+        value is True, or False when the environment variable ``SKDL_CACHE`` is ``0``).
+        Under JAX, skdl turns on JAX's persistent compilation cache in
+        :func:`cache_folder`'s ``jax`` folder, bounded to :data:`JAX_CACHE_MAX_BYTES`
+        (the least recently used entries go first), unless the process set its own
+        ``jax_compilation_cache_dir``. It is read when skdl builds its first program
+        under JAX. Under TensorFlow nothing is kept (see the searching guide: writing
+        XLA's cache costs a cold search more than reading it saves).
 
     Examples
     --------
@@ -89,12 +100,41 @@ def set_config(memory_limit=None, executor=None):
     updates = {}
     if memory_limit is not None:
         updates["memory_limit"] = parse_bytes(memory_limit)
+    if compile_cache is not None:
+        updates["compile_cache"] = bool(compile_cache)
     if executor is not None:
         if executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {EXECUTORS}. Received: {executor!r}.")
         updates["executor"] = executor
     with _lock:
         _config.update(updates)
+
+
+#: The most bytes JAX's persistent cache may hold in :func:`cache_folder`.
+JAX_CACHE_MAX_BYTES = 1 << 30
+
+
+def cache_folder():
+    """Where skdl keeps what outlives a process: ``$SKDL_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/skdl``, else ``~/.cache/skdl``.
+
+    Examples
+    --------
+    >>> import os
+    >>> from skdl._config import cache_folder
+    >>> saved = dict(os.environ)
+    >>> os.environ["SKDL_CACHE_DIR"] = "~/skdl-cache"
+    >>> cache_folder() == os.path.expanduser("~/skdl-cache")
+    True
+    >>> del os.environ["SKDL_CACHE_DIR"]; os.environ["XDG_CACHE_HOME"] = "/var/cache"
+    >>> cache_folder()
+    '/var/cache/skdl'
+    >>> os.environ.clear(); os.environ.update(saved)
+    """
+    if os.environ.get("SKDL_CACHE_DIR"):
+        return os.path.expanduser(os.environ["SKDL_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "skdl")
 
 
 @contextmanager

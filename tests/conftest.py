@@ -9,11 +9,18 @@ fit: ``small_classifier(max_iter=5)`` is ``MLPClassifierTF((8,), max_iter=5,
 random_state=0)``; any parameter can be overridden.
 """
 
+import os
+import tempfile
+
 import pytest
 from sklearn.datasets import load_digits, load_iris
 from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifierTF, MLPRegressorTF
+
+# What skdl keeps on disk (JAX's compiled programs) goes to a folder of this run, not the
+# home folder; the subprocesses of the tests inherit it.
+os.environ.setdefault("SKDL_CACHE_DIR", tempfile.mkdtemp(prefix="skdl-test-cache-"))
 
 
 def _read_only(X, y):

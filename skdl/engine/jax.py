@@ -3,17 +3,47 @@
 A compiled function is one ``jax.jit`` whose first argument (the training
 state) is donated, so an epoch updates the weights in place. JAX compiles
 per shape: the engine pads row counts to a few sizes so that folds of
-nearby sizes share a compilation.
+nearby sizes share a compilation. Compiled programs are kept on disk for the
+next process by JAX's persistent compilation cache (:func:`use_persistent_cache`).
 """
 
+import importlib.util
+import os
 import threading
 
 import jax
 import numpy as np
 
+from .. import _config
 from .program import CPU_OPTIMIZATION_LEVEL
 
 name = "jax"
+
+#: Programs that compile faster than this are not worth an entry in the cache.
+CACHE_MIN_COMPILE_SECONDS = 0.1
+
+
+def use_persistent_cache():
+    """Turn on JAX's persistent compilation cache in :func:`skdl._config.cache_folder`'s
+    ``jax`` folder, unless the ``compile_cache`` setting is off or the process chose its
+    own folder. JAX writes each entry whole under a temporary name, so processes may
+    share the folder; an entry it cannot read is compiled again (with a warning), never
+    trusted; the folder is bounded to :data:`skdl._config.JAX_CACHE_MAX_BYTES` where
+    ``filelock`` (which JAX's bound needs) is installed."""
+    if not _config.get_config()["compile_cache"] or jax.config.jax_compilation_cache_dir:
+        return
+    folder = os.path.join(_config.cache_folder(), "jax")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:  # a read-only home: no cache, as before
+        return
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", CACHE_MIN_COMPILE_SECONDS)
+    if importlib.util.find_spec("filelock") is not None:
+        jax.config.update("jax_compilation_cache_max_size", _config.JAX_CACHE_MAX_BYTES)
+
+
+use_persistent_cache()
 
 
 def value_and_grad(function):

@@ -72,6 +72,8 @@ def _slices(real, padded, weight):
 def pad(real, padded, weights):
     """``weights`` of network ``real`` laid into the wider and deeper shapes of ``padded``
     (the layers ``real`` lacks stay zero)."""
+    if layout(real) == layout(padded):  # nothing to pad: the same weights
+        return [np.array(w, np.float32) for w in weights]
     out = {w.name: np.zeros(w.shape, np.float32) for w in layout(padded)}
     for weight, value in zip(layout(real), weights):
         target = out[_counterpart(real, padded, weight).name]
@@ -82,6 +84,8 @@ def pad(real, padded, weights):
 
 def unpad(real, padded, weights):
     """The inverse of :func:`pad`."""
+    if layout(real) == layout(padded):
+        return [np.array(w, np.float32) for w in weights]
     by_name = {w.name: value for w, value in zip(layout(padded), weights)}
     out = []
     for weight in layout(real):
