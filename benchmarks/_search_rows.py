@@ -31,7 +31,7 @@ LABELS = {
     "skdl_fused": "**skdl MLPClassifier, skdl search (stacked), TensorFlow, cold**",
     "skdl_fused_cached": "skdl stacked search, TensorFlow, fresh process, XLA cache filled",
     "skdl_fused_warm": "skdl stacked search, TensorFlow, warm (2nd search in the process)",
-    "skdl_fused_jax": "skdl stacked search, JAX, cold (no compilation cache)",
+    "skdl_fused_jax": "skdl stacked search, JAX, cold (an empty compilation cache, written)",
     "skdl_fused_jax_cached": "skdl stacked search, JAX, fresh process, compilation cache filled",
     "skdl_fused_jax_warm": "skdl stacked search, JAX, warm (2nd search in the process)",
 }

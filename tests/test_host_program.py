@@ -72,6 +72,8 @@ def test_a_host_stack_trains_the_compiled_stacks_networks(task):
 def test_every_solver_activation_and_penalty_trains_the_same_on_the_host():
     _assert_same_networks(_requests("regression", 12, activations=("relu", "tanh", "logistic", "identity"),
                                     solvers=SOLVERS, l1=1e-3))
+    _assert_same_networks(_requests("multiclass", 10, activations=("elu", "selu", "leaky_relu", "softplus",
+                                                                   "gelu")))
 
 
 def test_wide_and_deep_networks_and_early_stopping_train_the_same_on_the_host():

@@ -13,7 +13,7 @@ float32 rounding (``tests/test_host_program.py``). Each step reads only
 the models that run it, and each model's solver updates only its own.
 
 What it covers: dense networks (any depth, padded widths, gated depths,
-wide & deep) with the activations of :data:`ACTIVATIONS`, the losses of
+wide & deep) with the activations of :data:`ACTIVATIONS` (all of skdl's), the losses of
 :data:`LOSSES`, L2 and L1 penalties and every stochastic solver; batch
 normalization and dropout train in compiled programs.
 """
@@ -26,12 +26,27 @@ import scipy.special
 from .optimizers import SLOTS, nadam_u_product, update
 from . import stack
 
-#: Hidden activations: ``name -> (function, derivative from (input, output))``.
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def _gelu_derivative(z, h):
+    return 0.5 * (1 + scipy.special.erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+
+
+#: Hidden activations (Keras' own, with Keras' default arguments): ``name -> (function,
+#: derivative from (input, output))``; a derivative of None is one.
 ACTIVATIONS = {
     "identity": (lambda z: z, lambda z, h: None),
     "relu": (lambda z: np.maximum(z, 0), lambda z, h: z > 0),
     "tanh": (np.tanh, lambda z, h: 1 - h * h),
     "logistic": (scipy.special.expit, lambda z, h: h * (1 - h)),
+    "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+            lambda z, h: np.where(z > 0, 1, h + 1)),
+    "selu": (lambda z: _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0))),
+             lambda z, h: np.where(z > 0, _SELU_SCALE, h + _SELU_SCALE * _SELU_ALPHA)),
+    "leaky_relu": (lambda z: np.where(z > 0, z, 0.2 * z), lambda z, h: np.where(z > 0, 1, 0.2)),
+    "softplus": (lambda z: np.logaddexp(z, 0), lambda z, h: scipy.special.expit(z)),
+    "gelu": (lambda z: 0.5 * z * (1 + scipy.special.erf(z / np.sqrt(2))), _gelu_derivative),
 }
 
 #: (task, loss) -> the network's output activation the loss reads it through.
