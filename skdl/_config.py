@@ -74,8 +74,8 @@ def set_config(memory_limit=None, executor=None, compile_cache=None):
         backend (a TensorFlow graph or XLA, JAX's XLA), compiled once per network shape
         in the process (about a second) and fast after that. ``"numpy"``: NumPy on the
         host, nothing compiled, slower arithmetic, for the networks it covers (dense
-        layers, scikit-learn's activations and losses, no batch normalization or dropout;
-        others compile). ``"auto"`` (the starting value): NumPy for the stacks whose
+        layers, dropout, every loss but a classifier's squared error, no batch
+        normalization; others compile). ``"auto"`` (the starting value): NumPy for the stacks whose
         compilation would cost more than it saves (a small search's), a compiled program
         for the others and wherever one is built already, and on a GPU. Either way the
         networks are the same to float32 rounding, and ``model_`` is a Keras model.

@@ -1,6 +1,8 @@
 """The host executor (:mod:`skdl.engine.host`): a stack trained in NumPy is the network a
 compiled program trains, to float32 rounding; the planner picks it for small stacks only."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,29 +18,30 @@ SOLVERS = ("sgd", "adam", "adamw", "nadam", "rmsprop", "adagrad")
 
 def _requests(task, n_requests=6, *, sizes=((12,), (8, 6), (5, 5, 5)), activations=("relu",),
               solvers=("adam", "sgd"), l1=0.0, wide_and_deep=False, validation=False, weights=False,
-              max_iter=6):
+              max_iter=6, dropout=0.0, loss=None, output=None):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 5)).astype(np.float32)
     n_outputs, output, loss = {"multiclass": (3, "softmax", "log_loss"),
                                "binary": (1, "logistic", "log_loss"),
                                "multilabel": (2, "logistic", "log_loss"),
-                               "regression": (2, "identity", "squared_error")}[task]
+                               "regression": (2, output or "identity", loss or "squared_error")}[task]
     score = X @ rng.normal(size=(5, 3))
     Y = {"multiclass": np.argmax(score, axis=1).astype(np.int32),
          "binary": (score[:, :1] > 0).astype(np.float32),
          "multilabel": (score[:, :2] > 0).astype(np.float32),
-         "regression": score[:, :2].astype(np.float32)}[task]
+         "regression": (np.abs(score[:, :2]) if loss == "poisson" else score[:, :2]).astype(np.float32)}[task]
     W = rng.uniform(0.5, 2, 120).astype(np.float32) if weights else np.ones(120, np.float32)
     requests = []
     for k in range(n_requests):
         rows = np.sort(rng.choice(120, 90 - 7 * (k % 3), replace=False))
         solver = solvers[k % len(solvers)]
         network = NetworkSpec(5, sizes[k % len(sizes)], activations[k % len(activations)], n_outputs,
-                              output_activation=output, wide_and_deep=wide_and_deep)
+                              output_activation=output, wide_and_deep=wide_and_deep,
+                              dropout=dropout * (k % 3) / 2)
         training = TrainingSpec(task, loss, solver, learning_rate_init=0.05 if solver == "adagrad" else 0.01,
                                 alpha=1e-3 * (k + 1), l1=l1, weight_decay=0.01 if solver == "adamw" else 0.0,
                                 nesterovs_momentum=bool(k % 2), batch_size=16, max_iter=max_iter,
-                                early_stopping=validation)
+                                early_stopping=validation, dropout=network.dropout)
         held_out = np.setdiff1d(np.arange(120), rows)
         extra = {}
         if validation:
@@ -69,11 +72,29 @@ def test_a_host_stack_trains_the_compiled_stacks_networks(task):
     _assert_same_networks(_requests(task, weights=True))
 
 
+@pytest.mark.parametrize("loss, output", [("absolute_error", "identity"), ("huber", "tanh"),
+                                          ("squared_error", "softplus"), ("huber", "relu"),
+                                          ("absolute_error", "logistic"), ("poisson", "exp")])
+def test_a_regressors_losses_and_outputs_train_the_same_on_the_host(loss, output):
+    _assert_same_networks(_requests("regression", loss=loss, output=output, max_iter=8))
+
+
 def test_every_solver_activation_and_penalty_trains_the_same_on_the_host():
     _assert_same_networks(_requests("regression", 12, activations=("relu", "tanh", "logistic", "identity"),
                                     solvers=SOLVERS, l1=1e-3))
     _assert_same_networks(_requests("multiclass", 10, activations=("elu", "selu", "leaky_relu", "softplus",
                                                                    "gelu")))
+
+
+def test_dropout_draws_the_compiled_stacks_masks_on_the_host():
+    requests = _requests("multiclass", dropout=0.4, max_iter=8)
+    _assert_same_networks(requests)
+    with skdl.config_context(executor="numpy"):  # the masks are drawn: dropout changes the network
+        without = train([dataclasses.replace(r, network=dataclasses.replace(r.network, dropout=0.0),
+                                             training=dataclasses.replace(r.training, dropout=0.0))
+                         for r in requests], concurrency=1)
+        dropped = train(requests, concurrency=1)
+    assert not np.allclose(dropped[1].weights[0], without[1].weights[0])
 
 
 def test_wide_and_deep_networks_and_early_stopping_train_the_same_on_the_host():
@@ -116,10 +137,10 @@ def test_the_planner_keeps_big_stacks_and_unsupported_networks_compiled():
     big = [FitRequest(r.network, TrainingSpec("multiclass", "log_loss", max_iter=100_000, batch_size=16),
                       r.X, r.Y, r.W, seed=0) for r in small]
     assert not structure_of(big).host and estimate(big)[0] > 0
-    dropout = [FitRequest(NetworkSpec(5, (8,), "relu", 3, "softmax", dropout=0.2), r.training, r.X, r.Y,
-                          r.W, seed=0) for r in small]
+    normalized = [FitRequest(NetworkSpec(5, (8,), "relu", 3, "softmax", batch_normalization=True),
+                             r.training, r.X, r.Y, r.W, seed=0) for r in small]
     with skdl.config_context(executor="numpy"):
-        assert not structure_of(dropout).host
+        assert not structure_of(normalized).host
     with skdl.config_context(executor="compiled"):
         assert not structure_of(small).host
 

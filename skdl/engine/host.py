@@ -13,9 +13,12 @@ float32 rounding (``tests/test_host_program.py``). Each step reads only
 the models that run it, and each model's solver updates only its own.
 
 What it covers: dense networks (any depth, padded widths, gated depths,
-wide & deep) with the activations of :data:`ACTIVATIONS` (all of skdl's), the losses of
-:data:`LOSSES`, L2 and L1 penalties and every stochastic solver; batch
-normalization and dropout train in compiled programs.
+wide & deep, dropout with the compiled stacks' own random bits) with the
+activations of :data:`ACTIVATIONS` (all of skdl's), a classifier's log-loss
+(:data:`LOSSES`), every regressor loss and output
+(:data:`REGRESSION_LOSSES`), L2 and L1 penalties and every stochastic solver;
+batch normalization and a classifier's squared error train in compiled
+programs.
 """
 
 import functools
@@ -49,21 +52,32 @@ ACTIVATIONS = {
     "gelu": (lambda z: 0.5 * z * (1 + scipy.special.erf(z / np.sqrt(2))), _gelu_derivative),
 }
 
-#: (task, loss) -> the network's output activation the loss reads it through.
+#: Classifiers' (task, loss) -> the output activation the loss reads the logits through.
 LOSSES = {
     ("multiclass", "log_loss"): "softmax",
     ("binary", "log_loss"): "logistic",
     ("multilabel", "log_loss"): "logistic",
-    ("regression", "squared_error"): "identity",
 }
+
+#: A regressor's losses (Poisson's reads the logits through its log link, "exp") and the
+#: output activations the others read the network's output through.
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber", "poisson")
+REGRESSION_OUTPUTS = ("identity", "relu", "softplus", "logistic", "tanh")
+
+
+def _covers_output(task, loss, output):
+    if task == "regression":
+        return output == "exp" if loss == "poisson" else \
+            (loss in REGRESSION_LOSSES and output in REGRESSION_OUTPUTS)
+    return LOSSES.get((task, loss)) == output
 
 
 def supports(requests):
     """Whether a :class:`HostProgram` can train a stack of ``requests``."""
     first = requests[0]
-    return (LOSSES.get((first.training.task, first.training.loss)) == first.network.output_activation
+    return (_covers_output(first.training.task, first.training.loss, first.network.output_activation)
             and all(r.network.activation in ACTIVATIONS and not r.network.batch_normalization
-                    and not r.network.dropout > 0 for r in requests))
+                    for r in requests))
 
 
 def _quiet(method):
@@ -152,7 +166,7 @@ class HostProgram:
             rows = base[mine] + order[mine, window]
             x, y, w = X[x_order[mine, window]], Y[rows], W[rows] * real
             per_model, divisor, gradient = self._objective(trainable[mine], x, y, w, real, taken["hyper"],
-                                                           taken)
+                                                           taken, start // batch)
             counters[mine, 0] += 1
             if "nadam" in s.solvers:
                 counters[mine, 1] = nadam_u_product(counters[mine, 1], counters[mine, 0],
@@ -214,7 +228,7 @@ class HostProgram:
         plan = _plan(self.structure, floats, ints)
         real = np.ones(data["W"].shape, np.float32)
         per_model, _, gradient = self._objective(state[0], data["X"][None], data["Y"], data["W"], real,
-                                                 plan["hyper"], plan)
+                                                 plan["hyper"], plan, 0)
         return per_model, gradient, state[2]
 
     @staticmethod
@@ -222,8 +236,9 @@ class HostProgram:
         return [np.where(np.reshape(improved, (-1,) + (1,) * (n.ndim - 1)), n, o) for n, o in zip(new, old)]
 
     # --- the arithmetic ---------------------------------------------------------------------
-    def _forward(self, params, x, models):
-        """The logits (M, B, K) and what the backward pass needs of each hidden layer."""
+    def _forward(self, params, x, models, step=None):
+        """The logits (M, B, K) and what the backward pass needs of each hidden layer;
+        ``step`` (training: the minibatch's index in its epoch) draws the dropout masks."""
         s = self.structure
         values = iter(params)
         hidden, tape = x, []
@@ -233,11 +248,17 @@ class HostProgram:
             z += bias[:, None, :]
             h = _activate(s.activations, models["activation"], z)
             out = h * models["unit_masks"][layer][:, None, :] if s.padded else h
+            kept = None
+            if s.dropout and step is not None:
+                rates = models["hyper"]["dropout"][:, None, None]
+                kept = (uniform(models["seed"], models["epoch"], step * 64 + layer, out.shape) >= rates,
+                        1 - rates)
+                out = np.where(kept[0], out / kept[1], 0)
             gate = None
             if s.gated and layer > 0:
                 gate = models["gates"][layer][:, None, None]
                 out = np.where(gate, out, _resize(hidden, width))
-            tape.append((hidden, z, h, gate))
+            tape.append((hidden, z, h, kept, gate))
             hidden = out
         if s.wide_and_deep and s.widths:
             hidden = np.concatenate([x, hidden], axis=-1)
@@ -262,16 +283,33 @@ class HostProgram:
         if s.task in ("binary", "multilabel"):
             loss = np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
             return np.sum(loss, axis=-1), scipy.special.expit(logits) - y
-        n_outputs = logits.shape[-1]
-        error = logits - y
-        return 0.5 * np.mean(np.square(error), axis=-1), error / n_outputs
+        if s.loss == "poisson":  # half the deviance, on the log link's logits
+            y_log_y = np.where(y > 0, y * np.log(np.maximum(y, 1e-30)), 0)
+            exp = np.exp(logits)
+            return np.sum(y_log_y - y * logits - y + exp, axis=-1), exp - y
+        output = s.output_activation
+        predicted = ACTIVATIONS[output][0](logits)
+        error, n_outputs = predicted - y, logits.shape[-1]
+        if s.loss == "squared_error":
+            loss, d_predicted = 0.5 * np.mean(np.square(error), axis=-1), error
+        elif s.loss == "absolute_error":
+            loss, d_predicted = np.mean(np.abs(error), axis=-1), np.sign(error)
+        else:  # Huber's, delta 1
+            size = np.abs(error)
+            quadratic = np.minimum(size, 1.0)
+            loss = np.mean(0.5 * np.square(quadratic) + (size - quadratic), axis=-1)
+            d_predicted = quadratic * np.sign(error)
+        derivative = ACTIVATIONS[output][1](logits, predicted)
+        d_predicted = d_predicted / n_outputs
+        return loss, d_predicted if derivative is None else d_predicted * derivative
 
-    def _objective(self, trainable, x, y, w, real, hyper, models):
-        """:func:`~skdl.engine.stack.objectives`: each model's objective (M,), its divisor
-        (M,) and the objective's gradient as a flat (M, P) array."""
+    def _objective(self, trainable, x, y, w, real, hyper, models, step):
+        """:func:`~skdl.engine.stack.objectives` of the minibatch ``step`` of its epoch:
+        each model's objective (M,), its divisor (M,) and the objective's gradient as a flat
+        (M, P) array."""
         s = self.structure
         params = self._views(trainable)
-        logits, (tape, last) = self._forward(params, x, models)
+        logits, (tape, last) = self._forward(params, x, models, step)
         loss, d_logits = self._loss(y, logits)
         weight = w.sum(axis=1)
         divisor = np.where(weight > 0, weight, np.maximum(real.sum(axis=1), 1.0)).astype(np.float32)
@@ -302,11 +340,13 @@ class HostProgram:
         if s.wide_and_deep and s.widths:
             d_hidden = d_hidden[..., s.n_features:]
         for layer in range(depth - 1, -1, -1):
-            inputs, z, h, gate = tape[layer]
+            inputs, z, h, kept, gate = tape[layer]
             passed = None
             if gate is not None:
                 passed = _resize(np.where(gate, 0, d_hidden), inputs.shape[-1])
                 d_hidden = np.where(gate, d_hidden, 0)
+            if kept is not None:  # dropout's
+                d_hidden = np.where(kept[0], d_hidden / kept[1], 0)
             if s.padded:
                 d_hidden = d_hidden * models["unit_masks"][layer][:, None, :]
             d_z = _activation_gradient(s.activations, models["activation"], z, h, d_hidden)
@@ -319,6 +359,28 @@ class HostProgram:
 
 #: The hyper-parameters the solvers' updates read.
 _UPDATE_HYPER = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "weight_decay")
+
+
+# --- the compiled stacks' random bits (:func:`~skdl.engine.stack.uniform`), in NumPy -------
+def _mix(x):
+    """:func:`~skdl.engine.stack._mix` on uint32 arrays (their products wrap as there)."""
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x7FEB352D)
+    x = x ^ (x >> np.uint32(15))
+    x = x * np.uint32(0x846CA68B)
+    return x ^ (x >> np.uint32(16))
+
+
+def uniform(seeds, counters, step, shape):
+    """:func:`~skdl.engine.stack.uniform`: the same floats in [0, 1) of ``shape`` (M, rows,
+    units) from each model's ``seeds`` and ``counters`` (uint32 (M,)) and ``step``."""
+    step = _mix(np.asarray([step], np.uint32))
+    key = _mix(seeds ^ _mix(counters * np.uint32(0x9E3779B9) + step))
+    rows = np.arange(shape[1], dtype=np.uint32)
+    units = np.arange(shape[2], dtype=np.uint32)
+    position = rows[:, None] * np.uint32(0x9E3779B1) + units[None, :] * np.uint32(0x85EBCA77)
+    bits = _mix(key[:, None, None] ^ _mix(position[None]))
+    return (bits >> np.uint32(8)).astype(np.float32) * np.float32(1.0 / 2**24)
 
 
 def _flat_rows(array):
@@ -337,7 +399,8 @@ def _plan(structure, floats, ints):
     integers = {name: ints[:, k] for k, name in enumerate(stack.INT_COLUMNS)}
     return {"hyper": columns, "running": running, "n_rows": integers["n_rows"],
             "source": integers["source"], "activation": integers["activation"],
-            "solver": integers["solver"], "unit_masks": masks, "gates": gates}
+            "solver": integers["solver"], "unit_masks": masks, "gates": gates,
+            "seed": integers["seed"].astype(np.uint32), "epoch": integers["epoch"].astype(np.uint32)}
 
 
 def _taken(plan, index):
@@ -345,7 +408,8 @@ def _taken(plan, index):
     return {"hyper": {name: value[index] for name, value in plan["hyper"].items()},
             "unit_masks": [mask[index] for mask in plan["unit_masks"]],
             "gates": [gate[index] for gate in plan["gates"]],
-            **{name: plan[name][index] for name in ("running", "n_rows", "source", "activation", "solver")}}
+            **{name: plan[name][index] for name in ("running", "n_rows", "source", "activation", "solver",
+                                                    "seed", "epoch")}}
 
 
 # --- the solvers' steps, in place -------------------------------------------------------------
@@ -441,6 +505,6 @@ def _activation_gradient(names, index, z, h, d_h):
 def _link(name, logits):
     if name == "softmax":
         return scipy.special.softmax(logits, axis=-1).astype(np.float32)
-    if name == "logistic":
-        return scipy.special.expit(logits)
-    return logits
+    if name == "exp":
+        return np.exp(logits)
+    return ACTIVATIONS[name][0](logits)
