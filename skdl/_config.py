@@ -101,7 +101,9 @@ def set_config(memory_limit=None, executor=None, compile_cache=None):
     if memory_limit is not None:
         updates["memory_limit"] = parse_bytes(memory_limit)
     if compile_cache is not None:
-        updates["compile_cache"] = bool(compile_cache)
+        if not isinstance(compile_cache, bool):
+            raise ValueError(f"compile_cache must be True or False. Received: {compile_cache!r}.")
+        updates["compile_cache"] = compile_cache
     if executor is not None:
         if executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {EXECUTORS}. Received: {executor!r}.")

@@ -250,9 +250,12 @@ def initial_weights(spec, seed):
 
 
 # --- the network in NumPy -------------------------------------------------------------------
+#: Keras' SELU constants.
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
 def _selu(x):
-    alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
 
 
 #: NumPy versions of the activations in ``ACTIVATIONS`` (Keras' definitions).

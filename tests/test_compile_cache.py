@@ -12,7 +12,9 @@ import pytest
 pytest.importorskip("jax")
 
 FIT = textwrap.dedent("""
-    import numpy as np, skdl
+    import os, numpy as np, skdl
+    if os.environ.get("SET_CONFIG_OFF"):
+        skdl.set_config(compile_cache=False)
     from sklearn.datasets import load_iris
     from skdl import MLPClassifierTF
     X, y = load_iris(return_X_y=True)
@@ -55,8 +57,9 @@ def test_programs_are_kept_for_the_next_process_and_read_back(tmp_path):
     assert used and all(after[p] > stamps[p] for p in used)
 
 
-def test_skdl_cache_0_keeps_nothing(tmp_path):
-    _fit(tmp_path, SKDL_CACHE="0")
+@pytest.mark.parametrize("off", [{"SKDL_CACHE": "0"}, {"SET_CONFIG_OFF": "1"}])
+def test_turned_off_it_keeps_nothing(tmp_path, off):
+    _fit(tmp_path, **off)
     assert _entries(tmp_path) == []
 
 

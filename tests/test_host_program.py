@@ -145,9 +145,11 @@ def test_the_planner_keeps_big_stacks_and_unsupported_networks_compiled():
         assert not structure_of(small).host
 
 
-def test_the_executor_setting_is_checked():
+def test_the_executor_and_compile_cache_settings_are_checked():
     with pytest.raises(ValueError, match="executor must be one of"):
         skdl.set_config(executor="gpu")
+    with pytest.raises(ValueError, match="compile_cache must be True or False"):
+        skdl.set_config(compile_cache="no")
     assert skdl.get_config()["executor"] == "auto"
 
 

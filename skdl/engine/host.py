@@ -15,8 +15,7 @@ the models that run it, and each model's solver updates only its own.
 What it covers: dense networks (any depth, padded widths, gated depths,
 wide & deep, dropout with the compiled stacks' own random bits) with the
 activations of :data:`ACTIVATIONS` (all of skdl's), a classifier's log-loss
-(:data:`LOSSES`), every regressor loss and output
-(:data:`REGRESSION_LOSSES`), L2 and L1 penalties and every stochastic solver;
+(:data:`LOSSES`), every regressor loss and output, L2 and L1 penalties and every stochastic solver;
 batch normalization and a classifier's squared error train in compiled
 programs.
 """
@@ -26,31 +25,31 @@ import functools
 import numpy as np
 import scipy.special
 
+from .._network import NUMPY_ACTIVATIONS, SELU_ALPHA, SELU_SCALE
+from .._optim import REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS, STOCHASTIC_SOLVERS
 from .optimizers import SLOTS, nadam_u_product, update
 from . import stack
-
-_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
-
 
 def _gelu_derivative(z, h):
     return 0.5 * (1 + scipy.special.erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
 
 
-#: Hidden activations (Keras' own, with Keras' default arguments): ``name -> (function,
-#: derivative from (input, output))``; a derivative of None is one.
-ACTIVATIONS = {
-    "identity": (lambda z: z, lambda z, h: None),
-    "relu": (lambda z: np.maximum(z, 0), lambda z, h: z > 0),
-    "tanh": (np.tanh, lambda z, h: 1 - h * h),
-    "logistic": (scipy.special.expit, lambda z, h: h * (1 - h)),
-    "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
-            lambda z, h: np.where(z > 0, 1, h + 1)),
-    "selu": (lambda z: _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0))),
-             lambda z, h: np.where(z > 0, _SELU_SCALE, h + _SELU_SCALE * _SELU_ALPHA)),
-    "leaky_relu": (lambda z: np.where(z > 0, z, 0.2 * z), lambda z, h: np.where(z > 0, 1, 0.2)),
-    "softplus": (lambda z: np.logaddexp(z, 0), lambda z, h: scipy.special.expit(z)),
-    "gelu": (lambda z: 0.5 * z * (1 + scipy.special.erf(z / np.sqrt(2))), _gelu_derivative),
+#: The derivatives of the hidden activations (``NUMPY_ACTIVATIONS``, Keras' own with its
+#: default arguments) from their input and output; None is one.
+_DERIVATIVES = {
+    "identity": lambda z, h: None,
+    "relu": lambda z, h: z > 0,
+    "tanh": lambda z, h: 1 - h * h,
+    "logistic": lambda z, h: h * (1 - h),
+    "elu": lambda z, h: np.where(z > 0, 1, h + 1),
+    "selu": lambda z, h: np.where(z > 0, SELU_SCALE, h + SELU_SCALE * SELU_ALPHA),
+    "leaky_relu": lambda z, h: np.where(z > 0, 1, 0.2),
+    "softplus": lambda z, h: scipy.special.expit(z),
+    "gelu": _gelu_derivative,
 }
+
+#: Hidden activations: ``name -> (function, derivative from (input, output))``.
+ACTIVATIONS = {name: (NUMPY_ACTIVATIONS[name], derivative) for name, derivative in _DERIVATIVES.items()}
 
 #: Classifiers' (task, loss) -> the output activation the loss reads the logits through.
 LOSSES = {
@@ -59,16 +58,12 @@ LOSSES = {
     ("multilabel", "log_loss"): "logistic",
 }
 
-#: A regressor's losses (Poisson's reads the logits through its log link, "exp") and the
-#: output activations the others read the network's output through.
-REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber", "poisson")
-REGRESSION_OUTPUTS = ("identity", "relu", "softplus", "logistic", "tanh")
-
-
 def _covers_output(task, loss, output):
+    """Whether the host computes ``loss`` of ``task`` read through ``output``: a classifier's
+    :data:`LOSSES`, any of a regressor's (Poisson's through its log link, "exp")."""
     if task == "regression":
         return output == "exp" if loss == "poisson" else \
-            (loss in REGRESSION_LOSSES and output in REGRESSION_OUTPUTS)
+            (loss in REGRESSOR_LOSSES and output in REGRESSOR_OUTPUT_ACTIVATIONS)
     return LOSSES.get((task, loss)) == output
 
 
@@ -200,8 +195,7 @@ class HostProgram:
             weight, slots = trainable[where], {name: slot_arrays[stack.slot_array(name)][where]
                                                 for name in SLOTS[solver]}
             step, u_product = counters[where, 0][:, None], counters[where, 1]
-            _UPDATES.get(solver, _generic_update(solver))(weight, gradient[where], slots, step, hyper,
-                                                          u_product, decay)
+            _UPDATES[solver](weight, gradient[where], slots, step, hyper, u_product, decay)
             if isinstance(where, np.ndarray):  # a copy: put it back
                 trainable[where] = weight
                 for name, value in slots.items():
@@ -468,7 +462,9 @@ def _generic_update(solver):
     return step_in_place
 
 
-_UPDATES = {"sgd": _sgd, "adam": _adam, "adamw": _adam}
+#: Each stochastic solver's step in place: SGD's and Adam's written out, the others Keras'.
+_UPDATES = {**{solver: _generic_update(solver) for solver in STOCHASTIC_SOLVERS},
+            "sgd": _sgd, "adam": _adam, "adamw": _adam}
 
 
 def _resize(hidden, width):
@@ -479,8 +475,9 @@ def _resize(hidden, width):
 
 
 def _activate(names, index, z):
+    """Each model's activation (``names[index[m]]``) of ``z``, in ``z``'s dtype."""
     if len(names) == 1:
-        return ACTIVATIONS[names[0]][0](z)
+        return ACTIVATIONS[names[0]][0](z).astype(z.dtype, copy=False)
     out = np.empty_like(z)
     for k, name in enumerate(names):
         mine = index == k
@@ -503,8 +500,4 @@ def _activation_gradient(names, index, z, h, d_h):
 
 
 def _link(name, logits):
-    if name == "softmax":
-        return scipy.special.softmax(logits, axis=-1).astype(np.float32)
-    if name == "exp":
-        return np.exp(logits)
-    return ACTIVATIONS[name][0](logits)
+    return NUMPY_ACTIVATIONS[name](logits).astype(np.float32, copy=False)

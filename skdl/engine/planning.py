@@ -20,6 +20,12 @@ one per core (:func:`concurrent_stacks`), the costliest first. A stack that
 would keep one core busy long after the others is cut into pieces of equal
 size (:func:`pieces`): pieces of one stack share its compiled program, so
 they balance the cores without compiling anything more.
+
+A stack whose compilation would cost more than it saves trains on the host,
+in NumPy (:mod:`~skdl.engine.host`): :func:`estimate` prices both ways.
+Such stacks are never padded (padding only saves compilations) and train one
+after another unless their steps are big: a small step is mostly Python,
+which threads only take turns at.
 """
 
 import math
