@@ -112,7 +112,6 @@ class ProgramCache:
         with self._lock:
             self._programs.clear()
 
-
     def __len__(self):
         return len(self._programs)
 
