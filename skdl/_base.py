@@ -8,6 +8,7 @@ regression (targets, output layer, default loss, predict and score).
 import copy
 import dataclasses
 import functools
+import hashlib
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -68,6 +69,14 @@ def _is_scoring(value):
     return isinstance(value, str) or callable(value)
 
 
+def _is_plain(value):
+    """Whether ``value`` is a number, string, None, or a tuple or list of those (what a
+    digest of its ``repr`` tells apart)."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_plain(item) for item in value)
+    return value is None or isinstance(value, (str, bool, Integral, Real))
+
+
 def _is_device(value):
     if value in ("auto", "cpu", "gpu"):
         return True
@@ -82,13 +91,22 @@ _PARAM_NAMES = weakref.WeakKeyDictionary()
 class _FitPlan:
     """A fit's engine request, its keys (None unless asked for: see
     :meth:`BaseMLP._plan_fit`), ``X``'s dtype and what the fit reports to
-    scikit-learn's callbacks."""
+    scikit-learn's callbacks.
+
+    A search's plan (:meth:`BaseMLP._training_request`) also carries what the fit
+    needs to take its result without validating its inputs again: ``input_key``
+    (see :meth:`BaseMLP._input_key`), the ``fitted`` attributes planning set (its
+    classes, network, ...) and the ``warnings`` it raised, which the fit raises.
+    """
 
     request: object
     key: str | None
     unbounded_key: str | None
     dtype: np.dtype
     task_data: dict
+    input_key: str | None = None
+    fitted: dict = dataclasses.field(default_factory=dict)
+    warnings: list = dataclasses.field(default_factory=list)
 
 
 class EstimatorBase(BaseEstimator):
@@ -403,17 +421,21 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
                              "or the size of your dataset.")
         return (rows, Y, W), (X[val_rows], Y_val, W_val)
 
-    def _training_request(self, X, y, sample_weight=None, validation_data=None, rows=None):
+    def _training_request(self, X, y, sample_weight=None, validation_data=None, rows=None,
+                          given=None):
         """What ``fit(X, y, ...)`` would train, without training it and leaving this
         estimator as it was: how a search plans its fits. With ``rows``, what
         ``fit(X[rows], y, ...)`` would train (``y`` and ``sample_weight`` are those
         rows'), its request reading those rows of ``X`` without a copy: the fits of a
-        search's folds share its unsplit ``X``.
+        search's folds share its unsplit ``X``. ``given``: the array whose rows the fit
+        will be given, when ``X`` is a float32 copy of it.
 
         Returns the fit's plan: its engine ``request`` (whose seed, for
         ``random_state=None``, is drawn now: fresh randomness, as each fit gets),
-        ``key`` (what identifies the fit: see :meth:`_plan_fit`) and ``unbounded_key``
-        (the same, whatever ``max_iter``: a longer fit can continue a shorter one).
+        ``key`` (what identifies the fit: see :meth:`_plan_fit`), ``unbounded_key``
+        (the same, whatever ``max_iter``: a longer fit can continue a shorter one), and
+        what lets the fit take its result unvalidated: ``input_key`` (see
+        :meth:`_input_key`), the ``fitted`` attributes and the ``warnings``.
         """
         # A shallow twin plans the fit: the request's scorer reads the fitted state the
         # plan gives the twin (its classes, ...), and this estimator keeps its own.
@@ -422,8 +444,52 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if isinstance(planner.random_state, np.random.RandomState):  # drawn from: not to move
             planner.random_state = copy.deepcopy(planner.random_state)
         planner._validate_params()
-        return planner._plan_fit(X, y, sample_weight, validation_data, incremental=False,
-                                 keyed=True, rows=rows)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            plan = planner._plan_fit(X, y, sample_weight, validation_data, incremental=False,
+                                     keyed=True, rows=rows)
+        params, before = set(self._get_param_names()), vars(self)
+        plan.fitted = {name: value for name, value in vars(planner).items()
+                       if name not in params and (name not in before or before[name] is not value)}
+        plan.warnings = caught
+        plan.input_key = self._input_key(X if given is None else given, y, sample_weight,
+                                         validation_data, rows)
+        return plan
+
+    def _input_key(self, X, y, sample_weight=None, validation_data=None, rows=None):
+        """A digest of this estimator's parameters and of the inputs as ``fit`` is given
+        them, before any validation (``rows``: ``X``'s rows ``rows``, as in
+        :meth:`_training_request`); None where it can't tell fits apart cheaply (inputs
+        that are not plain arrays, a ``validation_data``, a parameter that is not a
+        plain value). A search's fit whose inputs give the key of a planned fit takes
+        that fit's validated state and result instead of validating them again.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skdl import MLPClassifier
+        >>> X, y = np.arange(12.0).reshape(6, 2), np.array([0, 1] * 3)
+        >>> net, rows = MLPClassifier(random_state=0), np.array([4, 0, 2])
+        >>> net._input_key(X[rows], y[rows]) == net._input_key(X, y[rows], rows=rows)
+        True
+        >>> net._input_key(X.tolist(), y) is None
+        True
+        """
+        from .engine import data_digest
+
+        arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
+        if validation_data is not None or not all(
+                isinstance(a, np.ndarray) and a.dtype.kind in "biufU" for a in arrays):
+            return None
+        settings = []
+        for name, value in sorted(self.get_params(deep=False).items()):
+            if isinstance(value, np.random.RandomState):
+                value = ("RandomState", data_digest([value.get_state()[1]]), value.get_state()[2:])
+            elif not _is_plain(value):
+                return None
+            settings.append((name, value))
+        text = repr((type(self).__qualname__, settings, data_digest(arrays, rows)))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def _plan_fit(self, X, y, sample_weight, validation_data, incremental, classes=None,
                   context=None, keyed=False, rows=None):
@@ -501,27 +567,50 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         from . import engine
 
         pretrained = self.__dict__.pop("_pretrained", None)
+        # A hook hears epochs train: a fit that scikit-learn callbacks listen to trains.
+        listened = context is not None and bool(callbacks_of(self))
+        if pretrained is not None and not (incremental or listened or self._fitted
+                                           or classes is not None):
+            ready = pretrained.take_planned(self._input_key(X, y, sample_weight, validation_data))
+            if ready is not None:
+                return self._take_planned(*ready, X, y, sample_weight, context)
         plan = self._plan_fit(X, y, sample_weight, validation_data, incremental, classes, context,
                               keyed=pretrained is not None)
         request, seed = plan.request, plan.request.seed
         planned = None
-        if pretrained is not None and request.epoch_hook is None:  # a hook hears epochs train
+        if pretrained is not None and request.epoch_hook is None:
             planned = pretrained.take(plan.key)
         if planned is not None:
             seed, result = planned
         else:
             result = engine.train([request])[0]
+        return self._finish(request, seed, result, plan.dtype, context, plan.task_data)
+
+    def _take_planned(self, value, plan, X, y, sample_weight, context):
+        """Fit as the search planned it: the state its planning validated and the
+        result trained for it (``value``: its ``(seed, result)``), nothing checked again."""
+        self.__dict__.update(plan.fitted)
+        for caught in plan.warnings:
+            warnings.warn(caught.message, caught.category)
+        task_data = {"X": X, "y": y, "metadata": None if sample_weight is None else
+                     {"sample_weight": sample_weight}}
+        if context is not None:
+            context.call_on_fit_task_begin(estimator=self, **task_data)
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        return self._finish(plan.request, *value, dtype, context, task_data)
+
+    def _finish(self, request, seed, result, dtype, context, task_data):
+        """Set the fitted attributes from the trained ``result`` of ``request``."""
         if result.error is not None:
             raise result.error
-        if result.convergence_warning and not incremental:
+        if result.convergence_warning and not request.incremental:
             warnings.warn(result.convergence_warning, ConvergenceWarning)
         self._training_spec = dataclasses.replace(request.training, jit_compile=result.jit_compile,
                                                   executor=result.executor)
         self._seed = seed
-        self._record(result, plan.dtype, keep=request.start is not None)
+        self._record(result, dtype, keep=request.start is not None)
         if context is not None:
-            context.call_on_fit_task_end(estimator=self, **plan.task_data,
-                                         reconstruction_attributes={})
+            context.call_on_fit_task_end(estimator=self, **task_data, reconstruction_attributes={})
         return self
 
     def __sklearn_clone__(self):

@@ -265,6 +265,40 @@ def test_planning_a_fit_trains_nothing_and_leaves_the_estimator_as_it_was(monkey
     assert seeded[0].key == seeded[1].key != one.key
 
 
+@pytest.mark.parametrize("estimator", [
+    MLPClassifier(**{**FAST, "batch_size": 500}),  # a batch too large: planning warns
+    pipeline(random_state=None),
+    MLPRegressor(**{**FAST, "random_state": np.random.RandomState(1)}),
+], ids=["float64 inputs", "pipeline, seedless", "regressor, RandomState"])
+def test_each_fit_of_a_search_validates_its_inputs_once(monkeypatch, iris, estimator):
+    from skdl._base import BaseMLP
+
+    X, Y = iris
+    Y = Y.astype(float) if isinstance(estimator, MLPRegressor) else Y
+    validated, plan_fit = [], BaseMLP._plan_fit
+    monkeypatch.setattr(BaseMLP, "_plan_fit", lambda self, *args, **kwargs: validated.append(1)
+                        or plan_fit(self, *args, **kwargs))
+    name = "mlpclassifier__" if isinstance(estimator, Pipeline) else ""
+    grid = {name + "alpha": [1e-4, 1e-2]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = skdl_ms.GridSearchCV(estimator, grid, cv=3).fit(X, Y)
+    assert len(validated) == ours.stacking_["fits"] + ours.stacking_["refits"] == 6 + 2
+    # Each fit warned as it does alone (planning's warnings held, raised by the fit).
+    clipped = [w for w in caught if "batch_size" in str(w.message)]
+    assert len(clipped) == (7 if estimator.get_params().get("batch_size") == 500 else 0)
+    # The fits took the validated state planning gave them: they predict as fits alone do.
+    monkeypatch.undo()
+    network = ours.best_estimator_[-1] if isinstance(estimator, Pipeline) else ours.best_estimator_
+    assert network.n_features_in_ == 4 and network.coefs_[0].dtype == np.float64
+    if isinstance(estimator, Pipeline):
+        assert list(network.classes_) == [0, 1, 2]
+    else:
+        theirs = sk.GridSearchCV(estimator, grid, cv=3).fit(X, Y)
+        assert_same_cv_results(ours.cv_results_, theirs.cv_results_, atol=1e-6)
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-5)
+
+
 def test_a_verbose_search_draws_a_bar_of_the_epochs_as_they_train(capsys, iris):
     X, Y = iris
     grid = {"mlpclassifier__alpha": [1e-4, 1e-2]}

@@ -56,7 +56,9 @@ class Pretrained:
     (or any value), in the order they were put.
 
     A value is taken once: two seedless fits of one key get two results
-    trained with their own fresh seeds. Safe to share between threads.
+    trained with their own fresh seeds. A value put with its fit's plan can
+    also be taken by the plan's ``input_key`` (see :meth:`take_planned`).
+    Safe to share between threads.
 
     Examples
     --------
@@ -67,17 +69,38 @@ class Pretrained:
     """
 
     def __init__(self):
-        self._values, self._lock = defaultdict(deque), threading.Lock()
+        self._values, self._planned = defaultdict(deque), defaultdict(deque)
+        self._lock = threading.Lock()
 
-    def put(self, key, value):
+    def put(self, key, value, plan=None):
+        """Keep ``value`` for ``key``, and for ``plan.input_key`` where the plan has one."""
+        entry = [value, plan, False]  # the value, its plan, whether it was taken
         with self._lock:
-            self._values[key].append(value)
+            self._values[key].append(entry)
+            if plan is not None and plan.input_key is not None:
+                self._planned[plan.input_key].append(entry)
 
     def take(self, key):
         """The first value put for ``key`` not yet taken (None when there is none)."""
+        entry = self._take(self._values, key)
+        return None if entry is None else entry[0]
+
+    def take_planned(self, input_key):
+        """``(value, plan)`` of the first value put with a plan of ``input_key`` not yet
+        taken (None when there is none, or ``input_key`` is None): a fit given the
+        planned inputs takes the plan's validated state with the value."""
+        entry = None if input_key is None else self._take(self._planned, input_key)
+        return None if entry is None else (entry[0], entry[1])
+
+    def _take(self, queues, key):
         with self._lock:
-            queue = self._values.get(key)
-            return queue.popleft() if queue else None
+            queue = queues.get(key)
+            while queue:
+                entry = queue.popleft()
+                if not entry[2]:
+                    entry[2] = True
+                    return entry
+        return None
 
 
 def train(plans, store, finished=None, verbose=0, workers=None, checkpoint=None):
@@ -223,7 +246,7 @@ def epoch_bar(requests, verbose):
 
 
 def _keep(planned, seed, result, store, finished):
-    store.put(planned.key, (seed, result))
+    store.put(planned.key, (seed, result), planned)
     if finished is not None:
         finished.put(planned.unbounded_key, (replace(planned.request, seed=seed), result))
 
@@ -305,7 +328,7 @@ def plan(estimator, X, y, candidate_params, splits, fit_params, inputs=None):
                 y_train = None if y is None else safe_indexing(y, train)
                 try:  # the fold's rows read from X itself: no copy per fit
                     plans.append(candidate._training_request(inputs, y_train, rows=np.asarray(train),
-                                                             **split_params))
+                                                             given=X, **split_params))
                 except Exception:  # noqa: BLE001 - as below
                     pass
                 continue
