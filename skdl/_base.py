@@ -410,7 +410,7 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
             W_val = self._check_sample_weight(validation_data[2] if len(validation_data) == 3 else None,
                                               X_val.shape[0])
             return (rows, Y, W), (X_val, Y_val, W_val)
-        if not self.early_stopping:
+        if not self.early_stopping or self.solver == "lbfgs":  # L-BFGS trains on every row
             return (rows, Y, W), None
         # Splitting the row numbers splits the rows as splitting them would (the same draws).
         rows, val_rows, Y, Y_val, W, W_val = train_test_split(

@@ -114,6 +114,45 @@ def test_lbfgs_runs_its_objective_on_the_host(iris_scaled):
                                atol=5e-3)
 
 
+def _lbfgs_requests(X, y):
+    """L-BFGS fits of three folds (rows of 100, 100 and 99: padded together) and two alphas,
+    with sample weights."""
+    from sklearn.model_selection import KFold
+
+    weights = np.linspace(0.5, 1.5, len(X))
+    return [MLPClassifierTF((6,), solver="lbfgs", max_iter=60, alpha=alpha, random_state=k)
+            ._training_request(X[train], y[train], sample_weight=weights[train]).request
+            for alpha in (1e-4, 1e-1) for k, (train, _) in enumerate(KFold(3, shuffle=True,
+                                                                          random_state=0).split(X))]
+
+
+def test_a_stack_of_lbfgs_fits_gives_each_the_network_it_trains_alone(iris_scaled):
+    requests = _lbfgs_requests(*iris_scaled)
+    assert skdl.engine.stacks(requests) == [list(range(6))]
+    with skdl.config_context(executor="numpy"):
+        together = train(requests, concurrency=1)
+        alone = [train([request])[0] for request in requests]
+    for a, b in zip(together, alone):
+        assert a.error is None and a.executor == "numpy" and a.n_iter == b.n_iter > 1
+        np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-5)
+        for x, y in zip(a.weights, b.weights):
+            np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4 * np.max(np.abs(y)))
+    # Each network stops on its own: their iteration counts differ.
+    assert len({result.n_iter for result in together}) > 1
+
+
+def test_a_failing_objective_in_an_lbfgs_stack_raises_and_stops_every_network(monkeypatch,
+                                                                             iris_scaled):
+    from skdl.engine import host
+
+    def broken(self, *args):
+        raise FloatingPointError("objective failed")
+
+    monkeypatch.setattr(host.HostProgram, "full_batch", broken)
+    with skdl.config_context(executor="numpy"), pytest.raises(FloatingPointError, match="objective"):
+        train(_lbfgs_requests(*iris_scaled), concurrency=1)
+
+
 def test_a_small_search_compiles_nothing_and_keeps_keras_models(iris_scaled):
     X, y = iris_scaled
     built = cache_info()["built"]

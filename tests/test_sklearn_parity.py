@@ -375,6 +375,18 @@ def test_early_stopping_stratifies_binary_targets_as_scikit_learn_does(module):
                                                       [0, 0, 0, 1])
 
 
+@ESTIMATORS
+def test_lbfgs_trains_on_every_row_whatever_early_stopping_says(name):
+    """scikit-learn's early stopping belongs to the stochastic solvers: L-BFGS ignores it."""
+    X, y = (IRIS_X - IRIS_X.mean(0)) / IRIS_X.std(0), target(name)
+    fitted = {module: quiet_fit(small(module, name, solver="lbfgs", early_stopping=True,
+                                      max_iter=20), X, y)
+              for module in (sklearn.neural_network, skdl)}
+    ours, theirs = fitted[skdl], fitted[sklearn.neural_network]
+    assert ours.n_iter_ == theirs.n_iter_ and ours.validation_scores_ is None
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-3)
+
+
 @MODULES
 def test_inputs_too_large_to_train_get_scikit_learns_message(module):
     X = np.finfo(np.float64).max * np.random.RandomState(0).uniform(size=(10, 2))

@@ -10,8 +10,9 @@ ordinary fit), each stack trains through one compiled call per epoch
 (:mod:`~skdl.engine.stack`, the same code on TensorFlow and JAX) driven by
 one host loop (:mod:`~skdl.engine.trainer`) that does scikit-learn's
 per-epoch bookkeeping for every model (:mod:`~skdl.engine.runs`) and freezes
-the models that stop or diverge; L-BFGS runs one model at a time through
-SciPy (:mod:`~skdl.engine.lbfgs`). A stack too small to pay for a compilation
+the models that stop or diverge; L-BFGS runs each model's SciPy
+minimisation, a stack's objectives evaluated together on the host
+(:mod:`~skdl.engine.lbfgs`). A stack too small to pay for a compilation
 runs the same arithmetic in NumPy, nothing compiled (:mod:`~skdl.engine.host`).
 Which requests share a stack, whether it compiles (and with XLA), and which stacks train side by side (on the CPU, one
 thread each, a big stack cut into pieces that share its compiled program), is
@@ -170,10 +171,10 @@ def _train_stack(members, cancelled=None, structure=None, everyone=None, progres
     structure = structure_of(members) if structure is None else structure
     program = HostProgram(structure) if structure.host else _CACHE.get(structure, members[0].training.device)
     if members[0].training.solver == "lbfgs":
-        result = train_lbfgs(program, members[0])
-        if progress is not None:
-            progress(members[0].training.max_iter)  # its budget: L-BFGS' iterations are not epochs
-        return [result]
+        results = train_lbfgs(program, members)
+        if progress is not None:  # their budgets: L-BFGS' iterations are not epochs
+            progress(sum(member.training.max_iter for member in members))
+        return results
     return StackTrainer(NetworkStack(program, members, everyone, inputs), cancelled, progress).run()
 
 

@@ -218,10 +218,13 @@ class HostProgram:
 
     @_quiet
     def full_batch(self, state, data, floats, ints):
-        """:func:`~skdl.engine.stack.packed_full_batch`: L-BFGS' objective and gradient."""
+        """:func:`~skdl.engine.stack.packed_full_batch`: L-BFGS' objective and gradient; also
+        of a stack of networks on rows of their own (``X`` (M, N, F), ``real`` (M, N): which
+        rows are not padding)."""
         plan = _plan(self.structure, floats, ints)
-        real = np.ones(data["W"].shape, np.float32)
-        per_model, _, gradient = self._objective(state[0], data["X"][None], data["Y"], data["W"], real,
+        x = data["X"] if data["X"].ndim == 3 else data["X"][None]
+        real = data.get("real", np.ones(data["W"].shape, np.float32))
+        per_model, _, gradient = self._objective(state[0], x, data["Y"], data["W"], real,
                                                  plan["hyper"], plan, 0)
         return per_model, gradient, state[2]
 

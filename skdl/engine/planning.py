@@ -79,19 +79,21 @@ PER_WEIGHT_MIN_WEIGHT_STEPS = 1e9
 
 
 def stackable(request):
-    """Whether ``request`` can train in a stack with others (L-BFGS, Keras callbacks and
-    ``verbose`` train alone)."""
+    """Whether ``request`` can train in a stack with others (Keras callbacks, ``verbose``
+    and L-BFGS reporting its iterations to an epoch hook train alone)."""
     return not (request.callbacks or request.training.verbose
-                or request.training.solver == "lbfgs")
+                or (request.training.solver == "lbfgs" and request.epoch_hook is not None))
 
 
 def _family(request):
-    """What requests must share to train in one stack."""
+    """What requests must share to train in one stack: L-BFGS' networks their shape (a
+    padded weight would count in each iteration's sums), not a minibatch size."""
     n, t = request.network, request.training
+    lbfgs = t.solver == "lbfgs"
     return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
             n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss,
-            t.batch_size, t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
-            request.validation is not None)
+            (n.hidden_layer_sizes, n.activation) if lbfgs else t.batch_size, t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
+            request.validation is not None, lbfgs)
 
 
 def carried_widths(sizes, depth):
@@ -217,8 +219,9 @@ def stacks(requests):
     ...     network = NetworkSpec(4, sizes, "relu", 3, output_activation="softmax")
     ...     return FitRequest(network, TrainingSpec("multiclass", "log_loss", solver, max_iter=10),
     ...                       X, Y, W, seed=0)
-    >>> stacks([request((8,)), request((16,)), request((8, 8), "sgd"), request((8,), "lbfgs")])
-    [[0, 1, 2], [3]]
+    >>> stacks([request((8,)), request((16,)), request((8, 8), "sgd"), request((8,), "lbfgs"),
+    ...         request((8,), "lbfgs"), request((16,), "lbfgs")])
+    [[0, 1, 2], [3, 4], [5]]
     """
     families, alone = {}, []
     for index, request in enumerate(requests):
