@@ -114,6 +114,25 @@ def test_lbfgs_runs_its_objective_on_the_host(iris_scaled):
                                atol=5e-3)
 
 
+def test_host_stacks_train_on_one_blas_thread_and_give_the_threads_back(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skdl.engine import host
+
+    seen, train_epoch = [], host.HostProgram.train_epoch
+
+    def recording(self, *args):
+        seen.append({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+        return train_epoch(self, *args)
+
+    monkeypatch.setattr(host.HostProgram, "train_epoch", recording)
+    with threadpool_limits(limits=2, user_api="blas"), skdl.config_context(executor="numpy"):
+        train(_requests("multiclass", 3, max_iter=2))
+        after = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    assert seen and all(threads == {1} for threads in seen)
+    assert after == {2}
+
+
 def _lbfgs_requests(X, y):
     """L-BFGS fits of three folds (rows of 100, 100 and 99: padded together) and two alphas,
     with sample weights."""

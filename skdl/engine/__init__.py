@@ -24,6 +24,7 @@ wrappers' Keras models train through the same host loop
 (:mod:`~skdl.engine.keras_model`).
 """
 
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -93,13 +94,14 @@ def train(requests, concurrency=None, progress=None, finished=None):
             finished(piece, piece_results)
         return piece_results
 
-    trained = []
-    for group in apart:  # one after another, in pieces that fit the memory limit
-        members = [requests[k] for k in group]
-        structure = structure_of(members)
-        cut = pieces([group], requests, 1, [_networks_per_stack(members, structure, 1)])[0]
-        trained += [(piece, run(structure, group, piece)) for piece in cut]
-    with _one_blas_thread_each(jobs, workers):
+    trained, structures = [], [structure for structure, _, _ in jobs]
+    with _one_blas_thread_on_host(structures + [structure_of([requests[k] for k in group])
+                                                for group in apart]):
+        for group in apart:  # one after another, in pieces that fit the memory limit
+            members = [requests[k] for k in group]
+            structure = structure_of(members)
+            cut = pieces([group], requests, 1, [_networks_per_stack(members, structure, 1)])[0]
+            trained += [(piece, run(structure, group, piece)) for piece in cut]
         trained += zip((piece for _, _, piece in jobs), _train_side_by_side(jobs, workers, run))
     for piece, piece_results in trained:
         for k, result in zip(piece, piece_results):
@@ -131,14 +133,23 @@ def _side_by_side_jobs(groups, requests, workers):
     return first + sorted(rest, key=lambda job: started[id(job[1])])
 
 
-def _one_blas_thread_each(jobs, workers):
-    """While stacks on the host train side by side, NumPy's matrix products run on one
-    thread each: a BLAS of one thread per core in each of them would slow them all down."""
-    if min(workers, len(jobs)) > 1 and any(structure.host for structure, _, _ in jobs):
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(limits=1, user_api="blas")
+def _one_blas_thread_on_host(structures):
+    """While stacks on the host train, NumPy's matrix products run on one thread: theirs
+    are small and many, and a BLAS that splits each between threads slows them down (on
+    the 2-core Xeon of ``docs/benchmarks.rst``, a (21, 200, 64) x (21, 64, 100) product
+    took 4.0 ms on OpenBLAS' two threads and 0.6 ms on one; stacks side by side would
+    each have split theirs too)."""
+    if any(structure.host for structure in structures):
+        return _blas_threads().limit(limits=1, user_api="blas")
     return nullcontext()
+
+
+@functools.cache
+def _blas_threads():
+    """The process's BLAS thread pools (threadpoolctl reads them once: a limit is then cheap)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _train_side_by_side(jobs, workers, run):
