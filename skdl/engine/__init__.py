@@ -94,12 +94,12 @@ def train(requests, concurrency=None, progress=None, finished=None):
             finished(piece, piece_results)
         return piece_results
 
-    trained, structures = [], [structure for structure, _, _ in jobs]
-    with _one_blas_thread_on_host(structures + [structure_of([requests[k] for k in group])
-                                                for group in apart]):
-        for group in apart:  # one after another, in pieces that fit the memory limit
+    trained = []
+    alone = [(group, structure_of([requests[k] for k in group])) for group in apart]
+    with _one_blas_thread_on_host([structure for _, structure in alone]
+                                  + [structure for structure, _, _ in jobs]):
+        for group, structure in alone:  # one after another, in pieces that fit the memory limit
             members = [requests[k] for k in group]
-            structure = structure_of(members)
             cut = pieces([group], requests, 1, [_networks_per_stack(members, structure, 1)])[0]
             trained += [(piece, run(structure, group, piece)) for piece in cut]
         trained += zip((piece for _, _, piece in jobs), _train_side_by_side(jobs, workers, run))
