@@ -172,9 +172,12 @@ def make_callbacks(specs, params):
 
     ``specs`` is one callback, a list (which may nest lists) or a dict of
     instances or classes. Classes are made with ``callbacks__<param>`` and
-    ``callbacks__<index or key>__<param>``; instances are deep-copied (so
-    that no fit leaves state, or its model, in the estimator's parameters)
-    and get their own routed parameters as attributes.
+    ``callbacks__<index or key>__<param>``; instances are copied (so that
+    no fit leaves its model, or the attributes it sets, in the estimator's
+    parameters) and get their own routed parameters as attributes. The copy
+    is shallow: what the callback holds (a list it appends to, a dict of
+    counts) is the one the caller gave, as when scikeras or Keras' own
+    ``model.fit`` calls the instance itself.
     """
     if specs is None:
         return []
@@ -194,7 +197,7 @@ def make_callbacks(specs, params):
 def _make_callback(spec, params, shared):
     if inspect.isclass(spec):
         return _call_class(spec, {**shared, **own(params)}, params)
-    callback = copy.deepcopy(spec)
+    callback = copy.copy(spec)
     for name, value in own(params).items():
         setattr(callback, name, value)
     return callback

@@ -111,6 +111,15 @@ def _is_callbacks(value):
     return issubclass(kind, keras.callbacks.Callback)
 
 
+def _defines_hooks(callback, stage):
+    """Whether ``callback`` defines one of Keras' ``on_<stage>_*`` hooks (``"test"``, ``"predict"``)."""
+    import keras
+
+    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
+               for hook in (f"on_{stage}_begin", f"on_{stage}_end", f"on_{stage}_batch_begin",
+                            f"on_{stage}_batch_end"))
+
+
 def _is_minus_one(value):
     return isinstance(value, Integral) and not isinstance(value, bool) and value == -1
 
@@ -228,6 +237,43 @@ def _copy_of(model):
     return copy
 
 
+class _ByConfig:
+    """A metric, loss or optimizer of the user's own class, pickled as its class and config.
+
+    Keras' own pickling finds the class again by its registered name, which an
+    unregistered class lacks; the class itself pickles by reference.
+    """
+
+    def __init__(self, obj, config):
+        self.obj, self.config = obj, config
+
+    def __reduce__(self):
+        return _from_config, (type(self.obj), self.config)
+
+
+def _from_config(cls, config):
+    return cls.from_config(config)
+
+
+def _picklable(value):
+    """``value`` (a parameter) with each Keras object of a user's class in it made :class:`_ByConfig`."""
+    import keras
+
+    if type(value) in (list, tuple):
+        return type(value)(_picklable(v) for v in value)
+    if type(value) is dict:
+        return {k: _picklable(v) for k, v in value.items()}
+    own_class = isinstance(value, (keras.metrics.Metric, keras.losses.Loss,
+                                   keras.optimizers.Optimizer)) \
+        and (type(value).__module__ or "").split(".")[0] != "keras"
+    if not own_class:
+        return value
+    try:
+        return _ByConfig(value, value.get_config())
+    except NotImplementedError:
+        return value
+
+
 def _draw_seed(random_state):
     """An int seed from ``random_state``, leaving a RandomState or Generator as it was.
 
@@ -288,8 +334,11 @@ class BaseWrapper(EstimatorBase):
     verbose : int, default=0
         0 is silent, 1 a progress bar per epoch, 2 one line per epoch.
     callbacks : keras.callbacks.Callback (instance or class), or a list or dict of them, default=None
-        Copied for every fit; ``callbacks__*`` parameters are passed to
-        callbacks given as classes, ``callbacks__<index or name>__*`` to one.
+        Copied (shallowly) for every fit; ``callbacks__*`` parameters are
+        passed to callbacks given as classes, ``callbacks__<index or
+        name>__*`` to one. ``fit__callbacks`` are added for fits and
+        ``predict__callbacks`` for predictions; those of ``callbacks`` that
+        define ``on_predict_*`` hooks also see predictions, as in scikeras.
     validation_split : float, default=0.0
         Fraction of the training rows held out for ``val_*`` logs (a
         stratified, shuffled split for classifiers).
@@ -302,7 +351,9 @@ class BaseWrapper(EstimatorBase):
     engine : {"auto", "fused", "keras"}, default="auto"
         ``"fused"`` trains with skdl's one-call-per-epoch loop, ``"keras"``
         with ``model.fit``; ``"auto"`` uses the fused loop whenever the
-        model and callbacks allow it. ``training_loop_`` says which ran.
+        model and callbacks allow it (a callback acting on every batch, or
+        on the validation passes, trains through ``model.fit``).
+        ``training_loop_`` says which ran.
     **kwargs
         Your model function's own parameters (so a search can set them),
         and routed parameters ``model__``, ``optimizer__``, ``loss__``,
@@ -694,17 +745,30 @@ class BaseWrapper(EstimatorBase):
         model.compile(**compile_kwargs)
 
     def _check_compiled_loss(self, model):
-        """Refuse a model compiled with another loss than ``loss=``, as scikeras does."""
+        """Refuse a model compiled with another loss than ``loss=``, as scikeras does.
+
+        A ``loss`` left at its default (``None``, or a subclass's own default
+        in its ``__init__``) does not count as given.
+        """
         import keras
 
         simple = (str, type, keras.losses.Loss)
         if not model.compiled or self.loss is None or not isinstance(self.loss, simple) \
                 or not isinstance(model.loss, simple):
             return
-        if loss_name(self.loss) != loss_name(model.loss):
-            raise ValueError(f"loss={self.loss!r} but the model was compiled with loss "
-                             f"{model.loss!r}; the targets are encoded for loss=. Pass the same "
-                             "loss to both, or leave loss=None.")
+        given, default = loss_name(self.loss), self._default_loss_parameter()
+        if given == loss_name(model.loss) or (default is not None and given == loss_name(default)):
+            return
+        raise ValueError(f"loss={self.loss!r} but model compiled with loss {model.loss!r}: the "
+                         "targets are encoded for loss=. Pass the same loss to both, or leave "
+                         "loss at its default.")
+
+    @classmethod
+    def _default_loss_parameter(cls):
+        """The default of ``loss`` in the wrapper's ``__init__`` (a subclass may set one)."""
+        parameter = inspect.signature(cls.__init__).parameters.get("loss")
+        return None if parameter is None or parameter.default is parameter.empty \
+            else parameter.default
 
     def _cache_key(self, model, X, params):
         """``(key, learning rate)`` of ``model`` for the traced-model cache; key None: no reuse."""
@@ -755,11 +819,17 @@ class BaseWrapper(EstimatorBase):
         if validation_batch_size == -1:
             validation_batch_size = validation[0].shape[0] if validation else batch_size
         callbacks = settings["callbacks"]
-        if self.engine == "fused":
+        engine = self.engine
+        validated_by = [type(c).__name__ for c in callbacks if _defines_hooks(c, "test")]
+        if engine == "fused":
             reason = why_keras_fit(model, callbacks, settings["extra"], "fused")
+            if reason is None and validation is not None and validated_by:
+                reason = f"{validated_by[0]} acts on the validation passes (on_test_* hooks)"
             if reason is not None:
                 raise ValueError(f"engine='fused' cannot train this model: {reason}. "
                                  "Use engine='auto' or 'keras'.")
+        elif validation is not None and validated_by:
+            engine = "keras"  # model.fit runs the validation passes through the callbacks
         shuffle_seed = seed if seed is not None else int(np.random.randint(2**31 - 1))
         initial_epoch = settings["initial_epoch"]
         saved = [v.numpy() for v in model.variables] if keep else None
@@ -770,7 +840,7 @@ class BaseWrapper(EstimatorBase):
                 batch_size=batch_size, shuffle=settings["shuffle"], seed=shuffle_seed,
                 validation=validation, validation_batch_size=validation_batch_size,
                 callbacks=callbacks, verbose=int(settings["verbose"]),
-                fit_kwargs=settings["extra"], engine=self.engine,
+                fit_kwargs=settings["extra"], engine=engine,
                 keras_seed=None if seed is None else seed + initial_epoch)
             losses = history.get("loss", [])
             if losses and not np.isfinite(losses[-1]):
@@ -873,11 +943,17 @@ class BaseWrapper(EstimatorBase):
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         params = self.get_params(deep=False)
-        predict_kwargs = {**own(routed(params, "predict")), **_CALL_PREDICT_KWARGS.get()}
         predict_routed = routed(params, "predict")
-        if "callbacks" in predict_routed:
-            predict_kwargs["callbacks"] = make_callbacks(predict_routed["callbacks"],
-                                                         routed(predict_routed, "callbacks"))
+        predict_kwargs = {**own(predict_routed), **_CALL_PREDICT_KWARGS.get()}
+        if "callbacks" not in _CALL_PREDICT_KWARGS.get():
+            callbacks = [callback for callback in make_callbacks(self.callbacks,
+                                                                 routed(params, "callbacks"))
+                         if _defines_hooks(callback, "predict")]
+            callbacks += make_callbacks(predict_routed.get("callbacks"),
+                                        routed(predict_routed, "callbacks"))
+            predict_kwargs.pop("callbacks", None)
+            if callbacks:
+                predict_kwargs["callbacks"] = callbacks
         validate_parameters({k: v for k, v in FIT_CONSTRAINTS.items()
                              if k in ("batch_size", "verbose") and k in predict_kwargs},
                             predict_kwargs, f"{type(self).__name__}.predict")
@@ -903,6 +979,11 @@ class BaseWrapper(EstimatorBase):
     # --- persistence ---------------------------------------------------------------
     def __getstate__(self):
         state = super().__getstate__()
+        for name in self._constructor_names():
+            if name in state:
+                state[name] = _picklable(state[name])
+        if "_kwargs" in state:
+            state["_kwargs"] = _picklable(state["_kwargs"])
         slot = state.pop("_slot", None)
         state.pop("_lease", None)
         if slot is not None:
@@ -924,7 +1005,8 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
     """A scikit-learn classifier around your own Keras model.
 
     The targets are encoded for the model's output and loss: a one-unit
-    output gets 0/1 targets (binary), a softmax over ``n_classes_`` units
+    output gets 0/1 targets (binary; targets of a single class train it
+    towards 0 and that class is always predicted, as in scikeras), a softmax over ``n_classes_`` units
     gets class indices, or one-hot rows when the loss is a (non-sparse)
     categorical one; multilabel indicator targets go as they are, and
     one-hot rows are predicted one-hot. Predictions come back in the
@@ -1038,9 +1120,13 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            A column of ones when the training targets held a single class.
         """
         with self._predict_call(kwargs):
-            return super().predict_proba(X)
+            proba = super().predict_proba(X)
+        if self.n_classes_ == 1 and not self._multilabel:
+            return np.ones((proba.shape[0], 1))
+        return proba
 
     def predict(self, X, **kwargs):
         """Predicted class labels, in the training labels' type (one-hot rows for one-hot targets).
@@ -1084,13 +1170,10 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             multilabel = target_type == "multilabel-indicator"
             labels = np.arange(y.shape[1]) if multilabel else np.unique(
                 y if classes is None else np.concatenate([np.asarray(classes), y]))
-            if len(labels) < 2:
-                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in "
-                                 f"the data, but the data contains only one class: {labels[0]!r}.")
             self.classes_ = labels
             self.n_classes_ = len(labels)
             self.target_type_ = "multilabel-indicator" if multilabel else \
-                "binary" if len(labels) == 2 else "multiclass"
+                "binary" if len(labels) <= 2 else "multiclass"
             self.n_outputs_ = y.shape[1] if multilabel else 1
             self.n_outputs_expected_ = 1
             self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
@@ -1113,7 +1196,7 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             return y.astype(np.float32)
         codes = np.searchsorted(self.classes_, y)
         units = _output_shapes(model, X)[0][-1]
-        if units == 1 and self.n_classes_ == 2:
+        if units == 1 and self.n_classes_ <= 2:
             return (codes == 1).astype(np.float32)[:, None]
         if units != self.n_classes_:
             raise ValueError(

@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from collections import defaultdict
 from pathlib import Path
 
 import keras
@@ -293,8 +294,8 @@ def test_a_model_compiled_with_another_loss_than_loss_is_refused(iris_scaled32):
         model.compile(loss="categorical_crossentropy", optimizer="adam")
         return model
 
-    with pytest.raises(ValueError, match="loss='sparse_categorical_crossentropy' but the model "
-                                         "was compiled with loss 'categorical_crossentropy'"):
+    with pytest.raises(ValueError, match="loss='sparse_categorical_crossentropy' but model "
+                                         "compiled with loss 'categorical_crossentropy'"):
         KerasClassifier(compiled, loss=SPARSE).fit(X, y)
     clf = KerasClassifier(compiled, loss=keras.losses.CategoricalCrossentropy(), epochs=1)
     assert clf.fit(X, y).model_.loss == "categorical_crossentropy"  # the same loss, spelt apart
@@ -426,3 +427,90 @@ def test_fit_arguments_are_checked_by_name(iris_scaled32):
         clf.fit(X, y, batch_size=0)
     with pytest.raises(ValueError, match="'epochs' parameter of KerasClassifier.fit"):
         clf.set_params(fit__epochs=-1).fit(X, y)
+
+
+# --- scikeras' own test suite (benchmarks/scikeras_suite.py) ------------------------------------
+def test_a_classifier_fits_targets_of_a_single_class_and_predicts_it(iris_scaled32):
+    X, _ = iris_scaled32
+    y = np.full(len(X), "only")
+    clf = KerasClassifier(mlp, epochs=2, random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == ["only"] and clf.target_type_ == "binary"
+    assert (clf.predict(X) == "only").all()
+    np.testing.assert_array_equal(clf.predict_proba(X), np.ones((len(X), 1)))
+
+
+def test_a_subclass_default_loss_is_not_a_given_loss(regression):
+    X, y = regression
+
+    def compiled(meta):
+        model = linear(meta)
+        model.compile(optimizer="adam", loss="mae")
+        return model
+
+    class CosineByDefault(KerasRegressor):
+        def __init__(self, *args, loss=keras.losses.CosineSimilarity(), **kwargs):  # noqa: B008
+            super().__init__(*args, loss=loss, **kwargs)
+
+    assert CosineByDefault(compiled).fit(X, y).model_.loss == "mae"
+    with pytest.raises(ValueError, match="loss=<.*categorical_hinge.*> but model compiled with "
+                                         "loss 'mae'"):
+        CosineByDefault(compiled, loss=keras.losses.CategoricalHinge()).fit(X, y)
+
+
+def test_a_metric_instance_of_an_unregistered_class_pickles_with_the_wrapper(regression):
+    X, y = regression
+    reg = KerasRegressor(linear, metrics=["mse", Counted(name="custom")], random_state=0)
+    reg.partial_fit(X, y)
+    for epochs in (2, 3):
+        reg = pickle.loads(pickle.dumps(reg)).partial_fit(X, y)
+        assert set(reg.history_) == {"loss", "mean_squared_error", "custom"}
+        assert reg.current_epoch == epochs
+    assert type(reg.metrics[1]) is Counted and reg.metrics[1].name == "custom"
+
+
+class Calls(keras.callbacks.Callback):
+    """Counts its hook calls in a dict the caller holds."""
+
+    def __init__(self, counts):
+        super().__init__()
+        self.counts = counts
+
+    def on_train_begin(self, logs=None):
+        self.counts["train"] += 1
+
+    def on_test_begin(self, logs=None):
+        self.counts["test"] += 1
+
+    def on_predict_begin(self, logs=None):
+        self.counts["predict"] += 1
+
+
+def test_callback_instances_share_what_they_hold_with_the_caller(iris_scaled32):
+    X, y = iris_scaled32
+    counts = defaultdict(int)
+    callback = Calls(counts)
+    KerasClassifier(mlp, loss=SPARSE, epochs=2, callbacks=callback, random_state=0).fit(X, y)
+    assert counts == {"train": 1}
+    assert callback.model is None  # the copy was trained with, not the parameter
+
+
+def test_callbacks_with_predict_hooks_see_predictions_and_fit_callbacks_do_not(iris_scaled32):
+    X, y = iris_scaled32
+    plain, for_fit, for_predict = defaultdict(int), defaultdict(int), defaultdict(int)
+    clf = KerasClassifier(mlp, loss=SPARSE, callbacks=Calls(plain),
+                          fit__callbacks=Calls(for_fit), predict__callbacks=Calls(for_predict),
+                          random_state=0).fit(X, y)
+    clf.predict(X)
+    assert plain == {"train": 1, "predict": 1}
+    assert for_fit == {"train": 1} and for_predict == {"predict": 1}
+
+
+def test_callbacks_with_test_hooks_see_each_validation_pass(iris_scaled32):
+    X, y = iris_scaled32
+    counts = defaultdict(int)
+    clf = KerasClassifier(mlp, loss=SPARSE, epochs=3, validation_split=0.2,
+                          callbacks=[Calls(counts)], random_state=0).fit(X, y)
+    assert counts == {"train": 1, "test": 3}
+    assert clf.training_loop_ == "keras.fit"
+    with pytest.raises(ValueError, match="Calls acts on the validation passes"):
+        clf.set_params(engine="fused").fit(X, y)
