@@ -112,7 +112,8 @@ def _is_callbacks(value):
 
 
 def _defines_hooks(callback, stage):
-    """Whether ``callback`` defines one of Keras' ``on_<stage>_*`` hooks (``"test"``, ``"predict"``)."""
+    """Whether ``callback`` defines one of Keras' ``on_<stage>_*`` hooks (stage ``"test"`` or
+    ``"predict"``)."""
     import keras
 
     return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
@@ -256,7 +257,8 @@ def _from_config(cls, config):
 
 
 def _picklable(value):
-    """``value`` (a parameter) with each Keras object of a user's class in it made :class:`_ByConfig`."""
+    """``value`` (a parameter) with each Keras object of a user's class in it wrapped in
+    :class:`_ByConfig`."""
     import keras
 
     if type(value) in (list, tuple):
@@ -1006,11 +1008,11 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
 
     The targets are encoded for the model's output and loss: a one-unit
     output gets 0/1 targets (binary; targets of a single class train it
-    towards 0 and that class is always predicted, as in scikeras), a softmax over ``n_classes_`` units
-    gets class indices, or one-hot rows when the loss is a (non-sparse)
-    categorical one; multilabel indicator targets go as they are, and
-    one-hot rows are predicted one-hot. Predictions come back in the
-    labels' own type.
+    towards 0 and that class is always predicted, as in scikeras), a
+    softmax over ``n_classes_`` units gets class indices, or one-hot rows
+    when the loss is a (non-sparse) categorical one; multilabel indicator
+    targets go as they are, and one-hot rows are predicted one-hot.
+    Predictions come back in the labels' own type.
 
     Parameters
     ----------
