@@ -246,6 +246,33 @@ def test_per_batch_callbacks_train_through_model_fit(iris_scaled32):
         KerasClassifier(mlp, epochs=2, callbacks=[PerBatch()], engine="fused").fit(X, y)
 
 
+class CountedFit(keras.Sequential):
+    """A model whose class has a fit of its own (counting its calls)."""
+
+    calls = 0
+
+    def fit(self, *args, **kwargs):
+        CountedFit.calls += 1
+        return super().fit(*args, **kwargs)
+
+
+def counted_fit(meta):
+    return CountedFit([keras.Input((meta["n_features_in_"],)),
+                       keras.layers.Dense(meta["n_classes_"], activation="softmax")])
+
+
+def test_a_model_with_a_fit_of_its_own_trains_through_it(iris_scaled32):
+    X, y = iris_scaled32
+    CountedFit.calls = 0
+    clf = KerasClassifier(counted_fit, loss="sparse_categorical_crossentropy", epochs=2,
+                          random_state=0).fit(X, y)
+    assert clf.training_loop_ == "keras.fit" and CountedFit.calls == 1
+    assert len(clf.history_["loss"]) == 2
+    with pytest.raises(ValueError, match="CountedFit has a fit of its own"):
+        KerasClassifier(counted_fit, loss="sparse_categorical_crossentropy", epochs=2,
+                        engine="fused").fit(X, y)
+
+
 def test_callbacks_given_as_classes_take_routed_parameters(iris_scaled32):
     X, y = iris_scaled32
     clf = KerasClassifier(mlp, epochs=40, optimizer="sgd", optimizer__learning_rate=1e-7,

@@ -41,6 +41,8 @@ def why_keras_fit(model, callbacks, fit_kwargs, engine):
         return f"the fused loop is written for TensorFlow; the backend is {backend}"
     if model.run_eagerly:
         return "run_eagerly=True"
+    if type(model).fit is not keras.Model.fit:
+        return f"{type(model).__name__} has a fit of its own"
     if fit_kwargs:
         return f"fit__ arguments go to model.fit ({', '.join(sorted(fit_kwargs))})"
     for callback in callbacks:
