@@ -313,7 +313,8 @@ class BaseWrapper(EstimatorBase):
         (scikeras' old name) is accepted with a warning.
     warm_start : bool, default=False
         Whether ``fit`` continues training the fitted model instead of
-        building a new one.
+        building a new one (its epochs counted from 0, as in scikeras:
+        ``history_`` and ``current_epoch`` are that fit's).
     random_state : int, RandomState instance or None, default=None
         Seeds the model's initial weights, dropout and the epoch shuffles;
         an int, or a RandomState (which is left as it was), makes fits
@@ -622,8 +623,8 @@ class BaseWrapper(EstimatorBase):
         given = {**own(fit_params), **call_kwargs}
         settings = {name: getattr(self, name, None) for name in FIT_SETTINGS}
         settings.update({k: v for k, v in given.items() if k in FIT_SETTINGS})
-        if "initial_epoch" not in given or partial:
-            settings["initial_epoch"] = self.current_epoch if keep else 0
+        if "initial_epoch" not in given or partial:  # as scikeras: fit() counts from 0
+            settings["initial_epoch"] = self.current_epoch if keep and partial else 0
         if partial:
             settings["epochs"] = 1
         settings["validation_data"] = given.get("validation_data")
@@ -861,12 +862,14 @@ class BaseWrapper(EstimatorBase):
         finally:
             for callback in callbacks:
                 callback.set_model(None)
-        self._record_history(history, keep)
+        self._record_history(history, keep and initial_epoch > 0)
         self.training_loop_ = loop
         return history, loop
 
     def _record_history(self, history, keep):
-        """``history_``: this fit's epoch logs under scikeras' names, after the old ones if ``keep``."""
+        """``history_``: this fit's epoch logs under scikeras' names, after the old ones if
+        ``keep`` (a fit that continues the epoch count: ``partial_fit``, or an
+        ``initial_epoch`` given)."""
         merged = defaultdict(list)
         if keep:
             for key, values in self.history_.items():

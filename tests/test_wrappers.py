@@ -343,8 +343,13 @@ def test_partial_fit_and_warm_start_continue_the_same_model(iris_scaled32):
     assert clf.model_ is model
     assert int(model.optimizer.iterations.numpy()) == 2 * steps
     assert len(clf.history_["loss"]) == 2
+    # A warm fit continues the model (and its optimizer) but, as scikeras', counts its
+    # epochs from 0: history_ and current_epoch are this fit's.
     clf.set_params(warm_start=True).fit(X, y)
-    assert clf.model_ is model and len(clf.history_["loss"]) == 4
+    assert clf.model_ is model and int(model.optimizer.iterations.numpy()) == 4 * steps
+    assert len(clf.history_["loss"]) == 2 and clf.current_epoch == 2
+    clf.partial_fit(X, y)
+    assert len(clf.history_["loss"]) == 3
     clf.set_params(warm_start=False).fit(X, y)
     assert clf.model_ is not model and len(clf.history_["loss"]) == 2
 
@@ -354,7 +359,7 @@ def test_a_failed_warm_fit_leaves_the_fitted_model_as_it_was(iris_scaled32):
 
     class Fails(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if epoch == 3:
+            if epoch == 1:  # the warm fit's second epoch (it counts from 0, as scikeras')
                 raise RuntimeError("boom")
 
     clf = KerasClassifier(mlp, optimizer="adam", epochs=3, random_state=0).fit(X, y)
