@@ -268,7 +268,7 @@ def test_a_model_with_a_fit_of_its_own_trains_through_it(iris_scaled32):
                           random_state=0).fit(X, y)
     assert clf.training_loop_ == "keras.fit" and CountedFit.calls == 1
     assert len(clf.history_["loss"]) == 2
-    with pytest.raises(ValueError, match="CountedFit has a fit of its own"):
+    with pytest.raises(ValueError, match=r"the model's fit is its own \(CountedFit\)"):
         KerasClassifier(counted_fit, loss="sparse_categorical_crossentropy", epochs=2,
                         engine="fused").fit(X, y)
 

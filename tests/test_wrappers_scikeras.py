@@ -514,3 +514,22 @@ def test_callbacks_with_test_hooks_see_each_validation_pass(iris_scaled32):
     assert clf.training_loop_ == "keras.fit"
     with pytest.raises(ValueError, match="Calls acts on the validation passes"):
         clf.set_params(engine="fused").fit(X, y)
+
+
+def test_a_fit_and_predict_set_on_the_model_are_called_with_the_calls_arguments(iris_scaled32):
+    """scikeras' dynamic kwargs test: it patches ``model_.fit`` / ``model_.predict`` on the
+    instance and checks the arguments of one call reach them."""
+    from unittest import mock
+
+    X, y = iris_scaled32
+    clf = KerasClassifier(mlp, loss=SPARSE, warm_start=True, batch_size=128, epochs=1,
+                          random_state=0).initialize(X, y)
+    model = clf.model_
+    with mock.patch.object(model, "fit", side_effect=model.fit) as fit:
+        clf.fit(X, y, batch_size=90, epochs=2)
+    assert fit.call_count == 1 and fit.call_args.kwargs["batch_size"] == 90
+    assert fit.call_args.kwargs["epochs"] == 2 and clf.training_loop_ == "keras.fit"
+    with mock.patch.object(model, "predict", side_effect=model.predict) as predict:
+        assert clf.predict(X, batch_size=90).shape == (150,)
+    assert predict.call_count == 1 and predict.call_args.kwargs["batch_size"] == 90
+    assert clf.batch_size == 128  # the call's arguments are not kept

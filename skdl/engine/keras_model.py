@@ -41,8 +41,8 @@ def why_keras_fit(model, callbacks, fit_kwargs, engine):
         return f"the fused loop is written for TensorFlow; the backend is {backend}"
     if model.run_eagerly:
         return "run_eagerly=True"
-    if type(model).fit is not keras.Model.fit:
-        return f"{type(model).__name__} has a fit of its own"
+    if not _is_keras_own(model, "fit"):
+        return f"the model's fit is its own ({type(model).__name__})"
     if fit_kwargs:
         return f"fit__ arguments go to model.fit ({', '.join(sorted(fit_kwargs))})"
     for callback in callbacks:
@@ -52,6 +52,11 @@ def why_keras_fit(model, callbacks, fit_kwargs, engine):
     if not keras_private.can_build_ahead(model):
         return "this Keras version cannot build the model's metrics ahead of the loop"
     return None
+
+
+def _is_keras_own(model, method):
+    """Whether ``model``'s ``method`` is Keras' own (not its class's, nor one set on it)."""
+    return getattr(getattr(model, method, None), "__func__", None) is getattr(keras.Model, method)
 
 
 @contextlib.contextmanager
@@ -303,13 +308,15 @@ def predict(model, x, *, predict_kwargs=None):
     ``predict_kwargs`` are ``model.predict``'s (``batch_size=-1`` meaning all
     rows). The fused path predicts in chunks of a fixed size whatever
     ``batch_size`` says, so that a row's output never depends on it; any
-    other argument, or ``verbose``, predicts through ``model.predict``.
+    other argument, or ``verbose``, or a ``predict`` of the model's own, predicts
+    through ``model.predict``.
     """
     kwargs = dict(predict_kwargs or {})
     if kwargs.get("batch_size") == -1:
         kwargs["batch_size"] = max(x.shape[0], 1)
     chunked = set(kwargs) <= {"batch_size", "verbose"} and not kwargs.get("verbose")
-    if not chunked or keras.backend.backend() != "tensorflow" or model.run_eagerly:
+    if not chunked or keras.backend.backend() != "tensorflow" or model.run_eagerly \
+            or not _is_keras_own(model, "predict"):
         outputs = model.predict(x, **{"verbose": 0, **kwargs})
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
     function = _ModelFunctions.of(model).predict_chunk
