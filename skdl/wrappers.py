@@ -950,6 +950,8 @@ class BaseWrapper(EstimatorBase):
         params = self.get_params(deep=False)
         predict_routed = routed(params, "predict")
         predict_kwargs = {**own(predict_routed), **_CALL_PREDICT_KWARGS.get()}
+        if "batch_size" not in predict_kwargs and self.batch_size is not None:
+            predict_kwargs["batch_size"] = self.batch_size  # as scikeras: fit's and predict's
         if "callbacks" not in _CALL_PREDICT_KWARGS.get():
             callbacks = [callback for callback in make_callbacks(self.callbacks,
                                                                  routed(params, "callbacks"))

@@ -533,3 +533,19 @@ def test_a_fit_and_predict_set_on_the_model_are_called_with_the_calls_arguments(
         assert clf.predict(X, batch_size=90).shape == (150,)
     assert predict.call_count == 1 and predict.call_args.kwargs["batch_size"] == 90
     assert clf.batch_size == 128  # the call's arguments are not kept
+
+
+def test_model_predict_gets_the_wrappers_batch_size_all_rows_for_minus_one(regression):
+    from unittest import mock
+
+    X, y = regression
+    reg = KerasRegressor(linear, loss="mse", batch_size=-1, epochs=1, random_state=0).fit(X, y)
+    predict, seen = reg.model_.predict, []
+
+    def recording(**kwargs):  # scikeras calls model.predict with every argument by name
+        seen.append(kwargs["batch_size"])
+        return predict(**kwargs)
+
+    with mock.patch.object(reg.model_, "predict", new=recording):
+        reg.predict(X)
+    assert seen == [len(X)]

@@ -105,7 +105,7 @@ def train(model, x, y, sample_weight, *, epochs, initial_epoch, batch_size, shuf
             keras_private.build_ahead(model, keras.tree.map_structure(lambda a: a[:1], first))
         with seeded(keras_seed, backend=True):
             history = model.fit(
-                x, y, sample_weight=sample_weight, batch_size=batch_size,
+                x=x, y=y, sample_weight=sample_weight, batch_size=batch_size,
                 epochs=initial_epoch + epochs, initial_epoch=initial_epoch, shuffle=shuffle,
                 validation_data=validation, validation_batch_size=validation_batch_size,
                 callbacks=callbacks, verbose=verbose, **fit_kwargs)
@@ -317,7 +317,7 @@ def predict(model, x, *, predict_kwargs=None):
     chunked = set(kwargs) <= {"batch_size", "verbose"} and not kwargs.get("verbose")
     if not chunked or keras.backend.backend() != "tensorflow" or model.run_eagerly \
             or not _is_keras_own(model, "predict"):
-        outputs = model.predict(x, **{"verbose": 0, **kwargs})
+        outputs = model.predict(x=x, **{"verbose": 0, **kwargs})  # by name, as scikeras calls it
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
     function = _ModelFunctions.of(model).predict_chunk
     n = x.shape[0]
