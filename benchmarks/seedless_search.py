@@ -7,7 +7,7 @@ scikit-learn's default is ``random_state=None``: such a search must train each f
 in its stack, as the seeded one does (issue 30: at most 1.3x the seeded search's time).
 Each row in its own subprocess, in this run; imports outside the timing.
 
-    PYTHONPATH=. python benchmarks/seedless_search.py [--quick]
+    PYTHONPATH=. python benchmarks/seedless_search.py [--quick] [--json FILE.json]
 """
 
 import argparse
@@ -55,14 +55,19 @@ def main():
         return C.run_child(rows, args)
     results = C.run_all(__file__, parser, args, rows)
     reference = results["seeded"].get("seconds")
-    table = []
+    table, json_rows = [], []
     for name, result in results.items():
         if result.get("status") != "ok":
             table.append([LABELS[name], C.status_text(result), "-", "-", "-"])
+            json_rows.append(C.report_row(LABELS[name], None, "s", notes=C.status_text(result)))
             continue
+        trained = f"{result['trained']} in {result['calls']} engine call(s)"
         table.append([LABELS[name], f"{result['seconds']:.2f} s", C.ratio(result["seconds"], reference),
-                      f"{result['best_score']:.4f}",
-                      f"{result['trained']} in {result['calls']} engine call(s)"])
+                      f"{result['best_score']:.4f}", trained])
+        json_rows.append(C.report_row(
+            LABELS[name], result["seconds"], "s",
+            result["seconds"] / reference if reference else None,
+            **{"best CV accuracy": result["best_score"], "networks trained": trained}))
     text = C.markdown_table(["random_state", "search time", "ratio to seeded", "best CV accuracy",
                              "networks trained"], table)
     setup = ("digits, StandardScaler pipeline, skdl GridSearchCV over hidden_layer_sizes x "
@@ -71,7 +76,9 @@ def main():
     footer = ["Goal (issue 30): the seedless search at or under 1.3x the seeded one, each fit "
               "trained once (16 networks: 12 fits and 4 refits)."]
     C.finish_report("Seedless against seeded stacked searches (digits GridSearchCV 2 x 2, cv=3)",
-                    args, text, [setup], footer)
+                    args, text, [setup], footer, workload="seedless", json_rows=json_rows,
+                    value_label="search time", ratio_label="ratio to seeded",
+                    reference=LABELS["seeded"], goal=1.3)
 
 
 if __name__ == "__main__":
