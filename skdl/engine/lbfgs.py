@@ -95,11 +95,11 @@ def _train_together(program, requests):
 
 
 class _Rounds:
-    """Objective evaluations shared by networks minimised in threads: each network
-    :meth:`ask` s for its objective and waits; when every network still minimising has
+    """Objective evaluations shared by networks minimised in threads: each network asks
+    for its objective (:meth:`ask`) and waits; when every network still minimising has
     asked, the last one to ask evaluates them all with one call of
     ``evaluate(round, {network: flat weights})`` and wakes the others. A network that
-    is done :meth:`leave` s."""
+    is done leaves (:meth:`leave`)."""
 
     def __init__(self, evaluate, networks):
         self._evaluate, self._active = evaluate, set(range(networks))
