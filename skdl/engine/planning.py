@@ -90,9 +90,10 @@ def _family(request):
     padded weight would count in each iteration's sums), not a minibatch size."""
     n, t = request.network, request.training
     lbfgs = t.solver == "lbfgs"
+    shared = (n.hidden_layer_sizes, n.activation) if lbfgs else t.batch_size
     return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
-            n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss,
-            (n.hidden_layer_sizes, n.activation) if lbfgs else t.batch_size, t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
+            n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss, shared,
+            t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
             request.validation is not None, lbfgs)
 
 

@@ -27,8 +27,8 @@ class StackedSearchMixin:
     Everything else is scikit-learn's own ``BaseSearchCV``: candidates,
     splitting, routing, scoring, ``error_score``, ``cv_results_``, refit,
     callbacks. Each fit there finds its network trained already, or trains
-    it (when it could not be stacked: another estimator, ``solver="lbfgs"``,
-    Keras callbacks, ``verbose``, a fit that fails). With scikit-learn
+    it (when it could not be stacked: another estimator, Keras callbacks,
+    ``verbose``, a fit that fails). With scikit-learn
     callbacks (``set_callbacks``) on the search or on an estimator inside
     it, each epoch of each fit is reported as it trains, so the search
     trains one fit at a time, as scikit-learn's does.

@@ -9,8 +9,8 @@ hands back its plan. The plans are trained together
 which the search attaches to its skdl estimators (:func:`attached`):
 scikit-learn's own search code then runs unchanged, its clones carry the
 store, and each skdl fit takes its result from it instead of training.
-Anything not planned (another estimator, a fit that fails, an lbfgs fit)
-simply trains as it would have.
+Anything not planned (another estimator, a fit that fails, a fit with Keras
+callbacks) simply trains as it would have.
 """
 
 import sys
