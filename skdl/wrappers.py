@@ -114,11 +114,10 @@ def _is_callbacks(value):
 def _defines_hooks(callback, stage):
     """Whether ``callback`` defines one of Keras' ``on_<stage>_*`` hooks (stage ``"test"`` or
     ``"predict"``)."""
-    import keras
+    from .engine.keras_model import overrides
 
-    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
-               for hook in (f"on_{stage}_begin", f"on_{stage}_end", f"on_{stage}_batch_begin",
-                            f"on_{stage}_batch_end"))
+    return overrides(callback, (f"on_{stage}_begin", f"on_{stage}_end", f"on_{stage}_batch_begin",
+                                f"on_{stage}_batch_end"))
 
 
 def _is_minus_one(value):

@@ -223,7 +223,7 @@ class HostProgram:
         rows are not padding)."""
         plan = _plan(self.structure, floats, ints)
         x = data["X"] if data["X"].ndim == 3 else data["X"][None]
-        real = data.get("real", np.ones(data["W"].shape, np.float32))
+        real = data["real"] if "real" in data else np.ones(data["W"].shape, np.float32)
         per_model, _, gradient = self._objective(state[0], x, data["Y"], data["W"], real,
                                                  plan["hyper"], plan, 0)
         return per_model, gradient, state[2]

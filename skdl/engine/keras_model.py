@@ -46,12 +46,17 @@ def why_keras_fit(model, callbacks, fit_kwargs, engine):
     if fit_kwargs:
         return f"fit__ arguments go to model.fit ({', '.join(sorted(fit_kwargs))})"
     for callback in callbacks:
-        if any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
-               for hook in BATCH_HOOKS):
+        if overrides(callback, BATCH_HOOKS):
             return f"{type(callback).__name__} acts on every batch"
     if not keras_private.can_build_ahead(model):
         return "this Keras version cannot build the model's metrics ahead of the loop"
     return None
+
+
+def overrides(callback, hooks):
+    """Whether ``callback``'s class defines one of Keras' callback ``hooks`` (method names)."""
+    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
+               for hook in hooks)
 
 
 def _is_keras_own(model, method):

@@ -71,9 +71,7 @@ def _train_together(program, requests):
         t = requests[m].training
         try:
             with np.errstate(all="ignore"):
-                outcomes[m] = (scipy.optimize.minimize(
-                    fun, trainable[m].astype(np.float64), method="L-BFGS-B", jac=True,
-                    options={"maxfun": t.max_fun, "maxiter": t.max_iter, "gtol": t.tol}), curve)
+                outcomes[m] = (_minimise(fun, trainable[m], t), curve)
         except BaseException as error:  # noqa: BLE001 - raised below, in the caller's thread
             failures.append(error)
         finally:
@@ -168,9 +166,7 @@ def _train_one(program, request):
         reporter = _IterationReporter(request.epoch_hook, weights_at, lambda: loss_curve[-1])
     try:
         with np.errstate(all="ignore"):
-            outcome = scipy.optimize.minimize(
-                fun, trainable[0].astype(np.float64), method="L-BFGS-B", jac=True,
-                callback=reporter, options={"maxfun": t.max_fun, "maxiter": t.max_iter, "gtol": t.tol})
+            outcome = _minimise(fun, trainable[0], t, reporter)
     except _StopRequested as stopped:
         outcome = scipy.optimize.OptimizeResult(x=stopped.x, fun=loss_curve[-1], nit=stopped.iterations,
                                                 status=0, message="stopped by a callback")
@@ -178,6 +174,14 @@ def _train_one(program, request):
         if reporter is not None:
             reporter.close()
     return _result(structure, request, outcome, loss_curve, weights_at(outcome.x))
+
+
+def _minimise(fun, start, training, callback=None):
+    """SciPy's L-BFGS-B of ``fun`` (loss and gradient) from the flat weights ``start``, with
+    scikit-learn's options from ``training`` (a :class:`~skdl.engine.TrainingSpec`)."""
+    return scipy.optimize.minimize(
+        fun, start.astype(np.float64), method="L-BFGS-B", jac=True, callback=callback,
+        options={"maxfun": training.max_fun, "maxiter": training.max_iter, "gtol": training.tol})
 
 
 def _result(structure, request, outcome, loss_curve, weights):
