@@ -174,6 +174,13 @@ class EstimatorBase(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return self._fitted
 
+    def __sklearn_clone__(self):
+        twin = super().__sklearn_clone__()
+        pretrained = self.__dict__.get("_pretrained")
+        if pretrained is not None:  # a search's results trained ahead reach its clones
+            twin._pretrained = pretrained
+        return twin
+
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself
         state.pop("_model", None)
@@ -612,13 +619,6 @@ class BaseMLP(CallbackSupportMixin, EstimatorBase):
         if context is not None:
             context.call_on_fit_task_end(estimator=self, **task_data, reconstruction_attributes={})
         return self
-
-    def __sklearn_clone__(self):
-        twin = super().__sklearn_clone__()
-        pretrained = self.__dict__.get("_pretrained")
-        if pretrained is not None:  # a search's results trained ahead reach its clones
-            twin._pretrained = pretrained
-        return twin
 
     def _start(self, incremental):
         """Where a warm start or ``partial_fit`` continues from (as scikit-learn's MLP: the

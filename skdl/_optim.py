@@ -69,6 +69,12 @@ def _squared_error(y, p):
     return 0.5 * ops.mean(ops.square(y - p), axis=-1)
 
 
+def _mean_squared_error(y, p):
+    # Keras' "mse": not halved.
+    ops = _ops()
+    return ops.mean(ops.square(y - p), axis=-1)
+
+
 def _absolute_error(y, p):
     ops = _ops()
     return ops.mean(ops.abs(y - p), axis=-1)
@@ -99,6 +105,7 @@ LOSSES = {
     ("multilabel", "log_loss"): _sigmoid_cross_entropy,
     ("multilabel", "squared_error"): _sigmoid_squared_error,
     ("regression", "squared_error"): _squared_error,
+    ("regression", "mean_squared_error"): _mean_squared_error,
     ("regression", "absolute_error"): _absolute_error,
     ("regression", "huber"): _huber,
     ("regression", "poisson"): _poisson,
@@ -106,4 +113,6 @@ LOSSES = {
 
 CLASSIFIER_LOSSES = ("log_loss", "squared_error")
 REGRESSOR_LOSSES = ("squared_error", "absolute_error", "huber", "poisson")
+#: Losses only a user's Keras model trains with (see :mod:`skdl._lowering`).
+KERAS_LOSSES = ("mean_squared_error",)
 REGRESSOR_OUTPUT_ACTIVATIONS = ("identity", "relu", "softplus", "logistic", "tanh")

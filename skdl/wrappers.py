@@ -129,7 +129,7 @@ BATCH_SIZE = [NONE, Interval(Integral, 1, None, "left"),
 
 #: Checks of the fit settings, whichever way they came (parameter, ``fit__``, ``fit()``).
 FIT_CONSTRAINTS = {
-    "epochs": [Interval(Integral, 0, None, "left")],
+    "epochs": [Interval(Integral, 1, None, "left")],
     "initial_epoch": [Interval(Integral, 0, None, "left")],
     "batch_size": BATCH_SIZE,
     "validation_batch_size": BATCH_SIZE,
@@ -273,6 +273,14 @@ def _picklable(value):
         return _ByConfig(value, value.get_config())
     except NotImplementedError:
         return value
+
+
+def _divergence(loss, epoch):
+    """The error of a fit whose loss became ``loss`` (non-finite) at ``epoch``."""
+    return DivergenceError(
+        f"Training diverged: the loss became {loss} at epoch {epoch}. Lower the learning rate "
+        "(optimizer__learning_rate), scale the inputs or add regularisation. The estimator "
+        "keeps its previous state.")
 
 
 def _draw_seed(random_state):
@@ -575,11 +583,42 @@ class BaseWrapper(EstimatorBase):
 
     def _fit(self, X, y, sample_weight, *, keep, call_kwargs, train=True, partial=False,
              classes=None):
+        pretrained = self.__dict__.pop("_pretrained", None)
         self._validate_params()
         keep = keep and self._fitted
         params = self.get_params(deep=False)
         settings = self._fit_settings(params, call_kwargs, keep, partial) if train else None
-        if not train and y is None:
+        X, y, codes, W = self._checked_inputs(X, y, sample_weight, settings, keep=keep,
+                                              classes=classes)
+        if keep:
+            self._train(self._slot.model, X, y, W, codes, settings, self._seed, keep=True)
+            return self
+        seed = _draw_seed(self.random_state)
+        slot = self._borrow_or_build(X, params, seed)
+        lease = Lease()
+        try:
+            planned = None
+            if train and not partial and pretrained is not None:
+                planned = self._planned_result(pretrained, slot.model, X, y, W, codes, settings,
+                                               seed)
+            if planned is not None:
+                self._take_planned(slot.model, planned[1])
+            elif train:
+                self._train(slot.model, X, y, W, codes, settings, seed, keep=False)
+            else:
+                self._encode_targets(y, slot.model, X)  # checks the model's output against y
+                self.history_ = defaultdict(list)
+        except BaseException:
+            CACHE.give_back(slot)
+            raise
+        CACHE.give_back(slot, lease)
+        self._slot, self._lease, self._seed = slot, lease, seed
+        return self
+
+    def _checked_inputs(self, X, y, sample_weight, settings, *, keep, classes=None):
+        """``(X, y, codes, W)`` validated for a fit (``settings`` None: ``initialize``'s, where
+        ``y`` may be None), the rows of weight 0 left out."""
+        if settings is None and y is None:
             X = self._check_X(X, reset=True)
             y = self._placeholder_targets(X.shape[0])
         else:
@@ -592,25 +631,79 @@ class BaseWrapper(EstimatorBase):
         y, codes = self._set_target_facts(y, first=not keep, classes=classes)
         W = self._sample_weight(sample_weight, codes, X.shape[0],
                                 settings["class_weight"] if settings else None)
-        X, y, codes, W = self._without_weightless_rows(X, y, codes, W)
-        if keep:
-            self._train(self._slot.model, X, y, W, codes, settings, self._seed, keep=True)
-            return self
-        seed = _draw_seed(self.random_state)
-        slot = self._borrow_or_build(X, params, seed)
-        lease = Lease()
+        return self._without_weightless_rows(X, y, codes, W)
+
+    # --- lowering: fits a search trains in the engine's stacks ----------------------
+    def _training_request(self, X, y, sample_weight=None, **kwargs):
+        """What ``fit(X, y, sample_weight, **kwargs)`` would train, as a plan of the engine's:
+        how skdl's searches plan a wrapper's fits to train them in stacks (see
+        :mod:`skdl._lowering`). Trains nothing and leaves this wrapper as it was; raises
+        :class:`~skdl._lowering.NotLowerable` when the fit cannot train in the engine."""
+        from ._base import _FitPlan
+
+        planner = object.__new__(type(self))
+        planner.__dict__.update(self.__dict__)
+        planner.__dict__.pop("_pretrained", None)
+        planner._validate_params()
+        params = planner.get_params(deep=False)
+        settings = planner._fit_settings(params, kwargs, keep=False, partial=False)
+        X, y, codes, W = planner._checked_inputs(X, y, sample_weight, settings, keep=False)
+        seed = _draw_seed(planner.random_state)
+        slot = planner._borrow_or_build(X, params, seed)
         try:
-            if train:
-                self._train(slot.model, X, y, W, codes, settings, seed, keep=False)
-            else:
-                self._encode_targets(y, slot.model, X)  # checks the model's output against y
-                self.history_ = defaultdict(list)
-        except BaseException:
+            request, keys = planner._lowered(slot.model, X, y, W, codes, settings, seed)
+        finally:
             CACHE.give_back(slot)
-            raise
-        CACHE.give_back(slot, lease)
-        self._slot, self._lease, self._seed = slot, lease, seed
-        return self
+        return _FitPlan(request, *keys, X.dtype, {})
+
+    def _lowered(self, model, X, y, W, codes, settings, seed):
+        """``(request, (key, unbounded key))``: this fit of ``model`` as the engine's request,
+        and its keys (see :func:`skdl.engine.fit_keys`; a seedless fit's leave the seed out).
+        Raises :class:`~skdl._lowering.NotLowerable`."""
+        from . import engine
+        from ._lowering import NotLowerable, lowered_request
+
+        if self.engine != "auto" or self.run_eagerly:
+            raise NotLowerable(f"engine={self.engine!r} or run_eagerly=True is set")
+        if W is not None:
+            raise NotLowerable("sample or class weights are given (Keras averages weighted "
+                               "losses over the batch's size)")
+        Y = self._encode_targets(y, model, X)
+        train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
+        batch_size = self._batch_size(settings, train_rows[0].shape[0])
+        if seed is None:  # seedless: the engine's shuffles and dropout draw from a fresh seed
+            seed = int(np.random.randint(2**31 - 1))
+        request = lowered_request(model, settings, train_rows, validation, batch_size, seed)
+        given = settings["validation_data"] is not None
+        data = (engine.data_digest([X, np.asarray(Y)] + list(validation if given else ())),
+                settings["validation_split"])
+        return request, engine.fit_keys(request, data, seeded=self.random_state is not None)
+
+    def _planned_result(self, pretrained, model, X, y, W, codes, settings, seed):
+        """``(seed, result)`` a search's stacks trained for this fit, or None."""
+        from ._lowering import NotLowerable
+
+        try:
+            _, (key, _) = self._lowered(model, X, y, W, codes, settings, seed)
+        except NotLowerable:
+            return None
+        return pretrained.take(key)
+
+    def _take_planned(self, model, result):
+        """Fit as a search's stacks trained it: ``result``'s weights into ``model``, its
+        epochs into ``history_``."""
+        if result.error is not None:
+            raise _divergence(float("nan"), result.n_iter + 1)
+        model.set_weights(result.weights)
+        self._record_history({key: result.history[key] for key in ("loss", "val_loss")
+                              if key in result.history}, keep=False)
+        self.training_loop_ = "stacked"
+
+    @staticmethod
+    def _batch_size(settings, n_train):
+        """The fit's minibatch size: ``batch_size`` (None: 32, -1: every row) within ``n_train``."""
+        batch_size = settings["batch_size"] or 32
+        return n_train if batch_size == -1 else int(min(batch_size, n_train))
 
     def _fit_settings(self, params, call_kwargs, keep, partial):
         """The training settings of this call: ``fit()`` arguments over ``fit__*`` over parameters.
@@ -814,9 +907,7 @@ class BaseWrapper(EstimatorBase):
 
         Y = self._encode_targets(y, model, X)
         train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
-        n_train = train_rows[0].shape[0]
-        batch_size = settings["batch_size"] or 32
-        batch_size = n_train if batch_size == -1 else int(min(batch_size, n_train))
+        batch_size = self._batch_size(settings, train_rows[0].shape[0])
         validation_batch_size = settings["validation_batch_size"] or batch_size
         if validation_batch_size == -1:
             validation_batch_size = validation[0].shape[0] if validation else batch_size
@@ -846,11 +937,7 @@ class BaseWrapper(EstimatorBase):
                 keras_seed=None if seed is None else seed + initial_epoch)
             losses = history.get("loss", [])
             if losses and not np.isfinite(losses[-1]):
-                raise DivergenceError(
-                    f"Training diverged: the loss became {losses[-1]} at epoch "
-                    f"{initial_epoch + len(losses)}. Lower the learning rate "
-                    "(optimizer__learning_rate), scale the inputs or add regularisation. The "
-                    "estimator keeps its previous state.")
+                raise _divergence(losses[-1], initial_epoch + len(losses))
         except BaseException:
             if keep:
                 for variable, value in zip(model.variables, saved):
@@ -1041,8 +1128,9 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
         ``type_of_target`` of the training targets.
     n_features_in_ : int
     X_shape_ : tuple
-    training_loop_ : {"fused", "keras.fit"}
-        Which loop trained the model last.
+    training_loop_ : {"fused", "keras.fit", "stacked"}
+        Which loop trained the model last ("stacked": the engine's stacks, in a
+        search of :mod:`skdl.model_selection` whose model lowers).
 
     Examples
     --------
@@ -1245,7 +1333,7 @@ class KerasRegressor(RegressorMixin, BaseWrapper):
     n_outputs_ : int
         Number of target columns.
     n_features_in_ : int
-    training_loop_ : {"fused", "keras.fit"}
+    training_loop_ : {"fused", "keras.fit", "stacked"}
 
     Examples
     --------

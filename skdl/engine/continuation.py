@@ -22,13 +22,14 @@ def continuation(request, result, max_iter):
     epochs give (the fit stopped or diverged before its budget ran out), ``("more",
     request)`` with the request that trains the missing epochs from where
     ``result`` ended, or ``("retrain", None)`` when it cannot continue (early
-    stopping keeps its best epoch's weights, not the last's; L-BFGS and Keras
-    callbacks keep state of their own).
+    stopping keeps its best epoch's weights, not the last's, and Keras' its patience;
+    L-BFGS and Keras callbacks keep state of their own).
     """
     t = request.training
     if result.error is not None or result.converged or result.n_iter < t.max_iter:
         return "same", result
-    if (t.early_stopping or t.solver == "lbfgs" or request.callbacks or request.incremental
+    if (t.early_stopping or t.keras_stopping or t.solver == "lbfgs" or request.callbacks
+            or request.incremental
             or request.start is not None or result.optimizer_state is None
             or max_iter <= result.n_iter):
         return "retrain", None

@@ -15,9 +15,9 @@ the models that run it, and each model's solver updates only its own.
 What it covers: dense networks (any depth, padded widths, gated depths,
 wide & deep, dropout with the compiled stacks' own random bits) with the
 activations of :data:`ACTIVATIONS` (all of skdl's), a classifier's log-loss
-(:data:`LOSSES`), every regressor loss and output, L2 and L1 penalties and every stochastic solver;
-batch normalization and a classifier's squared error train in compiled
-programs.
+(:data:`LOSSES`), every regressor loss (and Keras' mse) and output, L2 and L1
+penalties and every stochastic solver; batch normalization and a classifier's
+squared error train in compiled programs.
 """
 
 import functools
@@ -26,7 +26,7 @@ import numpy as np
 import scipy.special
 
 from .._network import NUMPY_ACTIVATIONS, SELU_ALPHA, SELU_SCALE
-from .._optim import REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS, STOCHASTIC_SOLVERS
+from .._optim import KERAS_LOSSES, REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS, STOCHASTIC_SOLVERS
 from .optimizers import SLOTS, nadam_u_product, update
 from . import stack
 
@@ -63,7 +63,7 @@ def _covers_output(task, loss, output):
     :data:`LOSSES`, any of a regressor's (Poisson's through its log link, "exp")."""
     if task == "regression":
         return output == "exp" if loss == "poisson" else \
-            (loss in REGRESSOR_LOSSES and output in REGRESSOR_OUTPUT_ACTIVATIONS)
+            (loss in REGRESSOR_LOSSES + KERAS_LOSSES and output in REGRESSOR_OUTPUT_ACTIVATIONS)
     return LOSSES.get((task, loss)) == output
 
 
@@ -287,8 +287,9 @@ class HostProgram:
         output = s.output_activation
         predicted = ACTIVATIONS[output][0](logits)
         error, n_outputs = predicted - y, logits.shape[-1]
-        if s.loss == "squared_error":
-            loss, d_predicted = 0.5 * np.mean(np.square(error), axis=-1), error
+        if s.loss in ("squared_error", "mean_squared_error"):  # halved, or Keras' mse
+            scale = 0.5 if s.loss == "squared_error" else 1.0
+            loss, d_predicted = scale * np.mean(np.square(error), axis=-1), 2 * scale * error
         elif s.loss == "absolute_error":
             loss, d_predicted = np.mean(np.abs(error), axis=-1), np.sign(error)
         else:  # Huber's, delta 1

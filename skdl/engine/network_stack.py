@@ -376,8 +376,7 @@ class NetworkStack:
         names = stack.slot_names(structure)
         results = []
         for m, (run, request) in enumerate(zip(self.runs, self.requests)):
-            use_best = request.training.early_stopping and run.has_best
-            kept = best if use_best else (trainable, frozen)
+            kept = best if run.has_best else (trainable, frozen)
             weights = model_weights(structure, request.network, kept[0], kept[1], m)
             if self.callbacks:
                 weights = self.callbacks.train_end(weights)

@@ -18,6 +18,9 @@ class TrainingSpec:
     stack); ``device`` is None or ``(kind, index)``; ``executor`` "auto" (the
     engine decides per stack, under :func:`skdl.set_config`'s setting), or the
     "numpy" or "compiled" arithmetic a fit it continues trained with.
+    ``rules``: "scikit-learn" (its MLP's stopping: ``tol``, ``n_iter_no_change``,
+    ``early_stopping``) or "keras" (``keras.Model.fit``'s: ``max_iter`` epochs,
+    unless ``keras_stopping`` stops them first).
     """
 
     task: str
@@ -46,6 +49,20 @@ class TrainingSpec:
     device: tuple | None = None
     verbose: bool = False
     executor: str = "auto"
+    rules: str = "scikit-learn"
+    keras_stopping: "KerasStopping | None" = None
+
+
+@dataclass(frozen=True)
+class KerasStopping:
+    """``keras.callbacks.EarlyStopping``'s settings, for a fit under Keras' rules: stop when
+    ``monitor`` ("loss" or "val_loss") has not dropped by more than ``min_delta`` for
+    ``patience`` epochs, and end with the best epoch's weights if ``restore_best_weights``."""
+
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    patience: int = 0
+    restore_best_weights: bool = False
 
 
 #: The version of the optimizer-state format a result carries (bumped when it changes).

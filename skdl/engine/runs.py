@@ -3,9 +3,11 @@
 A run decides, after each epoch, what goes into the model's history and
 whether it trains another epoch. :class:`ModelRun` follows scikit-learn's
 MLP (loss curve, validation score, ``tol`` / ``n_iter_no_change``, the SGD
-learning-rate schedules, early stopping, ``max_iter``, divergence);
-:class:`KerasRun` follows ``keras.Model.fit`` (a fixed number of epochs from
-``initial_epoch``, every metric in the logs, ``model.stop_training``).
+learning-rate schedules, early stopping, ``max_iter``, divergence), or for a
+request under Keras' rules, ``keras.Model.fit``'s epochs and
+``keras.callbacks.EarlyStopping``; :class:`KerasRun` follows
+``keras.Model.fit`` for a user's own compiled model (a fixed number of epochs
+from ``initial_epoch``, every metric in the logs, ``model.stop_training``).
 """
 
 import numpy as np
@@ -43,6 +45,7 @@ class ModelRun:
         self.validation_scores = [] if request.validation is not None else None
         self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
         self.no_improvement = 0
+        self.monitored_best, self.wait, self.stopping = None, 0, False  # Keras' EarlyStopping
         if start is not None:
             self.best_loss, self.best_score = start.best_loss, start.best_score
             self.no_improvement = start.no_improvement
@@ -106,7 +109,9 @@ class ModelRun:
             if score is not None:
                 print(f"Validation score: {score:f}")
         improved = False
-        if t.early_stopping:
+        if t.rules == "keras":
+            improved = self._keras_stopping(logs)
+        elif t.early_stopping:
             self.no_improvement = self.no_improvement + 1 if score < self.best_score + t.tol else 0
             if score > self.best_score:
                 self.best_score, improved, self.has_best = score, True, True
@@ -118,11 +123,29 @@ class ModelRun:
         self.history.append(logs)
         return improved
 
+    def _keras_stopping(self, logs):
+        """``keras.callbacks.EarlyStopping.on_epoch_end`` (mode "min"); returns whether the
+        epoch's weights are the ones to restore at the end."""
+        rule = self.training.keras_stopping
+        current = None if rule is None else logs.get(rule.monitor)
+        if current is None:
+            return False
+        self.wait += 1
+        if self.monitored_best is None or current + rule.min_delta < self.monitored_best:
+            self.monitored_best, self.wait = current, 0
+            self.has_best = self.has_best or rule.restore_best_weights
+            return rule.restore_best_weights
+        # Keras' ``epoch > 0``: a fit under Keras' rules counts its epochs from 0.
+        self.stopping = self.wait >= rule.patience and self.n_iter > 1
+        return False
+
     def decide(self, stop_requested=False):
         """After the epoch's callbacks: stop now or go on."""
         t = self.training
-        if stop_requested:
+        if stop_requested or self.stopping:
             self.running = False
+        elif t.rules == "keras":
+            pass
         elif self.no_improvement > t.n_iter_no_change:
             # scikit-learn's trigger_stopping, its messages included.
             what = "Validation score" if t.early_stopping else "Training loss"
@@ -141,7 +164,8 @@ class ModelRun:
             self.running = False
         elif self.running and self.n_iter >= t.max_iter:
             self.running, self.converged = False, False
-            self.convergence_warning = max_iter_warning(t.max_iter)
+            if t.rules == "scikit-learn":
+                self.convergence_warning = max_iter_warning(t.max_iter)
 
     def result(self, weights, optimizer_state):
         history_keys = dict.fromkeys(k for logs in self.history for k in logs)

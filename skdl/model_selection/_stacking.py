@@ -15,6 +15,7 @@ callbacks) simply trains as it would have.
 
 import sys
 import threading
+import warnings
 from collections import defaultdict, deque
 from contextlib import contextmanager
 from dataclasses import replace
@@ -25,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from .. import engine
 from .._base import BaseMLP
+from .._lowering import NotLowerable
 from ._sklearn import check_method_params, safe_indexing, safe_split
 
 
@@ -258,9 +260,15 @@ def final_step(estimator):
     return estimator
 
 
+def _plans_its_fits(estimator):
+    """Whether ``estimator`` is an skdl network that plans its fits (an MLP, or a wrapper,
+    whose fits plan when its model lowers: see :mod:`skdl._lowering`)."""
+    return isinstance(estimator, BaseEstimator) and hasattr(estimator, "_training_request")
+
+
 def is_stackable(estimator):
-    """Whether fits of ``estimator`` can be planned: an skdl MLP, alone or ending pipelines."""
-    return isinstance(final_step(estimator), BaseMLP)
+    """Whether fits of ``estimator`` can be planned: an skdl network, alone or ending pipelines."""
+    return _plans_its_fits(final_step(estimator))
 
 
 @contextmanager
@@ -273,7 +281,7 @@ def attached(store, *objects):
         values = item.values() if isinstance(item, dict) else [item]
         for value in values:
             network = final_step(value) if isinstance(value, BaseEstimator) else None
-            if isinstance(network, BaseMLP) and "_pretrained" not in vars(network):
+            if _plans_its_fits(network) and "_pretrained" not in vars(network):
                 network._pretrained = store
                 found.append(network)
     try:
@@ -309,14 +317,15 @@ def _with_planner(candidate):
 def plan(estimator, X, y, candidate_params, splits, fit_params, inputs=None):
     """The plans (see :meth:`~skdl._base.BaseMLP._training_request`) of every (candidate,
     split) fit that ends in an skdl network, in order; a fit that fails to plan is left
-    out (scikit-learn's own pass reports it as it does).
+    out (scikit-learn's own pass reports it as it does), and a wrapper's whose model does
+    not lower trains through Keras, with a warning naming why (once per reason).
 
     A pipeline's earlier steps are fitted once per split and per setting of
     their own parameters, and their output is reused by the candidates that
     differ only in the network's: the same steps fitted on the same rows give
     the same output.
     """
-    plans, preprocessed = [], {}
+    plans, preprocessed, not_lowered = [], {}, {}
     inputs = unsplit_inputs(X) if inputs is None else inputs
     for parameters in candidate_params:
         for split, (train, _) in enumerate(splits):
@@ -347,8 +356,13 @@ def plan(estimator, X, y, candidate_params, splits, fit_params, inputs=None):
                     plans.append(planner.plan_)
                 else:
                     plans.append(candidate._training_request(X_train, y_train, **split_params))
+            except NotLowerable as reason:
+                not_lowered.setdefault(str(reason), type(final_step(candidate)).__name__)
             except Exception:  # noqa: BLE001 - scikit-learn's own pass reports it as it does
                 pass
+    for reason, name in not_lowered.items():
+        warnings.warn(f"{name}'s fits train one network at a time through Keras, not in the "
+                      f"engine's stacks: {reason}.", UserWarning, stacklevel=3)
     return plans
 
 

@@ -1,0 +1,276 @@
+"""A user's compiled Keras model, lowered into the engine's specs so that its fits train in stacks.
+
+A wrapper's model lowers when it is a plain network: a ``keras.Sequential``
+of ``Dense`` layers (one activation for the hidden ones, biases on, no
+regularizer or constraint), each hidden one optionally followed by a
+``Dropout`` of one rate; compiled with a standard optimizer at a constant
+learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, RMSprop,
+Adagrad), a standard loss (mse, mae, Huber, binary or (sparse) categorical
+cross-entropy) and no metrics; trained with ``epochs``, ``batch_size``,
+``shuffle``, ``validation_data`` or ``validation_split`` and at most one
+``keras.callbacks.EarlyStopping`` on "loss" or "val_loss". The engine then
+trains it as ``model.fit`` would (:class:`~skdl.engine.TrainingSpec`'s
+``rules="keras"``), from the model's own first weights. Anything else raises
+:class:`NotLowerable`, naming what blocked it, and trains through Keras.
+
+Only public Keras API is read here: layer attributes, ``get_config()`` and
+``get_compile_config()``.
+"""
+
+import numpy as np
+
+from ._network import NetworkSpec
+from ._optim import ACTIVATIONS, OUTPUT_ACTIVATIONS, REGRESSOR_OUTPUT_ACTIVATIONS
+
+#: Keras' activation names -> skdl's (:data:`skdl._optim.OUTPUT_ACTIVATIONS` the other way).
+_OUTPUTS = {keras: skdl for skdl, keras in OUTPUT_ACTIVATIONS.items()}
+
+#: Keras' loss classes -> their names in :data:`_LOSSES`.
+_LOSS_CLASSES = {"MeanSquaredError": "mse", "MeanAbsoluteError": "mae", "Huber": "huber",
+                 "BinaryCrossentropy": "binary_crossentropy",
+                 "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+                 "CategoricalCrossentropy": "categorical_crossentropy"}
+
+#: Keras' loss names -> (task, engine loss).
+_LOSSES = {
+    "mse": ("regression", "mean_squared_error"),
+    "mean_squared_error": ("regression", "mean_squared_error"),
+    "mae": ("regression", "absolute_error"),
+    "mean_absolute_error": ("regression", "absolute_error"),
+    "huber": ("regression", "huber"),
+    "binary_crossentropy": ("binary", "log_loss"),
+    "sparse_categorical_crossentropy": ("multiclass", "log_loss"),
+    "categorical_crossentropy": ("multiclass", "log_loss"),
+}
+
+#: Each classification task's output activation (skdl's names).
+_CLASSIFIER_OUTPUTS = {"binary": "logistic", "multiclass": "softmax"}
+
+#: Keras optimizer classes -> engine solver, and the config values each must have.
+_SOLVERS = {
+    "SGD": ("sgd", {}),
+    "Adam": ("adam", {"amsgrad": False}),
+    "AdamW": ("adamw", {"amsgrad": False}),
+    "Nadam": ("nadam", {}),
+    "RMSprop": ("rmsprop", {"rho": 0.9, "momentum": 0.0, "centered": False}),
+    "Adagrad": ("adagrad", {"initial_accumulator_value": 0.1}),
+}
+
+#: Optimizer settings that must be off (None or False) for the engine's updates to be Keras'.
+_OPTIMIZER_OFF = ("clipnorm", "clipvalue", "global_clipnorm", "use_ema", "loss_scale_factor",
+                  "gradient_accumulation_steps")
+
+#: ``fit`` settings the engine follows; another one given blocks lowering.
+FIT_SETTINGS = ("epochs", "batch_size", "shuffle", "validation_data", "validation_split",
+                "validation_batch_size", "initial_epoch", "callbacks", "verbose", "class_weight")
+
+
+class NotLowerable(Exception):
+    """Why a model's fit cannot train in the engine's stacks (the message says what)."""
+
+
+def lower(model, settings):
+    """The engine's ``(network, training)`` for fits of the compiled ``model`` with ``settings``
+    (the wrapper's resolved fit settings: see :data:`FIT_SETTINGS`).
+
+    ``network`` is a :class:`~skdl._network.NetworkSpec`; ``training`` the
+    keyword arguments of a :class:`~skdl.engine.TrainingSpec` (its ``task``
+    included) under Keras' rules. Raises :class:`NotLowerable`.
+
+    Examples
+    --------
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"),
+    ...                           keras.layers.Dense(1)])
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    >>> network, training = lower(model, {"epochs": 5, "batch_size": None, "shuffle": True,
+    ...                                   "callbacks": [], "verbose": 0})
+    >>> network.hidden_layer_sizes, network.activation, training["solver"], training["loss"]
+    ((8,), 'relu', 'sgd', 'mean_squared_error')
+    """
+    import keras
+
+    if type(model) is not keras.Sequential:
+        raise NotLowerable(f"the model is a {type(model).__name__}, not a keras.Sequential")
+    task, loss = _loss(model)
+    sizes, activation, output, dropout = _layers(model.layers)
+    if task == "regression" and output not in REGRESSOR_OUTPUT_ACTIVATIONS:
+        raise NotLowerable(f"its output activation {output!r} is not a regressor's")
+    if task != "regression" and output != _CLASSIFIER_OUTPUTS[task]:
+        raise NotLowerable(f"its loss reads a {_CLASSIFIER_OUTPUTS[task]} output, not {output!r}")
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if task == "binary" and dense[-1].units != 1:
+        raise NotLowerable("its binary cross-entropy averages over several labels")
+    network = NetworkSpec(n_features=int(dense[0].kernel.shape[0]), hidden_layer_sizes=sizes,
+                          activation=activation, n_outputs=dense[-1].units,
+                          output_activation=output, dropout=dropout)
+    training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
+                **_fit(settings), "alpha": 0.0, "rules": "keras"}
+    return network, training
+
+
+def lowered_request(model, settings, train_rows, validation, batch_size, seed):
+    """The engine's request for one fit of ``model`` (see :func:`lower`): ``train_rows`` the
+    wrapper's ``(X, Y, None)`` with Keras' targets, ``validation`` its ``(X_val, Y_val)`` or
+    None; the fit starts from the model's own weights. Raises :class:`NotLowerable`."""
+    from . import engine
+
+    network, training = lower(model, settings)
+    spec = engine.TrainingSpec(**training, batch_size=batch_size)
+    X, Y = train_rows[0], train_rows[1]
+    if X.ndim != 2:
+        raise NotLowerable("its inputs are not a table of features")
+    if validation is not None:
+        if len(validation) == 3:
+            raise NotLowerable("validation_data carries sample weights")
+        validation = _engine_rows(spec.task, *validation)
+    return engine.FitRequest(network, spec, *_engine_rows(spec.task, X, Y), seed,
+                             validation=validation, score=_no_score,
+                             initial=[np.asarray(w, np.float32) for w in model.get_weights()])
+
+
+def _engine_rows(task, X, Y):
+    """``(X, Y, W)`` as the engine reads them: float32 inputs, class codes for "multiclass"
+    (Keras' one-hot targets too), float32 columns otherwise, unit weights."""
+    Y = np.asarray(Y)
+    if task == "multiclass":
+        Y = (Y.argmax(axis=1) if Y.ndim == 2 else Y).astype(np.int32)
+    else:
+        Y = Y.astype(np.float32).reshape(len(Y), -1)
+    return np.asarray(X, np.float32), Y, np.ones(len(Y), np.float32)
+
+
+def _no_score(outputs, Y, W):
+    """A lowered fit's validation score: none (its logs carry ``val_loss``)."""
+    return float("nan")
+
+
+def _loss(model):
+    """``(task, engine loss)`` of the model's compiled loss (a name or a standard instance)."""
+    import keras
+
+    config = model.get_compile_config() or {}
+    for name in ("metrics", "weighted_metrics", "loss_weights"):
+        if config.get(name):
+            raise NotLowerable(f"it is compiled with {name} (a lowered fit reports only its loss)")
+    if config.get("run_eagerly") or config.get("steps_per_execution", 1) != 1:
+        raise NotLowerable("it is compiled with run_eagerly or steps_per_execution")
+    loss = model.loss
+    if isinstance(loss, keras.losses.Loss):
+        loss_config = loss.get_config()
+        if loss_config.get("from_logits") or loss_config.get("reduction") != "sum_over_batch_size" \
+                or loss_config.get("delta", 1.0) != 1.0 or loss_config.get("label_smoothing"):
+            raise NotLowerable(f"its loss {type(loss).__name__} has settings the engine lacks")
+        loss = _LOSS_CLASSES.get(type(loss).__name__, type(loss).__name__) \
+            if type(loss).__module__.startswith("keras.") else type(loss).__name__
+    if not isinstance(loss, str) or loss not in _LOSSES:
+        raise NotLowerable(f"its loss {loss!r} is not one the engine computes")
+    return _LOSSES[loss]
+
+
+def _layers(layers):
+    """``(hidden sizes, hidden activation, output activation, dropout rate)`` of a chain of
+    ``Dense`` layers, each hidden one followed by at most one ``Dropout`` of one rate
+    (activations by skdl's names)."""
+    import keras
+
+    for k, layer in enumerate(layers):
+        if isinstance(layer, keras.layers.Dropout):
+            if not 0 < k < len(layers) - 1 or not isinstance(layers[k - 1], keras.layers.Dense) \
+                    or layer.noise_shape is not None:
+                raise NotLowerable("a Dropout layer does not follow a hidden Dense layer")
+        elif isinstance(layer, keras.layers.Dense):
+            _check_dense(layer)
+        else:
+            raise NotLowerable(f"its layer {layer.name!r} is a {type(layer).__name__}, "
+                               "not a Dense or Dropout")
+    dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+    if not dense:
+        raise NotLowerable("it has no Dense layer")
+    hidden = {_activation(layer) for layer in dense[:-1]}
+    if len(hidden) > 1 or not hidden <= set(ACTIVATIONS):
+        raise NotLowerable(f"its hidden layers' activations {sorted(hidden)} are not one of "
+                           "skdl's activations")
+    rates = [float(layer.rate) for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    if rates and (len(set(rates)) > 1 or len(rates) != len(dense) - 1):
+        raise NotLowerable("its Dropout layers do not follow every hidden layer at one rate")
+    return (tuple(layer.units for layer in dense[:-1]), hidden.pop() if hidden else "identity",
+            _activation(dense[-1]), rates[0] if rates else 0.0)
+
+
+def _activation(layer):
+    """skdl's name of a Dense layer's activation."""
+    import keras
+
+    name = keras.activations.serialize(layer.activation)
+    if not isinstance(name, str) or name not in _OUTPUTS:
+        raise NotLowerable(f"its Dense layer {layer.name!r} has an activation the engine lacks")
+    return _OUTPUTS[name]
+
+
+def _check_dense(layer):
+    if not layer.use_bias:
+        raise NotLowerable(f"its Dense layer {layer.name!r} has no bias")
+    for name in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                 "kernel_constraint", "bias_constraint"):
+        if getattr(layer, name, None) is not None:
+            raise NotLowerable(f"its Dense layer {layer.name!r} has a {name}")
+    if getattr(layer, "lora_rank", None) or layer.dtype_policy.name != "float32":
+        raise NotLowerable(f"its Dense layer {layer.name!r} is not plain float32")
+
+
+def _optimizer(model):
+    """The :class:`~skdl.engine.TrainingSpec` fields of the model's compiled optimizer."""
+    optimizer = model.optimizer
+    name = type(optimizer).__name__
+    if name not in _SOLVERS or type(optimizer).__module__.split(".")[0] != "keras":
+        raise NotLowerable(f"its optimizer {name} is not one the engine runs")
+    solver, required = _SOLVERS[name]
+    config = optimizer.get_config()
+    if not isinstance(config.get("learning_rate"), float):
+        raise NotLowerable("its learning rate follows a schedule")
+    off = [key for key in _OPTIMIZER_OFF if config.get(key) is not None and config[key] is not False]
+    wrong = [key for key, value in required.items() if config.get(key) != value]
+    if off or wrong:
+        raise NotLowerable(f"its {name} optimizer sets {', '.join(off + wrong)}")
+    fields = {"solver": solver, "learning_rate_init": config["learning_rate"],
+              "weight_decay": float(config.get("weight_decay") or 0.0)}
+    if solver == "sgd":
+        fields.update(momentum=float(config["momentum"]),
+                      nesterovs_momentum=bool(config["nesterov"]))
+    for key in ("beta_1", "beta_2", "epsilon"):
+        if key in config:
+            fields[key] = float(config[key])
+    return fields
+
+
+def _fit(settings):
+    """The :class:`~skdl.engine.TrainingSpec` fields of the fit's settings."""
+    import keras
+
+    if settings.get("extra"):
+        raise NotLowerable(f"fit() is given {sorted(settings['extra'])}")
+    if settings.get("verbose"):
+        raise NotLowerable("verbose fits print Keras' progress")
+    if settings.get("class_weight") is not None or settings.get("initial_epoch"):
+        raise NotLowerable("class_weight or initial_epoch is given")
+    if settings.get("shuffle") not in (True, False):
+        raise NotLowerable(f"shuffle={settings.get('shuffle')!r}")
+    stopping = None
+    for callback in settings.get("callbacks") or ():
+        if type(callback) is not keras.callbacks.EarlyStopping or stopping is not None:
+            raise NotLowerable(f"the callback {type(callback).__name__} acts on training")
+        stopping = _early_stopping(callback)
+    return {"max_iter": int(settings["epochs"]), "shuffle": bool(settings["shuffle"]),
+            "keras_stopping": stopping}
+
+
+def _early_stopping(callback):
+    from .engine import KerasStopping
+
+    if callback.monitor not in ("loss", "val_loss") or callback.mode not in ("auto", "min") \
+            or callback.baseline is not None or callback.start_from_epoch:
+        raise NotLowerable("EarlyStopping watches something other than the loss, or sets a "
+                           "baseline or start_from_epoch")
+    return KerasStopping(callback.monitor, abs(float(callback.min_delta)), int(callback.patience),
+                         bool(callback.restore_best_weights))

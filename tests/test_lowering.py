@@ -1,0 +1,217 @@
+"""A user's Keras model lowered into the engine: the same training as ``model.fit``, and
+skdl's searches over a wrapper training its fits in stacks."""
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.model_selection import GridSearchCV as SklearnGridSearchCV
+
+from skdl import engine
+from skdl._lowering import NotLowerable, lower, lowered_request
+from skdl.engine.runs import ModelRun
+from skdl.model_selection import GridSearchCV
+from skdl.wrappers import KerasClassifier, KerasRegressor
+
+SETTINGS = {"epochs": 4, "batch_size": 16, "shuffle": False, "callbacks": [], "verbose": 0,
+            "validation_split": 0.0, "validation_data": None}
+
+
+def _data(task, n=96, features=5):
+    if task == "regression":
+        X, y = make_friedman1(n_samples=n, n_features=features, random_state=0)
+        return X.astype(np.float32), ((y - y.mean()) / y.std()).astype(np.float32)[:, None]
+    X, y = make_classification(n_samples=n, n_features=features, n_informative=3,
+                               n_classes=3 if task == "multiclass" else 2, random_state=0)
+    X = X.astype(np.float32)
+    return X, (y.astype(np.int32) if task == "multiclass" else y.astype(np.float32)[:, None])
+
+
+def _model(optimizer, loss, output_units=1, output="linear", hidden=(8, 6), activation="tanh"):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,))]
+                             + [keras.layers.Dense(units, activation=activation) for units in hidden]
+                             + [keras.layers.Dense(output_units, activation=output)])
+    model.compile(optimizer=optimizer, loss=loss)
+    return model
+
+
+CASES = {
+    "sgd-nesterov-mse": (lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True), "mse",
+                         "regression"),
+    "adam-mae": (lambda: keras.optimizers.Adam(0.01), "mae", "regression"),
+    "rmsprop-huber": (lambda: keras.optimizers.RMSprop(0.005), keras.losses.Huber(),
+                      "regression"),
+    "adamw-mse": (lambda: keras.optimizers.AdamW(0.01, weight_decay=0.01), "mean_squared_error",
+                  "regression"),
+    "nadam-sparse-cce": (lambda: keras.optimizers.Nadam(0.01), "sparse_categorical_crossentropy",
+                         "multiclass"),
+    "adagrad-bce": (lambda: keras.optimizers.Adagrad(0.1), "binary_crossentropy", "binary"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_lowered_fit_trains_as_model_fit_does(case):
+    make_optimizer, loss, task = CASES[case]
+    X, Y = _data(task)
+    units, output = {"regression": (1, "linear"), "binary": (1, "sigmoid"),
+                     "multiclass": (3, "softmax")}[task]
+    twin = _model(make_optimizer(), loss, units, output)
+    lowered = _model(make_optimizer(), loss, units, output)
+    request = lowered_request(lowered, SETTINGS, (X, Y, None), (X[:20], Y[:20]), 16, seed=0)
+    assert request.training.task == task and request.training.rules == "keras"
+    result = engine.train([request])[0]
+    history = twin.fit(X, Y, epochs=4, batch_size=16, shuffle=False, verbose=0,
+                       validation_data=(X[:20], Y[:20])).history
+    for ours, theirs in zip(result.weights, twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4, atol=1e-6)
+    np.testing.assert_allclose(result.history["val_loss"], history["val_loss"], rtol=2e-4,
+                               atol=1e-6)
+    assert result.n_iter == 4 and result.convergence_warning is None
+
+
+class _Model:
+    stop_training = False
+
+    def get_weights(self):
+        return []
+
+
+@pytest.mark.parametrize("patience, min_delta, restore", [(0, 0.0, False), (2, 0.0, True),
+                                                           (3, 0.05, True), (1, 0.2, False)])
+@pytest.mark.parametrize("losses", [[1.0, 0.8, 0.85, 0.9, 0.7, 0.75, 0.76, 0.77, 0.78, 0.6],
+                                    [1.0, 1.0, 0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92],
+                                    [float("nan"), 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]])
+def test_keras_rules_stop_where_early_stopping_stops(patience, min_delta, restore, losses):
+    callback = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                             min_delta=min_delta, restore_best_weights=restore)
+    callback.set_model(_Model())
+    callback.on_train_begin()
+    keras_epochs = 0
+    for epoch, loss in enumerate(losses):
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        keras_epochs += 1
+        if callback.model.stop_training:
+            break
+    stopping = engine.KerasStopping("val_loss", min_delta, patience, restore)
+    training = engine.TrainingSpec("regression", "mean_squared_error", rules="keras",
+                                   max_iter=len(losses), keras_stopping=stopping)
+    request = engine.FitRequest(None, training, np.zeros((2, 1)), np.zeros((2, 1)), np.ones(2),
+                                0, validation=(np.zeros((1, 1)), np.zeros((1, 1)), np.ones(1)))
+    run, best_epoch = ModelRun(request), None
+    for loss in losses:
+        if run.after_epoch(0.5, None, loss):
+            best_epoch = run.n_iter - 1
+        run.decide()
+        if not run.running:
+            break
+    assert run.n_iter == keras_epochs
+    assert best_epoch == (callback.best_epoch if restore else None)
+
+
+def _build(n_hidden=1, n_neurons=8, learning_rate=0.01):
+    model = keras.Sequential([keras.Input((5,))])
+    for _ in range(n_hidden):
+        model.add(keras.layers.Dense(n_neurons, activation="relu"))
+    model.add(keras.layers.Dense(1))
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=learning_rate))
+    return model
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    X, y = make_friedman1(n_samples=300, n_features=5, noise=0.5, random_state=1)
+    X = (X - X.mean(0)) / X.std(0)
+    return X[:240], y[:240], X[240:], y[240:]
+
+
+def test_skdl_search_over_a_wrapper_trains_its_fits_in_stacks(friedman):
+    X, y, X_valid, y_valid = friedman
+    grid = {"model__n_hidden": [0, 1, 2], "model__learning_rate": [0.003, 0.01]}
+    fit_params = {"epochs": 25, "validation_data": (X_valid, y_valid),
+                  "callbacks": [keras.callbacks.EarlyStopping(patience=3)]}
+    ours = GridSearchCV(KerasRegressor(_build, random_state=0), grid, cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # every fit lowers: no fallback warning
+        ours.fit(X, y, **fit_params)
+    theirs = SklearnGridSearchCV(KerasRegressor(_build, random_state=0), grid, cv=3)
+    theirs.fit(X, y, **fit_params)
+    assert ours.stacking_["fits"] == 18 and ours.stacking_["stacks"] < 18
+    assert ours.best_estimator_.training_loop_ == "stacked"
+    assert theirs.best_estimator_.training_loop_ == "fused"
+    history = ours.best_estimator_.history_
+    assert set(history) == {"loss", "val_loss"} and len(history["loss"]) <= 25
+    # Only the epochs' shuffles differ (the engine's against TensorFlow's).
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
+                               theirs.cv_results_["mean_test_score"], atol=0.05)
+    assert ours.best_estimator_.score(X_valid, y_valid) > 0.5
+
+
+def test_a_seedless_classifier_search_lowers_and_predicts_its_classes():
+    X, y = make_classification(n_samples=150, n_features=5, n_informative=3, n_classes=3,
+                               random_state=0)
+    labels = np.array(["a", "b", "c"])[y]
+
+    def build(meta, units=8):
+        model = keras.Sequential([keras.Input((meta["n_features_in_"],)),
+                                  keras.layers.Dense(units, activation="relu"),
+                                  keras.layers.Dropout(0.1),
+                                  keras.layers.Dense(meta["n_classes_"], activation="softmax")])
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+        return model
+
+    search = GridSearchCV(KerasClassifier(build, epochs=10), {"model__units": [4, 8]}, cv=2)
+    search.fit(X, labels)
+    assert search.stacking_["fits"] == 4
+    assert search.best_estimator_.training_loop_ == "stacked"
+    assert set(search.predict(X)) <= {"a", "b", "c"}
+    assert search.best_estimator_.predict_proba(X).shape == (150, 3)
+
+
+@pytest.mark.parametrize("layer, reason", [
+    (lambda: keras.layers.BatchNormalization(), "BatchNormalization"),
+    (lambda: keras.layers.Dense(4, activation="relu", kernel_regularizer="l2"),
+     "kernel_regularizer"),
+])
+def test_a_model_that_does_not_lower_trains_through_keras_and_says_why(friedman, layer, reason):
+    X, y, _, _ = friedman
+
+    def build():
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu"),
+                                  layer(), keras.layers.Dense(1)])
+        model.compile(loss="mse", optimizer="sgd")
+        return model
+
+    search = GridSearchCV(KerasRegressor(build, random_state=0), {"epochs": [1, 2]}, cv=2)
+    with pytest.warns(UserWarning, match=f"one network at a time through Keras.*{reason}"):
+        search.fit(X, y)
+    assert search.stacking_["fits"] == 0
+    assert search.best_estimator_.training_loop_ == "fused"
+
+
+@pytest.mark.parametrize("compile_kwargs, fit_settings, reason", [
+    ({"metrics": ["mae"]}, {}, "metrics"),
+    ({"optimizer": keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(
+        0.1, 10, 0.9))}, {}, "schedule"),
+    ({"optimizer": keras.optimizers.Adam(clipnorm=1.0)}, {}, "clipnorm"),
+    ({"loss": keras.losses.MeanSquaredError(reduction="sum")}, {}, "settings"),
+    ({}, {"callbacks": [keras.callbacks.ReduceLROnPlateau()]}, "ReduceLROnPlateau"),
+    ({}, {"callbacks": [keras.callbacks.EarlyStopping(monitor="val_mae")]}, "EarlyStopping"),
+    ({}, {"extra": {"steps_per_epoch": 2}}, "steps_per_epoch"),
+])
+def test_lowering_names_what_blocks_it(compile_kwargs, fit_settings, reason):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(**{"optimizer": "sgd", "loss": "mse", **compile_kwargs})
+    with pytest.raises(NotLowerable, match=reason):
+        lower(model, {**SETTINGS, **fit_settings})
+
+
+def test_bad_fit_arguments_get_clear_errors(friedman):
+    X, y, _, _ = friedman
+    with pytest.raises(ValueError, match="epochs"):
+        KerasRegressor(_build).fit(X, y, epochs=0)
+    with pytest.raises(ValueError, match="validation_data's X_val"):
+        KerasRegressor(_build).fit(X, y, validation_data=(X[:, :2], y))
