@@ -4,10 +4,13 @@ scikeras 0.13.0 ships no tests, so the suite is a folder holding scikeras'
 ``tests/`` package (``--suite``, default ``/tmp/scikeras-suite``: a folder with
 ``tests/__init__.py``, ``conftest.py``, ``mlp_models.py``, ``testing_utils.py`` and
 the ``test_*.py`` files of ``--files``), copied from github.com/adriangb/scikeras.
-The one at 2026-12-07's report holds ``test_api.py``, ``test_callbacks.py``,
-``test_parameters.py`` and ``conftest.py`` as they are at commit 390789f8 (the Keras 3
-tests), ``test_serialization.py`` ported to Keras 3 from its tensorflow.keras version,
-and ``mlp_models.py`` / ``testing_utils.py`` rebuilt for Keras 3.
+The one at 2026-12-07's reports holds ``test_api.py``, ``test_callbacks.py`` and
+``test_parameters.py`` as they are at commit 390789f8 (the Keras 3 tests),
+``conftest.py`` from there with ``from keras import config`` (its ``keras.backend``
+import fails on Keras 3.15), ``test_serialization.py`` ported to Keras 3 from its
+tensorflow.keras version (commit 03a1890), and ``mlp_models.py`` /
+``testing_utils.py`` rebuilt for Keras 3 (``dynamic_regressor`` compiles with "mse"
+when scikeras passes ``loss=None``).
 
 The suite is copied into a temporary folder and run by pytest in its own process
 with a stand-in package ``scikeras`` first on ``sys.path`` whose ``wrappers`` is

@@ -118,7 +118,7 @@ def lowered_request(model, settings, train_rows, validation, batch_size, seed):
     network, training = lower(model, settings)
     spec = engine.TrainingSpec(**training, batch_size=batch_size)
     X, Y = train_rows[0], train_rows[1]
-    if X.ndim != 2:
+    if not isinstance(X, np.ndarray) or X.ndim != 2:
         raise NotLowerable("its inputs are not a table of features")
     if validation is not None:
         if len(validation) == 3:

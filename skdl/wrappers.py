@@ -275,6 +275,14 @@ def _picklable(value):
         return value
 
 
+def _check_whole_batches(X, *batch_sizes):
+    """A batch size of -1 (every row) needs inputs that say how many rows they have."""
+    if -1 in batch_sizes and not hasattr(X, "shape"):
+        raise ValueError("A batch size of -1 (every row in one batch) requires that `X` "
+                         "implement `shape`; the feature encoder made it a "
+                         f"{type(X).__name__}.")
+
+
 def _divergence(loss, epoch):
     """The error of a fit whose loss became ``loss`` (non-finite) at ``epoch``."""
     return DivergenceError(
@@ -522,8 +530,8 @@ class BaseWrapper(EstimatorBase):
     def initialize(self, X, y=None):
         """Build and compile the model for data shaped like ``X`` and ``y``, without training.
 
-        A ``model=`` instance keeps its weights, so the wrapper predicts as it
-        does.
+        A ``model=`` instance is used itself (``model_`` is it), so the
+        wrapper predicts as it does, as in scikeras (``fit`` trains a copy).
 
         Returns
         -------
@@ -594,7 +602,7 @@ class BaseWrapper(EstimatorBase):
             self._train(self._slot.model, X, y, W, codes, settings, self._seed, keep=True)
             return self
         seed = _draw_seed(self.random_state)
-        slot = self._borrow_or_build(X, params, seed)
+        slot = self._borrow_or_build(X, params, seed, in_place=not train)
         lease = Lease()
         try:
             planned = None
@@ -631,7 +639,25 @@ class BaseWrapper(EstimatorBase):
         y, codes = self._set_target_facts(y, first=not keep, classes=classes)
         W = self._sample_weight(sample_weight, codes, X.shape[0],
                                 settings["class_weight"] if settings else None)
-        return self._without_weightless_rows(X, y, codes, W)
+        X, y, codes, W = self._without_weightless_rows(X, y, codes, W)
+        if not keep:
+            self.feature_encoder_ = self.feature_encoder.fit(X)
+            vars(self).update(getattr(self.feature_encoder_, "get_metadata", dict)())
+        X = self.feature_encoder_.transform(X)
+        if settings is not None:
+            _check_whole_batches(X, settings["batch_size"], settings["validation_batch_size"])
+        return X, y, codes, W
+
+    @property
+    def feature_encoder(self):
+        """The transformer ``fit`` fits on the validated inputs and applies to them before
+        they reach the model, and ``predict`` applies (as in scikeras: none by default;
+        override the property to encode them). Its ``get_metadata()``, if any, sets
+        fitted attributes. A model whose inputs it makes other than a 2-D array trains
+        one network at a time."""
+        from sklearn.preprocessing import FunctionTransformer
+
+        return FunctionTransformer()
 
     # --- lowering: fits a search trains in the engine's stacks ----------------------
     def _training_request(self, X, y, sample_weight=None, **kwargs):
@@ -742,14 +768,15 @@ class BaseWrapper(EstimatorBase):
         keep = W > 0
         return X[keep], y[keep], None if codes is None else codes[keep], W[keep]
 
-    def _borrow_or_build(self, X, params, seed):
-        """A model for this fit, busy: a traced one made fresh when one fits, else a new one."""
+    def _borrow_or_build(self, X, params, seed, in_place=False):
+        """A model for this fit, busy: a traced one made fresh when one fits, else a new one
+        (``in_place``: a ``model=`` instance itself, never lent to another fit)."""
         from .engine.keras_private import name_counters, restore_name_counters
 
         counters = name_counters()
-        fresh, compile_kwargs, deferred = self._fresh_model(X, params, seed)
+        fresh, compile_kwargs, deferred = self._fresh_model(X, params, seed, in_place)
         self._check_compiled_loss(fresh)
-        key, learning_rate = self._cache_key(fresh, X, params)
+        key, learning_rate = (None, None) if in_place else self._cache_key(fresh, X, params)
         slot = CACHE.borrow(key)
         if slot is not None:
             slot.restart(fresh, learning_rate)
@@ -763,9 +790,10 @@ class BaseWrapper(EstimatorBase):
             slot.record_optimizer_start()
         return slot
 
-    def _fresh_model(self, X, params, seed):
+    def _fresh_model(self, X, params, seed, in_place=False):
         """``(model, compile_kwargs or None, deferred variables or None)``: what the build
-        function returns for this fit (see :func:`~skdl._model_cache.build_deferred`)."""
+        function returns for this fit (see :func:`~skdl._model_cache.build_deferred`), or a
+        copy of a ``model=`` instance (``in_place``: the instance)."""
         import keras
 
         from .engine.keras_model import seeded
@@ -773,6 +801,8 @@ class BaseWrapper(EstimatorBase):
         self.X_shape_, self.X_dtype_ = X.shape, X.dtype
         spec = self._build_spec()
         if isinstance(spec, keras.Model):
+            if in_place:
+                return spec, None, None
             with seeded(seed):
                 return _copy_of(spec), None, None
         available = self._build_arguments(spec, params)
@@ -1033,9 +1063,12 @@ class BaseWrapper(EstimatorBase):
 
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
+        if "feature_encoder_" in vars(self):
+            X = self.feature_encoder_.transform(X)
         params = self.get_params(deep=False)
         predict_routed = routed(params, "predict")
         predict_kwargs = {**own(predict_routed), **_CALL_PREDICT_KWARGS.get()}
+        _check_whole_batches(X, predict_kwargs.get("batch_size"))
         if "batch_size" not in predict_kwargs and self.batch_size is not None:
             predict_kwargs["batch_size"] = self.batch_size  # as scikeras: fit's and predict's
         if "callbacks" not in _CALL_PREDICT_KWARGS.get():
@@ -1051,7 +1084,7 @@ class BaseWrapper(EstimatorBase):
                              if k in ("batch_size", "verbose") and k in predict_kwargs},
                             predict_kwargs, f"{type(self).__name__}.predict")
         outputs = predict(self._slot.model, X, predict_kwargs=predict_kwargs)
-        outputs = [np.asarray(o, np.float64).reshape(X.shape[0], -1) for o in outputs]
+        outputs = [np.asarray(o, np.float64).reshape(len(o), -1) for o in outputs]
         if not all(np.all(np.isfinite(o)) for o in outputs):
             raise ValueError("The model's outputs are not finite for some rows: the fit diverged "
                              "or these inputs lie far outside the training data's scale.")

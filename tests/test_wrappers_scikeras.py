@@ -215,8 +215,9 @@ def test_a_prebuilt_model_is_used_as_it_is_for_inference_without_fitting(iris_sc
     weights = model.get_weights()
     clf = KerasClassifier(model).initialize(X, y)
     np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
-    assert clf.initialized_
+    assert clf.initialized_ and clf.model_ is model  # the instance itself, as in scikeras
     clf.fit(X, y, epochs=1)  # training starts from the pretrained weights, on a copy
+    assert clf.model_ is not model
     assert clf.score(X, y) > 0.8
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)
@@ -549,3 +550,39 @@ def test_model_predict_gets_the_wrappers_batch_size_all_rows_for_minus_one(regre
     with mock.patch.object(reg.model_, "predict", new=recording):
         reg.predict(X)
     assert seen == [len(X)]
+
+
+class _Doubled(KerasRegressor):
+    """A subclass with a feature encoder, as scikeras' data-transformer guide writes one."""
+
+    @property
+    def feature_encoder(self):
+        from sklearn.preprocessing import FunctionTransformer
+
+        class Doubling(FunctionTransformer):
+            def get_metadata(self):
+                return {"n_features_encoded_": 2 * self.n_features_in_}
+
+        return Doubling(lambda x: 2 * x, validate=True)
+
+
+def test_a_subclass_feature_encoder_transforms_what_fit_and_predict_give_the_model(regression):
+    X, y = regression
+    reg = _Doubled(linear, epochs=2, random_state=0).fit(X, y)
+    assert reg.n_features_encoded_ == 10  # its metadata became fitted attributes
+    expected = reg.model_.predict(2 * X, verbose=0).ravel()
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(reg.predict(X), reg.model_.predict(X, verbose=0).ravel())
+
+
+def test_a_batch_of_every_row_needs_encoded_inputs_with_a_shape(regression):
+    from sklearn.preprocessing import FunctionTransformer
+
+    class Listed(KerasRegressor):
+        @property
+        def feature_encoder(self):
+            return FunctionTransformer(lambda x: [x])
+
+    X, y = regression
+    with pytest.raises(ValueError, match="requires that `X` implement `shape`"):
+        Listed(linear, batch_size=-1).fit(X, y)
