@@ -640,7 +640,7 @@ class BaseWrapper(EstimatorBase):
         W = self._sample_weight(sample_weight, codes, X.shape[0],
                                 settings["class_weight"] if settings else None)
         X, y, codes, W = self._without_weightless_rows(X, y, codes, W)
-        if not keep:
+        if not keep or "feature_encoder_" not in vars(self):
             self.feature_encoder_ = self.feature_encoder.fit(X)
             vars(self).update(getattr(self.feature_encoder_, "get_metadata", dict)())
         X = self.feature_encoder_.transform(X)
@@ -1068,9 +1068,9 @@ class BaseWrapper(EstimatorBase):
         params = self.get_params(deep=False)
         predict_routed = routed(params, "predict")
         predict_kwargs = {**own(predict_routed), **_CALL_PREDICT_KWARGS.get()}
-        _check_whole_batches(X, predict_kwargs.get("batch_size"))
         if "batch_size" not in predict_kwargs and self.batch_size is not None:
             predict_kwargs["batch_size"] = self.batch_size  # as scikeras: fit's and predict's
+        _check_whole_batches(X, predict_kwargs.get("batch_size"))
         if "callbacks" not in _CALL_PREDICT_KWARGS.get():
             callbacks = [callback for callback in make_callbacks(self.callbacks,
                                                                  routed(params, "callbacks"))
