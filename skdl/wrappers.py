@@ -16,9 +16,6 @@ and compile configuration of one already traced trains that one
 import contextlib
 import contextvars
 import inspect
-import os
-import sys
-import tempfile
 import warnings
 from collections import defaultdict
 from numbers import Integral, Real
@@ -32,6 +29,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from ._base import ClassifierOutputs, EstimatorBase, _as_float32
+from ._keras_saving import _copy_of, _custom_objects, _model_from_bytes, _model_to_bytes, _picklable
 from ._model_cache import (
     CACHE,
     Lease,
@@ -148,131 +146,6 @@ def _output_shapes(model, X):
         spec = model.compute_output_spec(keras.KerasTensor((None,) + X.shape[1:], "float32"))
         outputs = spec if isinstance(spec, (list, tuple)) else [spec]
     return [tuple(output.shape) for output in outputs]
-
-
-def _custom_objects(model, params):
-    """The user's own classes and functions the saved ``model`` names, to load it again.
-
-    Keras only finds classes that were registered; a pickle can carry these
-    by reference (so they must be importable where it is loaded, as for any
-    pickled class).
-    """
-    import keras
-
-    found = [type(model), *_layer_classes(model), type(getattr(model, "optimizer", None))]
-    found += list(_leaves(getattr(model, "loss", None)))
-    found += [type(m) for m in _metric_objects(model.metrics if model.built else [])]
-    for value in params.values():
-        found += list(_leaves(value))
-    saveable = (keras.layers.Layer, keras.losses.Loss, keras.metrics.Metric,
-                keras.optimizers.Optimizer, keras.initializers.Initializer,
-                keras.regularizers.Regularizer, keras.constraints.Constraint)
-    objects = {}
-    for obj in found:
-        obj = obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj)
-        if not (inspect.isfunction(obj) or issubclass(obj, saveable)):
-            continue
-        module = sys.modules.get(obj.__module__ or "")
-        if module is None or obj.__module__.split(".")[0] == "keras":
-            continue
-        if getattr(module, obj.__qualname__, None) is obj:
-            objects[keras.saving.get_registered_name(obj)] = obj
-    return objects
-
-
-def _layer_classes(model):
-    classes = []
-    for layer in getattr(model, "layers", []):
-        classes += [type(layer), *_layer_classes(layer)]
-    return classes
-
-
-def _metric_objects(metrics):
-    for metric in metrics:
-        yield metric
-        yield from _metric_objects(getattr(metric, "metrics", []))
-
-
-def _leaves(value):
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _leaves(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif value is not None and not isinstance(value, (str, bool, Integral, Real)):
-        yield value
-
-
-def _model_to_bytes(model):
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.keras")
-        model.save(path)
-        with open(path, "rb") as file:
-            return file.read()
-
-
-def _model_from_bytes(data, custom_objects=None):
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.keras")
-        with open(path, "wb") as file:
-            file.write(data)
-        return keras.saving.load_model(path, custom_objects=custom_objects)
-
-
-def _copy_of(model):
-    """A model like ``model`` with its weights and compile configuration, which it leaves alone."""
-    import keras
-
-    try:
-        copy = keras.models.clone_model(model)
-    except (NotImplementedError, TypeError, ValueError):
-        return _model_from_bytes(_model_to_bytes(model), _custom_objects(model, {}))
-    for target, source in zip(copy.variables, model.variables):
-        target.assign(source)
-    if model.compiled:
-        copy.compile_from_config(model.get_compile_config())
-    return copy
-
-
-class _ByConfig:
-    """A metric, loss or optimizer of the user's own class, pickled as its class and config.
-
-    Keras' own pickling finds the class again by its registered name, which an
-    unregistered class lacks; the class itself pickles by reference.
-    """
-
-    def __init__(self, obj, config):
-        self.obj, self.config = obj, config
-
-    def __reduce__(self):
-        return _from_config, (type(self.obj), self.config)
-
-
-def _from_config(cls, config):
-    return cls.from_config(config)
-
-
-def _picklable(value):
-    """``value`` (a parameter) with each Keras object of a user's class in it wrapped in
-    :class:`_ByConfig`."""
-    import keras
-
-    if type(value) in (list, tuple):
-        return type(value)(_picklable(v) for v in value)
-    if type(value) is dict:
-        return {k: _picklable(v) for k, v in value.items()}
-    own_class = isinstance(value, (keras.metrics.Metric, keras.losses.Loss,
-                                   keras.optimizers.Optimizer)) \
-        and (type(value).__module__ or "").split(".")[0] != "keras"
-    if not own_class:
-        return value
-    try:
-        return _ByConfig(value, value.get_config())
-    except NotImplementedError:
-        return value
 
 
 def _check_whole_batches(X, *batch_sizes):
@@ -706,14 +579,17 @@ class BaseWrapper(EstimatorBase):
         return request, engine.fit_keys(request, data, seeded=self.random_state is not None)
 
     def _planned_result(self, pretrained, model, X, y, W, codes, settings, seed):
-        """``(seed, result)`` a search's stacks trained for this fit, or None."""
+        """``(seed, result)`` of this fit of a search (``pretrained``, its store): the one its
+        stacks trained, else (a refit the search did not train ahead) trained now in the
+        engine; None when the model does not lower."""
+        from . import engine
         from ._lowering import NotLowerable
 
         try:
-            _, (key, _) = self._lowered(model, X, y, W, codes, settings, seed)
+            request, (key, _) = self._lowered(model, X, y, W, codes, settings, seed)
         except NotLowerable:
             return None
-        return pretrained.take(key)
+        return pretrained.take(key) or (request.seed, engine.train([request])[0])
 
     def _take_planned(self, model, result):
         """Fit as a search's stacks trained it: ``result``'s weights into ``model``, its

@@ -150,6 +150,19 @@ def test_skdl_search_over_a_wrapper_trains_its_fits_in_stacks(friedman):
     assert ours.best_estimator_.score(X_valid, y_valid) > 0.5
 
 
+def test_a_refit_not_trained_ahead_trains_in_the_engine_too(friedman):
+    X, y, _, _ = friedman
+    search = GridSearchCV(KerasRegressor(_build, random_state=0, epochs=5),
+                          {"model__n_hidden": [0, 1]}, cv=2)
+    search.MAX_SPECULATIVE_REFITS = 0
+    search.fit(X, y)
+    assert search.stacking_["fits"] == 4 and search.stacking_["refits"] == 0
+    best = search.best_estimator_
+    assert best.training_loop_ == "stacked" and len(best.history_["loss"]) == 5
+    np.testing.assert_allclose(best.predict(X), best.model_.predict(X, verbose=0).ravel(),
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_a_seedless_classifier_search_lowers_and_predicts_its_classes():
     X, y = make_classification(n_samples=150, n_features=5, n_informative=3, n_classes=3,
                                random_state=0)
