@@ -1,9 +1,9 @@
 """A user's compiled Keras model, lowered into the engine's specs so that its fits train in stacks.
 
-A wrapper's model lowers when it is a plain network: a ``keras.Sequential``
-of ``Dense`` layers (one activation for the hidden ones, biases on, no
-regularizer or constraint), each hidden one optionally followed by a
-``Dropout`` of one rate; compiled with a standard optimizer at a constant
+A wrapper's model lowers when it is a plain network: a ``keras.Sequential``,
+or a functional model that is a chain, of ``Dense`` layers (one activation
+for the hidden ones, biases on, no regularizer or constraint), each hidden
+one optionally followed by a ``Dropout`` of one rate; compiled with a standard optimizer at a constant
 learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, RMSprop,
 Adagrad), a standard loss (mse, mae, Huber, binary or (sparse) categorical
 cross-entropy) and no metrics; trained with ``epochs``, ``batch_size``,
@@ -90,15 +90,14 @@ def lower(model, settings):
     """
     import keras
 
-    if type(model) is not keras.Sequential:
-        raise NotLowerable(f"the model is a {type(model).__name__}, not a keras.Sequential")
     task, loss = _loss(model)
-    sizes, activation, output, dropout = _layers(model.layers)
+    layers = _chain(model)
+    sizes, activation, output, dropout = _layers(layers)
     if task == "regression" and output not in REGRESSOR_OUTPUT_ACTIVATIONS:
         raise NotLowerable(f"its output activation {output!r} is not a regressor's")
     if task != "regression" and output != _CLASSIFIER_OUTPUTS[task]:
         raise NotLowerable(f"its loss reads a {_CLASSIFIER_OUTPUTS[task]} output, not {output!r}")
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
     if task == "binary" and dense[-1].units != 1:
         raise NotLowerable("its binary cross-entropy averages over several labels")
     network = NetworkSpec(n_features=int(dense[0].kernel.shape[0]), hidden_layer_sizes=sizes,
@@ -166,6 +165,26 @@ def _loss(model):
     if not isinstance(loss, str) or loss not in _LOSSES:
         raise NotLowerable(f"its loss {loss!r} is not one the engine computes")
     return _LOSSES[loss]
+
+
+def _chain(model):
+    """The layers of a ``keras.Sequential``, or of a functional model whose layers each take
+    the previous one's output (its input layer left out)."""
+    import keras
+
+    if type(model) is keras.Sequential:
+        return model.layers
+    if type(model).__name__ != "Functional":
+        raise NotLowerable(f"the model is a {type(model).__name__}, not a keras.Sequential or "
+                           "a functional chain")
+    layers = model.layers
+    if len(model.inputs) != 1 or len(model.outputs) != 1 \
+            or not isinstance(layers[0], keras.layers.InputLayer):
+        raise NotLowerable("the functional model has several inputs or outputs")
+    chained = all(layer.input is previous.output for previous, layer in zip(layers, layers[1:]))
+    if not chained or model.outputs[0] is not layers[-1].output:
+        raise NotLowerable("the functional model's layers are not a chain")
+    return layers[1:]
 
 
 def _layers(layers):

@@ -184,6 +184,21 @@ def test_a_seedless_classifier_search_lowers_and_predicts_its_classes():
     assert search.best_estimator_.predict_proba(X).shape == (150, 3)
 
 
+def test_a_functional_chain_lowers_and_a_branching_graph_does_not():
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dropout(0.2)(keras.layers.Dense(4, activation="elu")(inputs))
+    chain = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    chain.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    network, training = lower(chain, SETTINGS)
+    assert (network.hidden_layer_sizes, network.activation, network.dropout) == ((4,), "elu", 0.2)
+    assert (training["task"], training["solver"]) == ("multiclass", "adam")
+    left, right = keras.layers.Dense(4)(inputs), keras.layers.Dense(4)(inputs)
+    branching = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Add()([left, right])))
+    branching.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(NotLowerable, match="not a chain"):
+        lower(branching, SETTINGS)
+
+
 @pytest.mark.parametrize("layer, reason", [
     (lambda: keras.layers.BatchNormalization(), "BatchNormalization"),
     (lambda: keras.layers.Dense(4, activation="relu", kernel_regularizer="l2"),
