@@ -9,7 +9,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, ClassifierOutputs, _as_float32
@@ -21,6 +21,7 @@ from ._optim import (
     STOCHASTIC_SOLVERS,
 )
 from ._params import NONE, InstanceOf, Options
+from ._targets import as_class_targets, class_codes, class_labels
 
 _COMMON_PARAMETERS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -270,34 +271,22 @@ class MLPClassifierTF(ClassifierOutputs, ClassifierMixin, BaseMLP):
         self.scoring = scoring
 
     def _prepare_targets(self, y, *, first, classes=None):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+        y = as_class_targets(y)
         if first:
-            check_classification_targets(y)
-            multilabel = y.ndim == 2 and type_of_target(y) == "multilabel-indicator"
-            labels = np.arange(y.shape[1]) if multilabel else np.unique(
-                y if classes is None else np.asarray(classes))
-            self.classes_ = labels
+            self.classes_, multilabel = class_labels(y, classes)
             # One class trains as scikit-learn's MLP trains it: a binary network whose
             # target is always 0, and whose predictions are always that class.
-            task = "multilabel" if multilabel else "binary" if len(labels) <= 2 else "multiclass"
+            task = "multilabel" if multilabel else \
+                "binary" if len(self.classes_) <= 2 else "multiclass"
         else:
             task = self._training_spec.task
             if (task == "multilabel") != (y.ndim == 2):
                 raise ValueError("The type of target (multilabel or not) differs from the "
                                  "previous call to fit.")
+        codes = class_codes(y, self.classes_, task == "multilabel",
+                            checked=not first or classes is not None)
         if task == "multilabel":
-            if y.shape[1] != len(self.classes_):
-                raise ValueError(f"y has {y.shape[1]} labels; the model was fitted with "
-                                 f"{len(self.classes_)}.")
             return task, y.astype(np.float32), None, y.shape[1]
-        unseen = [] if first and classes is None else np.setdiff1d(y, self.classes_)
-        if len(unseen):
-            raise ValueError(f"y contains labels not seen in the first call to fit or "
-                             f"partial_fit (classes=): {unseen.tolist()}. Known classes: "
-                             f"{self.classes_.tolist()}.")
-        codes = np.searchsorted(self.classes_, y)
         if task == "binary":
             return task, (codes == 1).astype(np.float32)[:, None], codes, 1
         return task, codes.astype(np.int32), codes, len(self.classes_)

@@ -26,7 +26,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import ClassifierOutputs, EstimatorBase, _as_float32
 from ._keras_saving import _copy_of, _custom_objects, _model_from_bytes, _model_to_bytes, _picklable
@@ -53,6 +53,7 @@ from ._routing import (
     own,
     routed,
 )
+from ._targets import as_class_targets, class_codes, class_labels
 from .exceptions import DivergenceError
 
 __all__ = ["BaseWrapper", "KerasClassifier", "KerasRegressor", "clear_model_cache"]
@@ -1161,18 +1162,14 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
         return "sparse_categorical_crossentropy"
 
     def _set_target_facts(self, y, *, first, classes):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+        y = as_class_targets(y)
         check_classification_targets(y)
         target_type = type_of_target(y)
         if target_type not in ("binary", "multiclass", "multilabel-indicator"):
             raise ValueError(f"{type(self).__name__} supports binary, multiclass and multilabel "
                              f"targets; these are {target_type!r}.")
         if first:
-            multilabel = target_type == "multilabel-indicator"
-            labels = np.arange(y.shape[1]) if multilabel else np.unique(
-                y if classes is None else np.concatenate([np.asarray(classes), y]))
+            labels, multilabel = class_labels(y, classes)
             self.classes_ = labels
             self.n_classes_ = len(labels)
             self.target_type_ = "multilabel-indicator" if multilabel else \
@@ -1183,16 +1180,7 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             self._one_hot = bool(multilabel and np.all(np.asarray(y).sum(axis=1) == 1))
         elif (self.target_type_ == "multilabel-indicator") != (target_type == "multilabel-indicator"):
             raise ValueError("The type of target (multilabel or not) differs from the previous fit.")
-        if self.target_type_ == "multilabel-indicator":
-            if y.shape[1] != self.n_classes_:
-                raise ValueError(f"y has {y.shape[1]} labels; the model was fitted with "
-                                 f"{self.n_classes_}.")
-            return y, None
-        unseen = np.setdiff1d(y, self.classes_)
-        if len(unseen):
-            raise ValueError(f"y contains labels not seen in the first fit (or classes=): "
-                             f"{unseen.tolist()}. Known classes: {self.classes_.tolist()}.")
-        return y, np.searchsorted(self.classes_, y)
+        return y, class_codes(y, self.classes_, self.target_type_ == "multilabel-indicator")
 
     def _encode_targets(self, y, model, X):
         if self.target_type_ == "multilabel-indicator":

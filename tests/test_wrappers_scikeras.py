@@ -586,3 +586,14 @@ def test_a_batch_of_every_row_needs_encoded_inputs_with_a_shape(regression):
     X, y = regression
     with pytest.raises(ValueError, match="requires that `X` implement `shape`"):
         Listed(linear, batch_size=-1).fit(X, y)
+
+
+def test_partial_fit_classes_are_the_classes_as_in_scikit_learns_mlp(iris_scaled32):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = iris_scaled32
+    clf = KerasClassifier(mlp, loss=SPARSE).partial_fit(X, y, classes=[0, 1, 2, 3])
+    assert clf.classes_.tolist() == [0, 1, 2, 3] and clf.predict_proba(X).shape == (150, 4)
+    for estimator in (KerasClassifier(mlp, loss=SPARSE), MLPClassifier()):
+        with pytest.raises(ValueError, match="not"):  # a label of y outside classes
+            estimator.partial_fit(X, y, classes=[0, 1])
