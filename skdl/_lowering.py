@@ -293,3 +293,61 @@ def _early_stopping(callback):
                            "baseline or start_from_epoch")
     return KerasStopping(callback.monitor, abs(float(callback.min_delta)), int(callback.patience),
                          bool(callback.restore_best_weights))
+
+
+class _NoKey(Exception):
+    """A value :func:`fit_key` cannot digest cheaply."""
+
+
+def fit_key(wrapper, X, y, sample_weight, fit_kwargs):
+    """A digest of a wrapper's fit as it is called: its class, its parameters, the ``fit``
+    arguments and the inputs (before validation); None where a value cannot be digested
+    cheaply (an input that is not a plain array, a model instance, an object with no
+    plain settings). A search's fit whose key is a planned fit's takes that fit's
+    validated state and trained network instead of validating and building again.
+
+    Functions and classes count by identity (a clone of the wrapper shares them); Keras
+    objects by their class and settings (a clone copies them).
+    """
+    import hashlib
+
+    from .engine import data_digest
+
+    arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
+    if not all(isinstance(a, np.ndarray) and a.dtype.kind in "biufU" for a in arrays):
+        return None
+    try:
+        settings = _token(wrapper.get_params(deep=False)), _token(fit_kwargs)
+    except _NoKey:
+        return None
+    text = repr((type(wrapper).__qualname__, settings, data_digest(arrays)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _token(value, depth=0):
+    """``value`` as a plain, comparable value for :func:`fit_key` (raises :class:`_NoKey`)."""
+    import inspect
+
+    from .engine import data_digest
+
+    if value is None or isinstance(value, (bool, int, float, str, np.number)):
+        return value
+    if depth > 4:
+        raise _NoKey
+    if isinstance(value, np.ndarray):
+        return ("array", data_digest([value]))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_token(v, depth + 1) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _token(v, depth + 1)) for k, v in value.items())))
+    if isinstance(value, np.random.RandomState):
+        state = value.get_state()
+        return ("RandomState", data_digest([state[1]]), state[2:])
+    if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
+        return ("callable", id(value))
+    if hasattr(value, "get_config") and not hasattr(value, "layers"):  # optimizers, losses
+        return ("config", type(value).__qualname__, _token(value.get_config(), depth + 1))
+    if type(value).__module__.startswith("keras.") and hasattr(value, "__dict__"):  # callbacks
+        fields = {k: v for k, v in vars(value).items() if k not in ("model", "_model")}
+        return ("object", type(value).__qualname__, _token(fields, depth + 1))
+    raise _NoKey

@@ -40,6 +40,7 @@ from ._model_cache import (
     compiled_key,
     freeze,
 )
+from ._network import forward
 from ._params import BOOLEAN, NONE, RANDOM_STATE, InstanceOf, Interval, Options, Satisfies, validate_parameters
 from ._routing import (
     call_with_declared,
@@ -163,6 +164,18 @@ def _divergence(loss, epoch):
         f"Training diverged: the loss became {loss} at epoch {epoch}. Lower the learning rate "
         "(optimizer__learning_rate), scale the inputs or add regularisation. The estimator "
         "keeps its previous state.")
+
+
+class _Unbuilt:
+    """A fitted wrapper's model before it is built: the network a search's stacks trained
+    for the fit (its :class:`~skdl._network.NetworkSpec` and weights) and the fit's seed.
+    The wrapper predicts with it in NumPy and builds the Keras model only when it is
+    needed (``model_``, pickling, a continued fit, a prediction with callbacks)."""
+
+    cached = False
+
+    def __init__(self, network, weights, seed):
+        self.network, self.weights, self.seed = network, weights, seed
 
 
 def _draw_seed(random_state):
@@ -433,7 +446,7 @@ class BaseWrapper(EstimatorBase):
         refitted or collected; reading it hands it to the wrapper for good.
         """
         check_is_fitted(self)
-        slot = self._slot
+        slot = self._built_slot()
         if slot.cached:
             CACHE.detach(slot)
         return slot.model
@@ -465,15 +478,21 @@ class BaseWrapper(EstimatorBase):
 
     def _fit(self, X, y, sample_weight, *, keep, call_kwargs, train=True, partial=False,
              classes=None):
+        from ._lowering import fit_key
+
         pretrained = self.__dict__.pop("_pretrained", None)
-        self._validate_params()
         keep = keep and self._fitted
+        if pretrained is not None and train and not (partial or keep):
+            ready = pretrained.take_planned(fit_key(self, X, y, sample_weight, call_kwargs))
+            if ready is not None:
+                return self._take_planned(*ready)
+        self._validate_params()
         params = self.get_params(deep=False)
         settings = self._fit_settings(params, call_kwargs, keep, partial) if train else None
         X, y, codes, W = self._checked_inputs(X, y, sample_weight, settings, keep=keep,
                                               classes=classes)
         if keep:
-            self._train(self._slot.model, X, y, W, codes, settings, self._seed, keep=True)
+            self._train(self._built_slot().model, X, y, W, codes, settings, self._seed, keep=True)
             return self
         seed = _draw_seed(self.random_state)
         slot = self._borrow_or_build(X, params, seed, in_place=not train)
@@ -484,7 +503,7 @@ class BaseWrapper(EstimatorBase):
                 planned = self._planned_result(pretrained, slot.model, X, y, W, codes, settings,
                                                seed)
             if planned is not None:
-                self._take_planned(slot.model, planned[1])
+                self._take_trained(slot.model, planned[1])
             elif train:
                 self._train(slot.model, X, y, W, codes, settings, seed, keep=False)
             else:
@@ -540,7 +559,9 @@ class BaseWrapper(EstimatorBase):
         :mod:`skdl._lowering`). Trains nothing and leaves this wrapper as it was; raises
         :class:`~skdl._lowering.NotLowerable` when the fit cannot train in the engine."""
         from ._base import _FitPlan
+        from ._lowering import fit_key
 
+        given = X, y
         planner = object.__new__(type(self))
         planner.__dict__.update(self.__dict__)
         planner.__dict__.pop("_pretrained", None)
@@ -554,7 +575,11 @@ class BaseWrapper(EstimatorBase):
             request, keys = planner._lowered(slot.model, X, y, W, codes, settings, seed)
         finally:
             CACHE.give_back(slot)
-        return _FitPlan(request, *keys, X.dtype, {})
+        before = vars(self)
+        fitted = {name: value for name, value in vars(planner).items()
+                  if name not in before or before[name] is not value}
+        return _FitPlan(request, *keys, X.dtype, {}, fit_key(self, *given, sample_weight, kwargs),
+                        fitted)
 
     def _lowered(self, model, X, y, W, codes, settings, seed):
         """``(request, (key, unbounded key))``: this fit of ``model`` as the engine's request,
@@ -592,15 +617,49 @@ class BaseWrapper(EstimatorBase):
             return None
         return pretrained.take(key) or (request.seed, engine.train([request])[0])
 
-    def _take_planned(self, model, result):
-        """Fit as a search's stacks trained it: ``result``'s weights into ``model``, its
-        epochs into ``history_``."""
+    def _take_planned(self, value, plan):
+        """Fit as a search planned and trained it (``value``: ``(seed, result)``): the state
+        its planning validated, and the trained network, its Keras model built only when
+        needed (see :class:`_Unbuilt`). Nothing is validated or built again."""
+        seed, result = value
+        self._check_trained(result)
+        self.__dict__.update(plan.fitted)
+        seed = seed if self.random_state is not None else None
+        self._slot, self._lease, self._seed = _Unbuilt(plan.request.network, result.weights,
+                                                       seed), Lease(), seed
+        self._record_trained(result)
+        return self
+
+    def _take_trained(self, model, result):
+        """Fit as the engine trained it: ``result``'s weights into ``model``."""
+        self._check_trained(result)
+        model.set_weights(result.weights)
+        self._record_trained(result)
+
+    @staticmethod
+    def _check_trained(result):
         if result.error is not None:
             raise _divergence(float("nan"), result.n_iter + 1)
-        model.set_weights(result.weights)
+
+    def _record_trained(self, result):
+        """``history_`` and ``training_loop_`` of a fit the engine trained."""
         self._record_history({key: result.history[key] for key in ("loss", "val_loss")
                               if key in result.history}, keep=False)
         self.training_loop_ = "stacked"
+
+    def _built_slot(self):
+        """The fitted model's slot, its Keras model built now with the trained weights if the
+        fit left it unbuilt (see :class:`_Unbuilt`)."""
+        slot = self._slot
+        if isinstance(slot, _Unbuilt):
+            shape = self.X_shape_
+            like = np.zeros((1,) + tuple(shape[1:]), self.X_dtype_)
+            built = self._borrow_or_build(like, self.get_params(deep=False), slot.seed)
+            self.X_shape_ = shape  # building recorded the stand-in's
+            built.model.set_weights(slot.weights)
+            CACHE.give_back(built, self._lease)
+            self._slot = slot = built
+        return slot
 
     @staticmethod
     def _batch_size(settings, n_train):
@@ -960,7 +1019,11 @@ class BaseWrapper(EstimatorBase):
         validate_parameters({k: v for k, v in FIT_CONSTRAINTS.items()
                              if k in ("batch_size", "verbose") and k in predict_kwargs},
                             predict_kwargs, f"{type(self).__name__}.predict")
-        outputs = predict(self._slot.model, X, predict_kwargs=predict_kwargs)
+        unbuilt = self._slot
+        if isinstance(unbuilt, _Unbuilt) and "callbacks" not in predict_kwargs:
+            outputs = [forward(unbuilt.network, unbuilt.weights, np.asarray(X, np.float32))]
+        else:
+            outputs = predict(self._built_slot().model, X, predict_kwargs=predict_kwargs)
         outputs = [np.asarray(o, np.float64).reshape(len(o), -1) for o in outputs]
         if not all(np.all(np.isfinite(o)) for o in outputs):
             raise ValueError("The model's outputs are not finite for some rows: the fit diverged "
@@ -981,6 +1044,8 @@ class BaseWrapper(EstimatorBase):
 
     # --- persistence ---------------------------------------------------------------
     def __getstate__(self):
+        if self._fitted:
+            self._built_slot()
         state = super().__getstate__()
         for name in self._constructor_names():
             if name in state:

@@ -1,6 +1,7 @@
 """A user's Keras model lowered into the engine: the same training as ``model.fit``, and
 skdl's searches over a wrapper training its fits in stacks."""
 
+import pickle
 import warnings
 
 import keras
@@ -161,6 +162,38 @@ def test_a_refit_not_trained_ahead_trains_in_the_engine_too(friedman):
     assert best.training_loop_ == "stacked" and len(best.history_["loss"]) == 5
     np.testing.assert_allclose(best.predict(X), best.model_.predict(X, verbose=0).ravel(),
                                rtol=1e-5, atol=1e-5)
+
+
+BUILDS = []
+
+
+def _counted(n_hidden=1):
+    """A model the wrapper compiles (so no build runs twice), its builds counted."""
+    BUILDS.append(n_hidden)
+    return keras.Sequential([keras.Input((5,))]
+                            + [keras.layers.Dense(8, activation="relu")] * n_hidden
+                            + [keras.layers.Dense(1)])
+
+
+def test_a_searched_wrapper_builds_its_model_only_when_asked_and_predicts_the_same(friedman):
+    X, y, _, _ = friedman
+    builds = BUILDS
+    builds.clear()
+    search = GridSearchCV(KerasRegressor(_counted, loss="mse", optimizer="sgd", random_state=0,
+                                         epochs=5),
+                          {"model__n_hidden": [0, 1]}, cv=2).fit(X, y)
+    assert search.stacking_["fits"] == 4 and search.stacking_["refits"] == 2
+    assert len(builds) == 6  # planning built each fit's model; scikit-learn's pass none
+    best = search.best_estimator_
+    before = best.predict(X)  # NumPy, from the trained weights
+    restored = pickle.loads(pickle.dumps(best))  # pickling builds the model
+    assert len(builds) == 7
+    model = best.model_
+    np.testing.assert_allclose(model.predict(X, verbose=0).ravel(), before, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(restored.predict(X), before, rtol=1e-5, atol=1e-5)
+    assert best.current_epoch == 5 and best.training_loop_ == "stacked"
+    best.set_params(warm_start=True).fit(X, y, epochs=2)  # continues the built model
+    assert best.training_loop_ == "fused" and best.current_epoch == 2
 
 
 def test_a_seedless_classifier_search_lowers_and_predicts_its_classes():
