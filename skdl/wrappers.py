@@ -55,7 +55,7 @@ from ._routing import (
     routed,
 )
 from ._targets import as_class_targets, class_codes, class_labels
-from .exceptions import DivergenceError
+from ._wrapper_plans import PlannedFits, _divergence, _draw_seed, _Unbuilt
 
 __all__ = ["BaseWrapper", "KerasClassifier", "KerasRegressor", "clear_model_cache"]
 
@@ -158,45 +158,7 @@ def _check_whole_batches(X, *batch_sizes):
                          f"{type(X).__name__}.")
 
 
-def _divergence(loss, epoch):
-    """The error of a fit whose loss became ``loss`` (non-finite) at ``epoch``."""
-    return DivergenceError(
-        f"Training diverged: the loss became {loss} at epoch {epoch}. Lower the learning rate "
-        "(optimizer__learning_rate), scale the inputs or add regularisation. The estimator "
-        "keeps its previous state.")
-
-
-class _Unbuilt:
-    """A fitted wrapper's model before it is built: the network a search's stacks trained
-    for the fit (its :class:`~skdl._network.NetworkSpec` and weights) and the fit's seed.
-    The wrapper predicts with it in NumPy and builds the Keras model only when it is
-    needed (``model_``, pickling, a continued fit, a prediction with callbacks)."""
-
-    cached = False
-
-    def __init__(self, network, weights, seed):
-        self.network, self.weights, self.seed = network, weights, seed
-
-
-def _draw_seed(random_state):
-    """An int seed from ``random_state``, leaving a RandomState or Generator as it was.
-
-    Fits given the same RandomState instance are reproducible, as in scikeras.
-    """
-    if random_state is None:
-        return None
-    if isinstance(random_state, np.random.RandomState):
-        copy = np.random.RandomState()
-        copy.set_state(random_state.get_state())
-        return int(copy.randint(2**31 - 1))
-    if isinstance(random_state, np.random.Generator):
-        copy = np.random.default_rng()
-        copy.bit_generator.state = random_state.bit_generator.state
-        return int(copy.integers(2**31 - 1))
-    return int(random_state) % (2**31 - 1)
-
-
-class BaseWrapper(EstimatorBase):
+class BaseWrapper(PlannedFits, EstimatorBase):
     """What :class:`KerasClassifier` and :class:`KerasRegressor` share.
 
     Parameters
@@ -551,115 +513,6 @@ class BaseWrapper(EstimatorBase):
         from sklearn.preprocessing import FunctionTransformer
 
         return FunctionTransformer()
-
-    # --- lowering: fits a search trains in the engine's stacks ----------------------
-    def _training_request(self, X, y, sample_weight=None, **kwargs):
-        """What ``fit(X, y, sample_weight, **kwargs)`` would train, as a plan of the engine's:
-        how skdl's searches plan a wrapper's fits to train them in stacks (see
-        :mod:`skdl._lowering`). Trains nothing and leaves this wrapper as it was; raises
-        :class:`~skdl._lowering.NotLowerable` when the fit cannot train in the engine."""
-        from ._base import _FitPlan
-        from ._lowering import fit_key
-
-        given = X, y
-        planner = object.__new__(type(self))
-        planner.__dict__.update(self.__dict__)
-        planner.__dict__.pop("_pretrained", None)
-        planner._validate_params()
-        params = planner.get_params(deep=False)
-        settings = planner._fit_settings(params, kwargs, keep=False, partial=False)
-        X, y, codes, W = planner._checked_inputs(X, y, sample_weight, settings, keep=False)
-        seed = _draw_seed(planner.random_state)
-        slot = planner._borrow_or_build(X, params, seed)
-        try:
-            request, keys = planner._lowered(slot.model, X, y, W, codes, settings, seed)
-        finally:
-            CACHE.give_back(slot)
-        before = vars(self)
-        fitted = {name: value for name, value in vars(planner).items()
-                  if name not in before or before[name] is not value}
-        return _FitPlan(request, *keys, X.dtype, {}, fit_key(self, *given, sample_weight, kwargs),
-                        fitted)
-
-    def _lowered(self, model, X, y, W, codes, settings, seed):
-        """``(request, (key, unbounded key))``: this fit of ``model`` as the engine's request,
-        and its keys (see :func:`skdl.engine.fit_keys`; a seedless fit's leave the seed out).
-        Raises :class:`~skdl._lowering.NotLowerable`."""
-        from . import engine
-        from ._lowering import NotLowerable, lowered_request
-
-        if self.engine != "auto" or self.run_eagerly:
-            raise NotLowerable(f"engine={self.engine!r} or run_eagerly=True is set")
-        if W is not None:
-            raise NotLowerable("sample or class weights are given (Keras averages weighted "
-                               "losses over the batch's size)")
-        Y = self._encode_targets(y, model, X)
-        train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
-        batch_size = self._batch_size(settings, train_rows[0].shape[0])
-        if seed is None:  # seedless: the engine's shuffles and dropout draw from a fresh seed
-            seed = int(np.random.randint(2**31 - 1))
-        request = lowered_request(model, settings, train_rows, validation, batch_size, seed)
-        given = settings["validation_data"] is not None
-        data = (engine.data_digest([X, np.asarray(Y)] + list(validation if given else ())),
-                settings["validation_split"])
-        return request, engine.fit_keys(request, data, seeded=self.random_state is not None)
-
-    def _planned_result(self, pretrained, model, X, y, W, codes, settings, seed):
-        """``(seed, result)`` of this fit of a search (``pretrained``, its store): the one its
-        stacks trained, else (a refit the search did not train ahead) trained now in the
-        engine; None when the model does not lower."""
-        from . import engine
-        from ._lowering import NotLowerable
-
-        try:
-            request, (key, _) = self._lowered(model, X, y, W, codes, settings, seed)
-        except NotLowerable:
-            return None
-        return pretrained.take(key) or (request.seed, engine.train([request])[0])
-
-    def _take_planned(self, value, plan):
-        """Fit as a search planned and trained it (``value``: ``(seed, result)``): the state
-        its planning validated, and the trained network, its Keras model built only when
-        needed (see :class:`_Unbuilt`). Nothing is validated or built again."""
-        seed, result = value
-        self._check_trained(result)
-        self.__dict__.update(plan.fitted)
-        seed = seed if self.random_state is not None else None
-        self._slot, self._lease, self._seed = _Unbuilt(plan.request.network, result.weights,
-                                                       seed), Lease(), seed
-        self._record_trained(result)
-        return self
-
-    def _take_trained(self, model, result):
-        """Fit as the engine trained it: ``result``'s weights into ``model``."""
-        self._check_trained(result)
-        model.set_weights(result.weights)
-        self._record_trained(result)
-
-    @staticmethod
-    def _check_trained(result):
-        if result.error is not None:
-            raise _divergence(float("nan"), result.n_iter + 1)
-
-    def _record_trained(self, result):
-        """``history_`` and ``training_loop_`` of a fit the engine trained."""
-        self._record_history({key: result.history[key] for key in ("loss", "val_loss")
-                              if key in result.history}, keep=False)
-        self.training_loop_ = "stacked"
-
-    def _built_slot(self):
-        """The fitted model's slot, its Keras model built now with the trained weights if the
-        fit left it unbuilt (see :class:`_Unbuilt`)."""
-        slot = self._slot
-        if isinstance(slot, _Unbuilt):
-            shape = self.X_shape_
-            like = np.zeros((1,) + tuple(shape[1:]), self.X_dtype_)
-            built = self._borrow_or_build(like, self.get_params(deep=False), slot.seed)
-            self.X_shape_ = shape  # building recorded the stand-in's
-            built.model.set_weights(slot.weights)
-            CACHE.give_back(built, self._lease)
-            self._slot = slot = built
-        return slot
 
     @staticmethod
     def _batch_size(settings, n_train):
