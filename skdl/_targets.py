@@ -4,7 +4,7 @@ the labels a first fit learns, and each row's code among them.
 Examples
 --------
 >>> import numpy as np
->>> y = as_class_targets(np.array([["b"], ["a"], ["b"]]))
+>>> y = as_class_targets(["b", "a", "b"])
 >>> labels, multilabel = class_labels(y)
 >>> labels.tolist(), multilabel, class_codes(y, labels, multilabel).tolist()
 (['a', 'b'], False, [1, 0, 1])
