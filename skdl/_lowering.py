@@ -3,9 +3,9 @@
 A wrapper's model lowers when it is a plain network: a ``keras.Sequential``,
 or a functional model that is a chain, of ``Dense`` layers (one activation
 for the hidden ones, biases on, no regularizer or constraint), each hidden
-one optionally followed by a ``Dropout`` of one rate; compiled with a standard optimizer at a constant
-learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, RMSprop,
-Adagrad), a standard loss (mse, mae, Huber, binary or (sparse) categorical
+one optionally followed by a ``Dropout`` of one rate; compiled with a
+standard optimizer at a constant learning rate (SGD with momentum or
+Nesterov's, Adam, AdamW, Nadam, RMSprop, Adagrad), a standard loss (mse, mae, Huber, binary or (sparse) categorical
 cross-entropy) and no metrics; trained with ``epochs``, ``batch_size``,
 ``shuffle``, ``validation_data`` or ``validation_split`` and at most one
 ``keras.callbacks.EarlyStopping`` on "loss" or "val_loss". The engine then
@@ -16,6 +16,9 @@ trains it as ``model.fit`` would (:class:`~skdl.engine.TrainingSpec`'s
 Only public Keras API is read here: layer attributes, ``get_config()`` and
 ``get_compile_config()``.
 """
+
+import hashlib
+import inspect
 
 import numpy as np
 
@@ -60,10 +63,6 @@ _SOLVERS = {
 _OPTIMIZER_OFF = ("clipnorm", "clipvalue", "global_clipnorm", "use_ema", "loss_scale_factor",
                   "gradient_accumulation_steps")
 
-#: ``fit`` settings the engine follows; another one given blocks lowering.
-FIT_SETTINGS = ("epochs", "batch_size", "shuffle", "validation_data", "validation_split",
-                "validation_batch_size", "initial_epoch", "callbacks", "verbose", "class_weight")
-
 
 class NotLowerable(Exception):
     """Why a model's fit cannot train in the engine's stacks (the message says what)."""
@@ -71,7 +70,8 @@ class NotLowerable(Exception):
 
 def lower(model, settings):
     """The engine's ``(network, training)`` for fits of the compiled ``model`` with ``settings``
-    (the wrapper's resolved fit settings: see :data:`FIT_SETTINGS`).
+    (the wrapper's resolved fit settings: :data:`skdl.wrappers.FIT_SETTINGS`, and
+    ``extra`` and ``class_weight``).
 
     ``network`` is a :class:`~skdl._network.NetworkSpec`; ``training`` the
     keyword arguments of a :class:`~skdl.engine.TrainingSpec` (its ``task``
@@ -309,8 +309,6 @@ def fit_key(wrapper, X, y, sample_weight, fit_kwargs):
     Functions and classes count by identity (a clone of the wrapper shares them); Keras
     objects by their class and settings (a clone copies them).
     """
-    import hashlib
-
     from .engine import data_digest
 
     arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
@@ -326,8 +324,6 @@ def fit_key(wrapper, X, y, sample_weight, fit_kwargs):
 
 def _token(value, depth=0):
     """``value`` as a plain, comparable value for :func:`fit_key` (raises :class:`_NoKey`)."""
-    import inspect
-
     from .engine import data_digest
 
     if value is None or isinstance(value, (bool, int, float, str, np.number)):

@@ -24,14 +24,17 @@ def as_class_targets(y):
     return y
 
 
-def class_labels(y, classes=None):
+def class_labels(y, classes=None, target_type=None):
     """``(labels, multilabel)`` a first fit on ``y`` learns, after scikit-learn's check of
-    classification targets: a label-indicator matrix's column numbers, else the sorted
+    classification targets (``target_type``: ``y``'s ``type_of_target``, when the caller
+    has checked it already): a label-indicator matrix's column numbers, else the sorted
     labels of ``y``, or of ``classes`` where given (``partial_fit``'s: they replace
     ``y``'s, as in scikit-learn and scikeras; a label of ``y`` outside them is refused by
     :func:`class_codes`)."""
-    check_classification_targets(y)
-    multilabel = y.ndim == 2 and type_of_target(y) == "multilabel-indicator"
+    if target_type is None:
+        check_classification_targets(y)
+        target_type = type_of_target(y) if y.ndim == 2 else None
+    multilabel = target_type == "multilabel-indicator"
     if multilabel:
         return np.arange(y.shape[1]), True
     return np.unique(y if classes is None else np.asarray(classes)), False

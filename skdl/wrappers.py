@@ -1087,7 +1087,7 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
             raise ValueError(f"{type(self).__name__} supports binary, multiclass and multilabel "
                              f"targets; these are {target_type!r}.")
         if first:
-            labels, multilabel = class_labels(y, classes)
+            labels, multilabel = class_labels(y, classes, target_type)
             self.classes_ = labels
             self.n_classes_ = len(labels)
             self.target_type_ = "multilabel-indicator" if multilabel else \
