@@ -1,14 +1,17 @@
 """A user's compiled Keras model, lowered into the engine's specs so that its fits train in stacks.
 
 A wrapper's model lowers when it is a plain network: a ``keras.Sequential``,
-or a functional model that is a chain, of ``Dense`` layers (one activation
-for the hidden ones, biases on, no regularizer or constraint), each hidden
-one optionally followed by a ``Dropout`` of one rate; compiled with a
-standard optimizer at a constant learning rate (SGD with momentum or
-Nesterov's, Adam, AdamW, Nadam, RMSprop, Adagrad), a standard loss (mse, mae, Huber, binary or (sparse) categorical
-cross-entropy) and no metrics; trained with ``epochs``, ``batch_size``,
-``shuffle``, ``validation_data`` or ``validation_split`` and at most one
-``keras.callbacks.EarlyStopping`` on "loss" or "val_loss". The engine then
+or a functional model that is a chain, of blocks ``Dense [BatchNormalization]
+[Activation] [Dropout]`` (one activation for the hidden blocks, Keras' default
+batch normalization before it in all of them or none, Dropout of one rate in
+all or none; biases on, no regularizer or constraint), then the output
+``Dense [Activation]``; compiled with a standard optimizer at a constant
+learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, Adamax,
+RMSprop, Adagrad), a standard loss (mse, mae, Huber, binary or (sparse)
+categorical cross-entropy) and no metrics; trained with ``epochs``,
+``batch_size``, ``shuffle``, ``validation_data`` or ``validation_split``, and
+at most one ``keras.callbacks.EarlyStopping`` and one ``ReduceLROnPlateau``
+on "loss" or "val_loss". The engine then
 trains it as ``model.fit`` would (:class:`~skdl.engine.TrainingSpec`'s
 ``rules="keras"``), from the model's own first weights. Anything else raises
 :class:`NotLowerable`, naming what blocked it, and trains through Keras.
@@ -57,6 +60,7 @@ _SOLVERS = {
     "Nadam": ("nadam", {}),
     "RMSprop": ("rmsprop", {"rho": 0.9, "momentum": 0.0, "centered": False}),
     "Adagrad": ("adagrad", {"initial_accumulator_value": 0.1}),
+    "Adamax": ("adamax", {}),
 }
 
 #: Optimizer settings that must be off (None or False) for the engine's updates to be Keras'.
@@ -92,7 +96,7 @@ def lower(model, settings):
 
     task, loss = _loss(model)
     layers = _chain(model)
-    sizes, activation, output, dropout = _layers(layers)
+    sizes, activation, output, dropout, normalized = _layers(layers)
     if task == "regression" and output not in REGRESSOR_OUTPUT_ACTIVATIONS:
         raise NotLowerable(f"its output activation {output!r} is not a regressor's")
     if task != "regression" and output != _CLASSIFIER_OUTPUTS[task]:
@@ -102,7 +106,8 @@ def lower(model, settings):
         raise NotLowerable("its binary cross-entropy averages over several labels")
     network = NetworkSpec(n_features=int(dense[0].kernel.shape[0]), hidden_layer_sizes=sizes,
                           activation=activation, n_outputs=dense[-1].units,
-                          output_activation=output, dropout=dropout)
+                          output_activation=output, dropout=dropout,
+                          batch_normalization=normalized)
     training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
                 **_fit(settings), "alpha": 0.0, "rules": "keras"}
     return network, training
@@ -188,43 +193,93 @@ def _chain(model):
 
 
 def _layers(layers):
-    """``(hidden sizes, hidden activation, output activation, dropout rate)`` of a chain of
-    ``Dense`` layers, each hidden one followed by at most one ``Dropout`` of one rate
+    """``(hidden sizes, hidden activation, output activation, dropout rate, batch
+    normalization)`` of a chain of blocks ``Dense [BatchNormalization] [Activation]
+    [Dropout]``, the last block ``Dense [Activation]``: one activation and one
+    Dropout rate for the hidden blocks, batch normalization in all or none of them
     (activations by skdl's names)."""
+    blocks = _blocks(layers)
+    hidden, output = blocks[:-1], blocks[-1]
+    if output["dropout"] is not None or output["normalized"]:
+        raise NotLowerable("a Dropout or BatchNormalization layer follows the output layer")
+    activations = {block["activation"] for block in hidden}
+    if len(activations) > 1 or not activations <= set(ACTIVATIONS):
+        raise NotLowerable(f"its hidden layers' activations {sorted(activations)} are not one of "
+                           "skdl's activations")
+    rates = {block["dropout"] for block in hidden}
+    if len(rates) > 1:
+        raise NotLowerable("its Dropout layers do not follow every hidden layer at one rate")
+    normalized = {block["normalized"] for block in hidden}
+    if len(normalized) > 1:
+        raise NotLowerable("BatchNormalization follows some hidden layers, not all")
+    return (tuple(block["units"] for block in hidden),
+            activations.pop() if activations else "identity", output["activation"],
+            (rates.pop() or 0.0) if rates else 0.0, normalized.pop() if normalized else False)
+
+
+def _blocks(layers):
+    """The chain cut into blocks, one per ``Dense`` layer: its units, activation (the
+    Dense layer's, or the ``Activation`` layer's that follows a linear one), whether a
+    ``BatchNormalization`` follows it (before the activation), and the rate of the
+    ``Dropout`` that ends it (None: none)."""
     import keras
 
-    for k, layer in enumerate(layers):
-        if isinstance(layer, keras.layers.Dropout):
-            if not 0 < k < len(layers) - 1 or not isinstance(layers[k - 1], keras.layers.Dense) \
-                    or layer.noise_shape is not None:
-                raise NotLowerable("a Dropout layer does not follow a hidden Dense layer")
-        elif isinstance(layer, keras.layers.Dense):
+    blocks = []
+    for layer in layers:
+        if isinstance(layer, keras.layers.Dense):
             _check_dense(layer)
+            blocks.append({"units": layer.units, "activation": _activation(layer),
+                           "normalized": False, "dropout": None, "stage": "dense"})
+            continue
+        block = blocks[-1] if blocks else None
+        if isinstance(layer, keras.layers.BatchNormalization):
+            if block is None or block["stage"] != "dense" or block["activation"] != "identity":
+                raise NotLowerable(f"its BatchNormalization {layer.name!r} does not follow a "
+                                   "linear Dense layer (skdl normalizes before the activation)")
+            _check_batch_normalization(layer)
+            block.update(normalized=True, stage="normalized")
+        elif type(layer) is keras.layers.Activation:
+            if block is None or block["stage"] not in ("dense", "normalized") \
+                    or block["stage"] == "dense" and block["activation"] != "identity":
+                raise NotLowerable(f"its Activation {layer.name!r} does not follow a linear "
+                                   "Dense or a BatchNormalization layer")
+            block.update(activation=_activation(layer), stage="activated")
+        elif isinstance(layer, keras.layers.Dropout):
+            if block is None or block["stage"] == "dropout" or layer.noise_shape is not None:
+                raise NotLowerable("a Dropout layer does not follow a hidden Dense layer")
+            block.update(dropout=float(layer.rate), stage="dropout")
         else:
-            raise NotLowerable(f"its layer {layer.name!r} is a {type(layer).__name__}, "
-                               "not a Dense or Dropout")
-    dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
-    if not dense:
+            raise NotLowerable(f"its layer {layer.name!r} is a {type(layer).__name__}, not a "
+                               "Dense, BatchNormalization, Activation or Dropout")
+    if not blocks:
         raise NotLowerable("it has no Dense layer")
-    hidden = {_activation(layer) for layer in dense[:-1]}
-    if len(hidden) > 1 or not hidden <= set(ACTIVATIONS):
-        raise NotLowerable(f"its hidden layers' activations {sorted(hidden)} are not one of "
-                           "skdl's activations")
-    rates = [float(layer.rate) for layer in layers if isinstance(layer, keras.layers.Dropout)]
-    if rates and (len(set(rates)) > 1 or len(rates) != len(dense) - 1):
-        raise NotLowerable("its Dropout layers do not follow every hidden layer at one rate")
-    return (tuple(layer.units for layer in dense[:-1]), hidden.pop() if hidden else "identity",
-            _activation(dense[-1]), rates[0] if rates else 0.0)
+    return blocks
 
 
 def _activation(layer):
-    """skdl's name of a Dense layer's activation."""
+    """skdl's name of a Dense or Activation layer's activation."""
     import keras
 
     name = keras.activations.serialize(layer.activation)
     if not isinstance(name, str) or name not in _OUTPUTS:
-        raise NotLowerable(f"its Dense layer {layer.name!r} has an activation the engine lacks")
+        raise NotLowerable(f"its layer {layer.name!r} has an activation the engine lacks")
     return _OUTPUTS[name]
+
+
+def _check_batch_normalization(layer):
+    """A ``BatchNormalization`` layer as the engine's: Keras' defaults, centred and scaled."""
+    from ._network import BN_EPSILON, BN_MOMENTUM
+
+    config = layer.get_config()
+    plain = config.get("axis") in (-1, [-1]) and config.get("center") and config.get("scale") \
+        and float(config.get("momentum")) == BN_MOMENTUM \
+        and float(config.get("epsilon")) == BN_EPSILON and not config.get("synchronized") \
+        and not config.get("renorm") and all(config.get(key) is None for key in (
+            "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"))
+    if not plain or layer.dtype_policy.name != "float32":
+        raise NotLowerable(f"its BatchNormalization {layer.name!r} is not Keras' default "
+                           f"(axis -1, momentum {BN_MOMENTUM}, epsilon {BN_EPSILON}, centred "
+                           "and scaled, float32)")
 
 
 def _check_dense(layer):
@@ -275,13 +330,16 @@ def _fit(settings):
         raise NotLowerable("class_weight or initial_epoch is given")
     if settings.get("shuffle") not in (True, False):
         raise NotLowerable(f"shuffle={settings.get('shuffle')!r}")
-    stopping = None
+    rules = {keras.callbacks.EarlyStopping: ("keras_stopping", _early_stopping),
+             keras.callbacks.ReduceLROnPlateau: ("keras_plateau", _plateau)}
+    fields = {"max_iter": int(settings["epochs"]), "shuffle": bool(settings["shuffle"]),
+              "keras_stopping": None, "keras_plateau": None}
     for callback in settings.get("callbacks") or ():
-        if type(callback) is not keras.callbacks.EarlyStopping or stopping is not None:
+        field, read = rules.get(type(callback), (None, None))
+        if field is None or fields[field] is not None:
             raise NotLowerable(f"the callback {type(callback).__name__} acts on training")
-        stopping = _early_stopping(callback)
-    return {"max_iter": int(settings["epochs"]), "shuffle": bool(settings["shuffle"]),
-            "keras_stopping": stopping}
+        fields[field] = read(callback)
+    return fields
 
 
 def _early_stopping(callback):
@@ -293,6 +351,18 @@ def _early_stopping(callback):
                            "baseline or start_from_epoch")
     return KerasStopping(callback.monitor, abs(float(callback.min_delta)), int(callback.patience),
                          bool(callback.restore_best_weights))
+
+
+def _plateau(callback):
+    from .engine import KerasPlateau
+
+    if callback.monitor not in ("loss", "val_loss") or callback.mode not in ("auto", "min") \
+            or callback.verbose:
+        raise NotLowerable("ReduceLROnPlateau watches something other than the loss, or is "
+                           "verbose")
+    return KerasPlateau(callback.monitor, float(callback.factor), int(callback.patience),
+                        abs(float(callback.min_delta)), int(callback.cooldown),
+                        float(callback.min_lr))
 
 
 class _NoKey(Exception):

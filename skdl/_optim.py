@@ -25,7 +25,7 @@ ACTIVATIONS = {
 #: Output activations: the hidden ones, plus the classifiers' and the Poisson link.
 OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": "softmax", "exp": "exponential"}
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw", "nadam")
+STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw", "nadam", "adamax")
 SOLVERS = STOCHASTIC_SOLVERS + ("lbfgs",)
 
 KERNEL_INITIALIZERS = (

@@ -30,7 +30,7 @@ _COMMON_PARAMETERS_DOC = """
     activation : {"identity", "logistic", "tanh", "relu", "selu", "elu", \
 "leaky_relu", "gelu", "softplus"}, default="relu"
         Activation of the hidden layers.
-    solver : {"adam", "sgd", "lbfgs", "rmsprop", "adagrad", "adamw", "nadam"}, default="adam"
+    solver : {"adam", "sgd", "lbfgs", "rmsprop", "adagrad", "adamw", "nadam", "adamax"}, default="adam"
         The optimizer. ``"lbfgs"`` runs full-batch L-BFGS-B through
         :func:`scipy.optimize.minimize` with the network's gradient.
     alpha : float, default=0.0001
@@ -69,9 +69,9 @@ _COMMON_PARAMETERS_DOC = """
         Share of the training data held out for early stopping (only used
         with ``early_stopping=True``, where it must leave rows on both sides).
     beta_1, beta_2 : float, default=0.9, 0.999
-        Moment decay rates of the Adam family (adam, adamw, nadam).
+        Moment decay rates of the Adam family (adam, adamw, nadam, adamax).
     epsilon : float, default=1e-8
-        Numerical stability constant of adam, adamw, nadam, rmsprop, adagrad.
+        Numerical stability constant of adam, adamw, nadam, adamax, rmsprop, adagrad.
     n_iter_no_change : int or np.inf, default=10
         Epochs without ``tol`` improvement before stopping; ``np.inf`` trains
         for ``max_iter`` epochs.

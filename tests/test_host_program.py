@@ -13,7 +13,7 @@ from skdl.engine import FitRequest, TrainingSpec, cache_info, clear_cache, train
 from skdl.engine.planning import estimate, structure_of
 from skdl.model_selection import GridSearchCV
 
-SOLVERS = ("sgd", "adam", "adamw", "nadam", "rmsprop", "adagrad")
+SOLVERS = ("sgd", "adam", "adamw", "nadam", "rmsprop", "adagrad", "adamax")
 
 
 def _requests(task, n_requests=6, *, sizes=((12,), (8, 6), (5, 5, 5)), activations=("relu",),

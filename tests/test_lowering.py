@@ -50,6 +50,8 @@ CASES = {
     "nadam-sparse-cce": (lambda: keras.optimizers.Nadam(0.01), "sparse_categorical_crossentropy",
                          "multiclass"),
     "adagrad-bce": (lambda: keras.optimizers.Adagrad(0.1), "binary_crossentropy", "binary"),
+    "adamax-cce": (lambda: keras.optimizers.Adamax(0.02), "categorical_crossentropy",
+                   "multiclass"),
 }
 
 
@@ -57,6 +59,8 @@ CASES = {
 def test_a_lowered_fit_trains_as_model_fit_does(case):
     make_optimizer, loss, task = CASES[case]
     X, Y = _data(task)
+    if loss == "categorical_crossentropy":
+        Y = np.eye(3, dtype=np.float32)[Y]
     units, output = {"regression": (1, "linear"), "binary": (1, "sigmoid"),
                      "multiclass": (3, "softmax")}[task]
     twin = _model(make_optimizer(), loss, units, output)
@@ -232,6 +236,77 @@ def test_a_functional_chain_lowers_and_a_branching_graph_does_not():
         lower(branching, SETTINGS)
 
 
+def _twins(build, X, Y, settings, validation):
+    """The engine's fit of ``build()`` lowered, and ``model.fit`` of its twin."""
+    lowered, twin = build(), build()
+    request = lowered_request(lowered, settings, (X, Y, None), validation,
+                              settings["batch_size"], seed=0)
+    result = engine.train([request])[0]
+    history = twin.fit(X, Y, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                       shuffle=False, verbose=0, validation_data=validation,
+                       callbacks=settings["callbacks"]).history
+    return result, history, twin
+
+
+def test_batch_normalization_and_activation_layers_lower_and_train_as_model_fit_does():
+    X, Y = _data("regression")
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((5,))] + [
+            layer for units in (8, 6) for layer in (
+                keras.layers.Dense(units), keras.layers.BatchNormalization(),
+                keras.layers.Activation("relu"))] + [keras.layers.Dense(1)])
+        # SGD: under Adam, the bias before a BatchNormalization layer (whose gradient
+        # is zero but for round-off) moves with its round-off, differently in each.
+        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss="mse")
+        return model
+
+    network, _ = lower(build(), SETTINGS)
+    assert (network.hidden_layer_sizes, network.activation, network.batch_normalization) == \
+        ((8, 6), "relu", True)
+    result, history, twin = _twins(build, X, Y, SETTINGS, (X[:20], Y[:20]))
+    for ours, theirs in zip(result.weights, twin.get_weights()):  # moving statistics too
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
+    np.testing.assert_allclose(result.history["val_loss"], history["val_loss"], rtol=2e-4)
+
+
+@pytest.mark.parametrize("monitor, cooldown, min_lr", [("loss", 0, 0.0), ("val_loss", 1, 0.004)])
+def test_reduce_lr_on_plateau_lowers_and_lowers_the_rate_where_keras_does(monitor, cooldown,
+                                                                          min_lr):
+    X, Y = _data("regression")
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=1,
+                                                min_delta=0.5, cooldown=cooldown, min_lr=min_lr)
+    settings = {**SETTINGS, "epochs": 10, "callbacks": [plateau]}
+    result, history, twin = _twins(lambda: _model(keras.optimizers.SGD(0.02), "mse"), X, Y,
+                                   settings, (X[:20], Y[:20]))
+    assert len(set(history["learning_rate"])) > 2  # the case lowers the rate, more than once
+    np.testing.assert_allclose(result.history["learning_rate"], history["learning_rate"],
+                               rtol=1e-6)
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
+    for ours, theirs in zip(result.weights, twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("layers, reason", [
+    (lambda: [keras.layers.Dense(4, activation="relu"), keras.layers.BatchNormalization()],
+     "does not follow a linear Dense"),
+    (lambda: [keras.layers.Dense(4), keras.layers.BatchNormalization(momentum=0.9)],
+     "not Keras' default"),
+    (lambda: [keras.layers.Dense(4, activation="relu"), keras.layers.Activation("tanh")],
+     "Activation .* does not follow a linear Dense"),
+    (lambda: [keras.layers.Dense(4), keras.layers.BatchNormalization(),
+              keras.layers.Activation("relu"), keras.layers.Dense(3),
+              keras.layers.Activation("relu")], "BatchNormalization follows some"),
+])
+def test_layer_blocks_that_do_not_lower_say_why(layers, reason):
+    model = keras.Sequential([keras.Input((3,)), *layers(), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(NotLowerable, match=reason):
+        lower(model, SETTINGS)
+
+
 @pytest.mark.parametrize("layer, reason", [
     (lambda: keras.layers.BatchNormalization(), "BatchNormalization"),
     (lambda: keras.layers.Dense(4, activation="relu", kernel_regularizer="l2"),
@@ -259,7 +334,9 @@ def test_a_model_that_does_not_lower_trains_through_keras_and_says_why(friedman,
         0.1, 10, 0.9))}, {}, "schedule"),
     ({"optimizer": keras.optimizers.Adam(clipnorm=1.0)}, {}, "clipnorm"),
     ({"loss": keras.losses.MeanSquaredError(reduction="sum")}, {}, "settings"),
-    ({}, {"callbacks": [keras.callbacks.ReduceLROnPlateau()]}, "ReduceLROnPlateau"),
+    ({}, {"callbacks": [keras.callbacks.ReduceLROnPlateau(monitor="val_mae")]},
+     "ReduceLROnPlateau watches"),
+    ({}, {"callbacks": [keras.callbacks.TerminateOnNaN()]}, "TerminateOnNaN acts on training"),
     ({}, {"callbacks": [keras.callbacks.EarlyStopping(monitor="val_mae")]}, "EarlyStopping"),
     ({}, {"extra": {"steps_per_epoch": 2}}, "steps_per_epoch"),
 ])

@@ -15,13 +15,14 @@ KERAS = {
     "nadam": lambda p: keras.optimizers.Nadam(epsilon=1e-8),
     "rmsprop": lambda p: keras.optimizers.RMSprop(epsilon=1e-8),
     "adagrad": lambda p: keras.optimizers.Adagrad(epsilon=1e-8),
+    "adamax": lambda p: keras.optimizers.Adamax(beta_1=p.get("beta_1", 0.9), epsilon=1e-8),
 }
 
 
 @pytest.mark.parametrize("solver, params", [
     ("sgd", {}), ("sgd", dict(nesterovs_momentum=False)), ("sgd", dict(momentum=0.0)),
     ("adam", dict(beta_1=0.8)), ("adamw", {}), ("adamw", dict(weight_decay=0.1)), ("nadam", {}),
-    ("rmsprop", {}), ("adagrad", {}),
+    ("rmsprop", {}), ("adagrad", {}), ("adamax", {}), ("adamax", dict(beta_1=0.8)),
 ], ids=str)
 def test_a_fit_takes_the_keras_optimizers_steps(solver, params, iris_scaled32):
     X, Y = iris_scaled32

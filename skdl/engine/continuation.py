@@ -28,7 +28,7 @@ def continuation(request, result, max_iter):
     t = request.training
     if result.error is not None or result.converged or result.n_iter < t.max_iter:
         return "same", result
-    if (t.early_stopping or t.keras_stopping or t.solver == "lbfgs" or request.callbacks
+    if (t.early_stopping or t.keras_stopping or t.keras_plateau or t.solver == "lbfgs" or request.callbacks
             or request.incremental or request.start is not None
             or result.optimizer_state is None or max_iter <= result.n_iter):
         return "retrain", None

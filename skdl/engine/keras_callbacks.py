@@ -19,7 +19,8 @@ from .._network import build_network
 #: Keras optimizers that match skdl's solvers, for ``model.optimizer`` (callbacks read
 #: and set its learning rate; the engine does the updates).
 _KERAS_OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "Nadam",
-                     "rmsprop": "RMSprop", "adagrad": "Adagrad", "lbfgs": "Adam"}
+                     "rmsprop": "RMSprop", "adagrad": "Adagrad", "adamax": "Adamax",
+                     "lbfgs": "Adam"}
 
 
 class KerasCallbacks:

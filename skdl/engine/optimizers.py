@@ -1,6 +1,6 @@
 """Keras' optimizer updates for a stack of networks, each with its own hyper-parameters.
 
-The arithmetic is Keras 3's (``keras/src/optimizers/{sgd,adam,...}.py``,
+The arithmetic is Keras 3's (``keras/src/optimizers/{sgd,adam,adamax,...}.py``,
 with decoupled weight decay applied first as ``Optimizer.apply`` does), but
 every hyper-parameter is a vector with one value per model, and every array
 has a leading model axis. Written once with ``keras.ops`` for every backend;
@@ -17,6 +17,7 @@ SLOTS = {
     "nadam": {"m": 0.0, "v": 0.0},
     "rmsprop": {"velocity": 0.0},
     "adagrad": {"accumulator": 0.1},
+    "adamax": {"m": 0.0, "u": 0.0},
     "lbfgs": {},
 }
 
@@ -66,6 +67,9 @@ def update(solver, weight, gradient, slots, step, hyper, u_product=None, xp=ops)
     beta_1, beta_2, epsilon = h["beta_1"], h["beta_2"], h["epsilon"]
     step = _per_model(step, weight, xp)
     m = slots["m"] + (gradient - slots["m"]) * (1 - beta_1)
+    if solver == "adamax":
+        u = xp.maximum(beta_2 * slots["u"], xp.abs(gradient))
+        return weight - lr * m / ((1 - xp.power(beta_1, step)) * (u + epsilon)), {"m": m, "u": u}
     v = slots["v"] + (xp.square(gradient) - slots["v"]) * (1 - beta_2)
     if solver in ("adam", "adamw"):
         alpha = lr * xp.sqrt(1 - xp.power(beta_2, step)) / (1 - xp.power(beta_1, step))

@@ -20,7 +20,8 @@ class TrainingSpec:
     "numpy" or "compiled" arithmetic a fit it continues trained with.
     ``rules``: "scikit-learn" (its MLP's stopping: ``tol``, ``n_iter_no_change``,
     ``early_stopping``) or "keras" (``keras.Model.fit``'s: ``max_iter`` epochs,
-    unless ``keras_stopping`` stops them first).
+    unless ``keras_stopping`` stops them first, the learning rate lowered by
+    ``keras_plateau`` when it is set).
     """
 
     task: str
@@ -51,6 +52,7 @@ class TrainingSpec:
     executor: str = "auto"
     rules: str = "scikit-learn"
     keras_stopping: "KerasStopping | None" = None
+    keras_plateau: "KerasPlateau | None" = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,21 @@ class KerasStopping:
     min_delta: float = 0.0
     patience: int = 0
     restore_best_weights: bool = False
+
+
+@dataclass(frozen=True)
+class KerasPlateau:
+    """``keras.callbacks.ReduceLROnPlateau``'s settings, for a fit under Keras' rules:
+    multiply the learning rate by ``factor`` (not below ``min_lr``) when ``monitor``
+    ("loss" or "val_loss") has not dropped by more than ``min_delta`` for
+    ``patience`` epochs, then wait ``cooldown`` epochs before counting again."""
+
+    monitor: str = "val_loss"
+    factor: float = 0.1
+    patience: int = 10
+    min_delta: float = 1e-4
+    cooldown: int = 0
+    min_lr: float = 0.0
 
 
 #: The version of the optimizer-state format a result carries (bumped when it changes).

@@ -5,7 +5,7 @@ whether it trains another epoch. :class:`ModelRun` follows scikit-learn's
 MLP (loss curve, validation score, ``tol`` / ``n_iter_no_change``, the SGD
 learning-rate schedules, early stopping, ``max_iter``, divergence), or for a
 request under Keras' rules, ``keras.Model.fit``'s epochs and
-``keras.callbacks.EarlyStopping``; :class:`KerasRun` follows
+``keras.callbacks.EarlyStopping`` and ``ReduceLROnPlateau``; :class:`KerasRun` follows
 ``keras.Model.fit`` for a user's own compiled model (a fixed number of epochs
 from ``initial_epoch``, every metric in the logs, ``model.stop_training``).
 """
@@ -46,6 +46,7 @@ class ModelRun:
         self.best_loss, self.best_score, self.has_best = np.inf, -np.inf, False
         self.no_improvement = 0
         self.monitored_best, self.wait, self.stopping = None, 0, False  # Keras' EarlyStopping
+        self.plateau_best, self.plateau_wait, self.cooldown = None, 0, 0  # ReduceLROnPlateau
         if start is not None:
             self.best_loss, self.best_score = start.best_loss, start.best_score
             self.no_improvement = start.no_improvement
@@ -110,6 +111,9 @@ class ModelRun:
                 print(f"Validation score: {score:f}")
         improved = False
         if t.rules == "keras":
+            if t.keras_plateau is not None:
+                logs["learning_rate"] = float(np.float32(self.learning_rate))
+                self._reduce_on_plateau(logs)
             improved = self._keras_stopping(logs)
         elif t.early_stopping:
             self.no_improvement = self.no_improvement + 1 if score < self.best_score + t.tol else 0
@@ -138,6 +142,24 @@ class ModelRun:
         # Keras' ``epoch > 0``: a fit under Keras' rules counts its epochs from 0.
         self.stopping = self.wait >= rule.patience and self.n_iter > 1
         return False
+
+    def _reduce_on_plateau(self, logs):
+        """``keras.callbacks.ReduceLROnPlateau.on_epoch_end`` (mode "min"): the next
+        epoch's learning rate."""
+        rule = self.training.keras_plateau
+        current = logs.get(rule.monitor)
+        if current is None:
+            return
+        if self.cooldown > 0:
+            self.cooldown, self.plateau_wait = self.cooldown - 1, 0
+        if self.plateau_best is None or current + rule.min_delta < self.plateau_best:
+            self.plateau_best, self.plateau_wait = current, 0
+        elif self.cooldown == 0:
+            self.plateau_wait += 1
+            rate = float(np.float32(self.learning_rate))  # as Keras reads its variable
+            if self.plateau_wait >= rule.patience and rate > np.float32(rule.min_lr):
+                self.learning_rate = max(rate * rule.factor, rule.min_lr)
+                self.cooldown, self.plateau_wait = rule.cooldown, 0
 
     def decide(self, stop_requested=False):
         """After the epoch's callbacks: stop now or go on."""

@@ -423,7 +423,7 @@ INT_COLUMNS = ("source", "n_rows", "seed", "epoch", "activation", "solver")
 #: slots of different solvers that start at the same value share one array (a model
 #: moves its own solver's slots only), so that a stack of SGD and Adam networks carries
 #: two slot arrays, not three (less to copy at every step; the changelog has the figures).
-SHARED_SLOT_ARRAYS = {"momentum": "m", "velocity": "v"}
+SHARED_SLOT_ARRAYS = {"momentum": "m", "velocity": "v", "u": "v"}
 
 
 def slot_array(name):
