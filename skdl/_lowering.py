@@ -8,7 +8,8 @@ all or none; biases on, no regularizer or constraint), then the output
 ``Dense [Activation]``; compiled with a standard optimizer at a constant
 learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, Adamax,
 RMSprop, Adagrad), a standard loss (mse, mae, Huber, binary or (sparse)
-categorical cross-entropy) and no metrics; trained with ``epochs``,
+categorical cross-entropy) and standard metrics (mae, mse, root mean squared
+error, accuracy: names or their Keras classes); trained with ``epochs``,
 ``batch_size``, ``shuffle``, ``validation_data`` or ``validation_split``, and
 at most one ``keras.callbacks.EarlyStopping`` and one ``ReduceLROnPlateau``
 on "loss" or "val_loss". The engine then
@@ -109,6 +110,7 @@ def lower(model, settings):
                           output_activation=output, dropout=dropout,
                           batch_normalization=normalized)
     training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
+                "metrics": _metrics(model, task),
                 **_fit(settings), "alpha": 0.0, "rules": "keras"}
     return network, training
 
@@ -154,9 +156,9 @@ def _loss(model):
     import keras
 
     config = model.get_compile_config() or {}
-    for name in ("metrics", "weighted_metrics", "loss_weights"):
+    for name in ("weighted_metrics", "loss_weights"):
         if config.get(name):
-            raise NotLowerable(f"it is compiled with {name} (a lowered fit reports only its loss)")
+            raise NotLowerable(f"it is compiled with {name}")
     if config.get("run_eagerly") or config.get("steps_per_execution", 1) != 1:
         raise NotLowerable("it is compiled with run_eagerly or steps_per_execution")
     loss = model.loss
@@ -170,6 +172,50 @@ def _loss(model):
     if not isinstance(loss, str) or loss not in _LOSSES:
         raise NotLowerable(f"its loss {loss!r} is not one the engine computes")
     return _LOSSES[loss]
+
+
+#: Metric names ``compile`` takes -> the engine's metric (``"accuracy"`` the task's).
+_METRIC_NAMES = {"mae": "mean_absolute_error", "mean_absolute_error": "mean_absolute_error",
+                 "MeanAbsoluteError": "mean_absolute_error", "mse": "mean_squared_error",
+                 "mean_squared_error": "mean_squared_error",
+                 "MeanSquaredError": "mean_squared_error",
+                 "RootMeanSquaredError": "root_mean_squared_error",
+                 "accuracy": "accuracy", "acc": "accuracy"}
+
+#: Keras metric classes -> the engine's metric, and the tasks it reads.
+_METRIC_CLASSES = {"MeanAbsoluteError": ("mean_absolute_error", ("regression", "binary")),
+                   "MeanSquaredError": ("mean_squared_error", ("regression", "binary")),
+                   "RootMeanSquaredError": ("root_mean_squared_error", ("regression", "binary")),
+                   "BinaryAccuracy": ("accuracy", ("binary",)),
+                   "SparseCategoricalAccuracy": ("accuracy", ("multiclass",)),
+                   "CategoricalAccuracy": ("accuracy", ("multiclass",))}
+
+
+def _metrics(model, task):
+    """The :class:`~skdl.engine.TrainingSpec` ``metrics`` of the model's compiled metrics:
+    ``(log name, engine metric)`` pairs, the log names Keras' history uses."""
+    metrics = (model.get_compile_config() or {}).get("metrics") or []
+    if isinstance(metrics, dict) or any(isinstance(m, (list, tuple, dict)) and
+                                        "class_name" not in m for m in metrics):
+        raise NotLowerable("its metrics are given per output")
+    pairs = []
+    for metric in metrics:
+        if isinstance(metric, str) and metric in _METRIC_NAMES:
+            name = _METRIC_NAMES[metric]
+            tasks = ("regression", "binary", "multiclass") if name == "accuracy" \
+                else ("regression", "binary")
+            pairs.append((metric, name))
+        elif isinstance(metric, dict) and metric.get("class_name") in _METRIC_CLASSES \
+                and str(metric.get("module", "")).startswith("keras") \
+                and set(metric.get("config", {})) <= {"name", "dtype", "threshold"} \
+                and metric["config"].get("threshold", 0.5) == 0.5:
+            name, tasks = _METRIC_CLASSES[metric["class_name"]]
+            pairs.append((metric["config"]["name"], name))
+        else:
+            raise NotLowerable(f"its metric {metric!r} is not one the engine tracks")
+        if task not in tasks or name == "accuracy" and task == "regression":
+            raise NotLowerable(f"its metric {metric!r} does not apply to a {task} model")
+    return tuple(pairs)
 
 
 def _chain(model):

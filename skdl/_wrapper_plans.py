@@ -145,9 +145,10 @@ class PlannedFits:
             raise _divergence(float("nan"), result.n_iter + 1)
 
     def _record_trained(self, result):
-        """``history_`` and ``training_loop_`` of a fit the engine trained."""
-        self._record_history({key: result.history[key] for key in ("loss", "val_loss")
-                              if key in result.history}, keep=False)
+        """``history_`` (its keys in the order ``model.fit``'s history has them) and
+        ``training_loop_`` of a fit the engine trained."""
+        self._record_history({key: result.history[key] for key in sorted(result.history)
+                              if key != "val_score"}, keep=False)
         self.training_loop_ = "stacked"
 
     def _built_slot(self):

@@ -272,6 +272,56 @@ def test_batch_normalization_and_activation_layers_lower_and_train_as_model_fit_
     np.testing.assert_allclose(result.history["val_loss"], history["val_loss"], rtol=2e-4)
 
 
+METRIC_CASES = {
+    "regression": ("mse", 1, "linear", lambda: ["mae", keras.metrics.RootMeanSquaredError(), "mse"]),
+    "binary": ("binary_crossentropy", 1, "sigmoid", lambda: ["accuracy", "mse"]),
+    "multiclass": ("sparse_categorical_crossentropy", 3, "softmax",
+                   lambda: [keras.metrics.SparseCategoricalAccuracy(name="acc")]),
+}
+
+
+@pytest.mark.parametrize("executor", ["numpy", "compiled"])
+@pytest.mark.parametrize("task", METRIC_CASES)
+def test_compiled_metrics_lower_and_read_as_model_fit_reports_them(task, executor):
+    import skdl
+
+    loss, units, output, metrics = METRIC_CASES[task]
+    X, Y = _data(task)
+
+    def build():
+        model = _model(keras.optimizers.Adam(0.01), loss, units, output)
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss, metrics=metrics())
+        return model
+
+    with skdl.config_context(executor=executor):
+        result, history, _ = _twins(build, X, Y, SETTINGS, (X[:20], Y[:20]))
+    assert set(history) <= set(result.history) and len(history) > 2
+    for key, values in history.items():  # training metrics: running means over the batches
+        np.testing.assert_allclose(result.history[key], values, rtol=1e-5, atol=1e-6)
+
+
+def test_a_searched_wrappers_history_has_its_metrics(friedman):
+    X, y, X_valid, y_valid = friedman
+
+    def build(learning_rate=0.01):
+        model = _build(1, 8, learning_rate)
+        model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate),
+                      metrics=["RootMeanSquaredError"])
+        return model
+
+    search = GridSearchCV(KerasRegressor(build, random_state=0),
+                          {"model__learning_rate": [0.003, 0.01]}, cv=2)
+    search.fit(X, y, epochs=3, validation_data=(X_valid, y_valid))
+    assert search.stacking_["fits"] == 4
+    history = search.best_estimator_.history_
+    # model.fit's keys in its order, renamed as scikeras renames them (metric_name on
+    # each key: "val_..." keys are not metric names, and stay)
+    assert list(history) == ["root_mean_squared_error", "loss", "val_RootMeanSquaredError",
+                             "val_loss"]
+    np.testing.assert_allclose(np.square(history["root_mean_squared_error"]), history["loss"],
+                               rtol=1e-5)
+
+
 @pytest.mark.parametrize("monitor, cooldown, min_lr", [("loss", 0, 0.0), ("val_loss", 1, 0.004)])
 def test_reduce_lr_on_plateau_lowers_and_lowers_the_rate_where_keras_does(monitor, cooldown,
                                                                           min_lr):
@@ -329,7 +379,9 @@ def test_a_model_that_does_not_lower_trains_through_keras_and_says_why(friedman,
 
 
 @pytest.mark.parametrize("compile_kwargs, fit_settings, reason", [
-    ({"metrics": ["mae"]}, {}, "metrics"),
+    ({"metrics": ["AUC"]}, {}, "metric 'AUC' is not one the engine tracks"),
+    ({"metrics": ["accuracy"]}, {}, "does not apply to a regression model"),
+    ({"metrics": [keras.metrics.BinaryAccuracy(threshold=0.7)]}, {}, "not one the engine"),
     ({"optimizer": keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(
         0.1, 10, 0.9))}, {}, "schedule"),
     ({"optimizer": keras.optimizers.Adam(clipnorm=1.0)}, {}, "clipnorm"),

@@ -28,7 +28,7 @@ import scipy.special
 from .._network import NUMPY_ACTIVATIONS, SELU_ALPHA, SELU_SCALE
 from .._optim import KERAS_LOSSES, REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS, STOCHASTIC_SOLVERS
 from .optimizers import SLOTS, nadam_u_product, update
-from . import stack
+from . import metrics, stack
 
 def _gelu_derivative(z, h):
     return 0.5 * (1 + scipy.special.erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
@@ -146,6 +146,7 @@ class HostProgram:
         base = (plan["source"] * data["Y"].shape[1])[:, None]
         batch, n_models = s.batch_size, len(rows_left)
         losses, divisors = np.zeros(n_models, np.float64), np.zeros(n_models, np.float64)
+        metric_sums = np.zeros((n_models, len(s.metrics)), np.float64)
         starts = np.arange(0, int(rows_left.max(initial=0)), batch)
         positions = np.arange(batch)
         ones = np.ones((n_models, batch), np.float32)
@@ -160,8 +161,11 @@ class HostProgram:
                 (positions[None] + start < taken["n_rows"][:, None]).astype(np.float32)
             rows = base[mine] + order[mine, window]
             x, y, w = X[x_order[mine, window]], Y[rows], W[rows] * real
-            per_model, divisor, gradient = self._objective(trainable[mine], x, y, w, real, taken["hyper"],
-                                                           taken, start // batch)
+            per_model, divisor, gradient, tracked = self._objective(
+                trainable[mine], x, y, w, real, taken["hyper"], taken, start // batch)
+            if s.metrics:
+                metric_sums[mine] += tracked
+
             counters[mine, 0] += 1
             if "nadam" in s.solvers:
                 counters[mine, 1] = nadam_u_product(counters[mine, 1], counters[mine, 0],
@@ -171,7 +175,11 @@ class HostProgram:
             divisors[mine] += divisor
         packed_slots = np.stack([slot_arrays[name] for name in names]) if names else slots
         new_state = (trainable[back], packed_slots[:, back], frozen, counters[back])
-        return new_state, (losses / np.maximum(divisors, 1e-30)).astype(np.float32)[back]
+        divisors = np.maximum(divisors, 1e-30)
+        losses = losses / divisors
+        if s.metrics:
+            losses = np.concatenate([losses[:, None], metric_sums / divisors[:, None]], axis=1)
+        return new_state, losses.astype(np.float32)[back]
 
     def _solver_groups(self, taken, k):
         """``(solver, models, hyper-parameters)`` of each solver among the first ``k`` models:
@@ -224,7 +232,7 @@ class HostProgram:
         plan = _plan(self.structure, floats, ints)
         x = data["X"] if data["X"].ndim == 3 else data["X"][None]
         real = data["real"] if "real" in data else np.ones(data["W"].shape, np.float32)
-        per_model, _, gradient = self._objective(state[0], x, data["Y"], data["W"], real,
+        per_model, _, gradient, _ = self._objective(state[0], x, data["Y"], data["W"], real,
                                                  plan["hyper"], plan, 0)
         return per_model, gradient, state[2]
 
@@ -303,12 +311,15 @@ class HostProgram:
 
     def _objective(self, trainable, x, y, w, real, hyper, models, step):
         """:func:`~skdl.engine.stack.objectives` of the minibatch ``step`` of its epoch:
-        each model's objective (M,), its divisor (M,) and the objective's gradient as a flat
-        (M, P) array."""
+        each model's objective (M,), its divisor (M,), the objective's gradient as a flat
+        (M, P) array, and the metrics' sums over the minibatch (M, K) (None without
+        metrics)."""
         s = self.structure
         params = self._views(trainable)
         logits, (tape, last) = self._forward(params, x, models, step)
         loss, d_logits = self._loss(y, logits)
+        tracked = None if not s.metrics else metrics.totals(
+            s.metrics, s.task, y, _link(s.output_activation, logits), w, np)
         weight = w.sum(axis=1)
         divisor = np.where(weight > 0, weight, np.maximum(real.sum(axis=1), 1.0)).astype(np.float32)
         kernels = params[0::2]
@@ -352,7 +363,7 @@ class HostProgram:
             if passed is not None:
                 d_inputs += passed
             d_hidden = d_inputs
-        return per_model, divisor, gradient
+        return per_model, divisor, gradient, tracked
 
 
 #: The hyper-parameters the solvers' updates read.

@@ -16,7 +16,7 @@ import threading
 import numpy as np
 
 from .._network import forward, layout
-from . import stack
+from . import metrics, stack
 from .keras_callbacks import KerasCallbacks
 from .optimizers import SLOTS
 from .planning import carried_widths
@@ -268,6 +268,12 @@ def initial_state(structure, requests):
     return trainable, packed_slots, frozen, np.asarray(counters, np.float32)
 
 
+def _metric_logs(tracked, means, prefix=""):
+    """The logs of a fit's ``tracked`` metrics (its ``TrainingSpec.metrics``) from their
+    weighted means."""
+    return {prefix + key: metrics.finished(name, mean) for (key, name), mean in zip(tracked, means)}
+
+
 def model_weights(structure, real_network, trainable, frozen, m):
     """Model ``m``'s own weights (layout order, unpadded) from packed NumPy arrays."""
     shapes = [w.shape for w in structure.layout if not w.trainable]
@@ -332,17 +338,25 @@ class NetworkStack:
 
     def epoch(self, state):
         """Train every running network one epoch; returns ``(state, outcomes)``: each
-        network's ``(loss, validation score, validation loss)``."""
+        network's ``(loss, validation score, validation loss, metrics)``, ``metrics``
+        its training metrics' logs (and validation ones, ``val_`` first) when its
+        training tracks some."""
         program = self.program
         running = [run.running for run in self.runs]
         state, losses = program.train_epoch(state, self.train_data.placed,
                                             *program.place(self._epoch_plan()))
         losses = program.backend.to_numpy(losses)
+        logs = [{} for _ in self.runs]
+        if self.structure.metrics:
+            losses, means = losses[:, 0], losses[:, 1:]
+            for m, request in enumerate(self.requests):
+                logs[m] = _metric_logs(request.training.metrics, means[m])
         scores = validation_losses = [None] * len(self.runs)
         if self.validation is not None:
-            scores, validation_losses = self._validate(state, running)
-        return state, [(float(loss), score, validation_loss)
-                       for loss, score, validation_loss in zip(losses, scores, validation_losses)]
+            scores, validation_losses = self._validate(state, running, logs)
+        return state, [(float(loss), score, validation_loss, own_logs) for
+                       loss, score, validation_loss, own_logs in
+                       zip(losses, scores, validation_losses, logs)]
 
     def keep_best(self, improved, state, best):
         """``best`` (None at first) with the improved networks' weights from ``state``."""
@@ -357,7 +371,9 @@ class NetworkStack:
         return lambda: model_weights(self.structure, network,
                                      *self.program.backend.to_numpy((trainable, frozen)), m)
 
-    def _validate(self, state, running):
+    def _validate(self, state, running, logs):
+        """Each network's validation score and loss; its validation metrics go into its
+        ``logs``."""
         outputs, losses = self.program.evaluate(state, self.validation.placed, *self.validation_plan)
         outputs, losses = self.program.backend.to_numpy((outputs, losses))
         scores = [None] * len(self.runs)
@@ -365,6 +381,10 @@ class NetworkStack:
             if running[m]:
                 X_val, Y_val, W_val = request.validation
                 own = outputs[m, :len(X_val), :request.network.n_outputs]
+                if self.structure.metrics:
+                    means = metrics.totals(self.structure.metrics, self.structure.task, Y_val,
+                                           own, W_val, np) / max(float(np.sum(W_val)), 1e-30)
+                    logs[m].update(_metric_logs(request.training.metrics, means, "val_"))
                 # scikit-learn's MLP scores non-finite predictions as NaN.
                 scores[m] = request.score(own, Y_val, W_val) if np.all(np.isfinite(own)) else np.nan
         return scores, [float(v) for v in losses]

@@ -21,7 +21,10 @@ class TrainingSpec:
     ``rules``: "scikit-learn" (its MLP's stopping: ``tol``, ``n_iter_no_change``,
     ``early_stopping``) or "keras" (``keras.Model.fit``'s: ``max_iter`` epochs,
     unless ``keras_stopping`` stops them first, the learning rate lowered by
-    ``keras_plateau`` when it is set).
+    ``keras_plateau`` when it is set). ``metrics``: ``(log name, metric)`` pairs,
+    each a metric of :data:`skdl.engine.metrics.METRICS` that the fit's history
+    reports each epoch as ``keras.Model.fit`` does (and ``"val_" + log name``
+    with validation rows).
     """
 
     task: str
@@ -51,6 +54,7 @@ class TrainingSpec:
     verbose: bool = False
     executor: str = "auto"
     rules: str = "scikit-learn"
+    metrics: tuple = ()
     keras_stopping: "KerasStopping | None" = None
     keras_plateau: "KerasPlateau | None" = None
 

@@ -86,8 +86,9 @@ class ModelRun:
             return None
         return self.shuffle_stream.get_state(), self.sample_idx
 
-    def after_epoch(self, loss, score=None, validation_loss=None):
-        """Record an epoch; returns whether its weights are the best so far (early stopping)."""
+    def after_epoch(self, loss, score=None, validation_loss=None, metrics=None):
+        """Record an epoch; returns whether its weights are the best so far (early stopping).
+        ``metrics``: the epoch's logs of the metrics its training tracks."""
         t, request = self.training, self.request
         if not np.isfinite(loss) and not t.early_stopping:
             self.error, self.running = divergence(self.n_iter + 1, f"the loss became {loss}"), False
@@ -105,6 +106,7 @@ class ModelRun:
             logs.update(val_loss=validation_loss, val_score=score)
             if request.metric_name:
                 logs["val_" + request.metric_name] = score
+        logs.update(metrics or {})
         if t.verbose:
             print(f"Iteration {self.n_iter}, loss = {loss:.8f}")
             if score is not None:

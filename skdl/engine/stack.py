@@ -21,6 +21,7 @@ from keras import activations, ops
 
 from .._network import BN_EPSILON, BN_MOMENTUM, BN_ROLES, NetworkSpec, layout
 from .._optim import LOSSES, OUTPUT_ACTIVATIONS
+from . import metrics
 from .optimizers import SLOTS, nadam_u_product, update
 
 
@@ -56,6 +57,7 @@ class Structure:
     jit_compile: bool = False
     per_weight: bool = False
     host: bool = False
+    metrics: tuple = ()
 
     @property
     def network(self):
@@ -238,7 +240,8 @@ def objectives(structure, trainable, frozen, x, y, w, real, hyper, models, dropo
     :func:`unflatten`). Returns ``(sum of the objectives, (objectives,
     divisors, new moving statistics))``: the sum's gradient is every model's
     own gradient. A batch whose weights are all zero divides by its real row
-    count instead.
+    count instead. With ``structure.metrics``, the auxiliary tuple ends with their
+    weighted sums over the batch (M, K) (see :mod:`~skdl.engine.metrics`).
     """
     params = merge(structure, trainable, frozen)
     logits, moving = forward(structure, params, x, models=models, training=True, real=real,
@@ -247,7 +250,11 @@ def objectives(structure, trainable, frozen, x, y, w, real, hyper, models, dropo
     weight = ops.sum(w, axis=1)
     divisor = ops.where(weight > 0, weight, ops.maximum(ops.sum(real, axis=1), 1.0))
     per_model = (total + penalty(structure, params, hyper["alpha"], hyper["l1"])) / divisor
-    return ops.sum(per_model), (per_model, divisor, moving)
+    if not structure.metrics:
+        return ops.sum(per_model), (per_model, divisor, moving)
+    logits = ops.stop_gradient(logits)
+    tracked = metrics.totals(structure.metrics, structure.task, y, link(structure, logits), w, ops)
+    return ops.sum(per_model), (per_model, divisor, moving, tracked)
 
 
 # --- the trained weights as one flat array per model ------------------------------------------
@@ -360,7 +367,9 @@ def epoch(structure, value_and_grad, state, data, plan):
     models run, and their hyper-parameters and seeds.
 
     Returns the new state and each model's epoch loss: the mean of its
-    minibatch objectives weighted by each batch's divisor.
+    minibatch objectives weighted by each batch's divisor; with
+    ``structure.metrics``, an (M, 1 + K) array: the loss, then each metric's
+    weighted mean over the epoch's rows.
     """
     batch_size = structure.batch_size
     n_rows, running, hyper = plan["n_rows"], plan["running"], plan["hyper"]
@@ -372,7 +381,7 @@ def epoch(structure, value_and_grad, state, data, plan):
     # Without decay in the stack, the update skips its two passes over the weights.
     update_hyper = hyper if structure.weight_decay else dict(hyper, weight_decay=None)
 
-    def body(i, trainable, frozen, slots, step, u_product, loss_sum, weight_sum):
+    def body(i, trainable, frozen, slots, step, u_product, loss_sum, weight_sum, metric_sum):
         start = i * batch_size
         rows = base + ops.slice(plan["order"], (0, start), (n_models, batch_size))
         x_rows = ops.slice(plan["x_order"], (0, start), (n_models, batch_size))
@@ -380,7 +389,7 @@ def epoch(structure, value_and_grad, state, data, plan):
         active = ops.logical_and(running, start < n_rows)
         x, y, w = ops.take(X, x_rows, axis=0), ops.take(Y, rows, axis=0), ops.take(W, rows, axis=0) * real
         dropout = (hyper["dropout"], plan["seeds"], plan["epochs"], i)
-        (_, (per_model, divisor, moving)), gradients = value_and_grad(
+        (_, (per_model, divisor, moving, *tracked)), gradients = value_and_grad(
             lambda t: objectives(structure, _weights(structure, t), frozen, x, y, w, real, hyper,
                                  plan["models"], dropout))(trainable)
         new_step = step + ops.cast(active, "float32")
@@ -399,17 +408,25 @@ def epoch(structure, value_and_grad, state, data, plan):
                 new_slots,
                 _select(active, new_step, step), _select(active, new_product, u_product),
                 loss_sum + ops.where(active, per_model * divisor, 0.0),
-                weight_sum + ops.where(active, divisor, 0.0))
+                weight_sum + ops.where(active, divisor, 0.0),
+                metric_sum + ops.where(ops.expand_dims(active, 1), tracked[0], 0.0) if tracked
+                else metric_sum)
 
     zeros = ops.zeros_like(state["step"])
-    _, trainable, frozen, slots, step, u_product, loss_sum, weight_sum = ops.while_loop(
+    metric_zeros = ops.zeros((ops.shape(zeros)[0], len(structure.metrics)), "float32")
+    _, trainable, frozen, slots, step, u_product, loss_sum, weight_sum, metric_sum = ops.while_loop(
         lambda i, *_: i < plan["n_steps"], body,
         (ops.convert_to_tensor(0, "int32"), _carried(structure, state["trainable"]), state["frozen"],
          {name: _carried(structure, slot) for name, slot in state["slots"].items()},
-         state["step"], state["u_product"], zeros, zeros))
+         state["step"], state["u_product"], zeros, zeros, metric_zeros))
+    weight_sum = ops.maximum(weight_sum, 1e-30)
+    losses = loss_sum / weight_sum
+    if structure.metrics:
+        losses = ops.concatenate([ops.expand_dims(losses, 1),
+                                  metric_sum / ops.expand_dims(weight_sum, 1)], axis=1)
     return ({"trainable": _flat(structure, trainable), "frozen": frozen,
              "slots": {name: _flat(structure, slot) for name, slot in slots.items()}, "step": step,
-             "u_product": u_product}, loss_sum / ops.maximum(weight_sum, 1e-30))
+             "u_product": u_product}, losses)
 
 
 # --- the few arrays a program call takes ----------------------------------------------------
@@ -535,7 +552,7 @@ def full_batch(structure, value_and_grad, trainable, frozen, data, hyper, models
     real = ops.ones(ops.shape(data["W"]), "float32")
     dropout = (hyper["dropout"], seeds, counters, 0)
     x = ops.expand_dims(data["X"], 0)
-    (_, (per_model, _, moving)), gradient = value_and_grad(
+    (_, (per_model, _, moving, *_)), gradient = value_and_grad(
         lambda t: objectives(structure, unflatten(structure, t), frozen, x, data["Y"],
                              data["W"], real, hyper, models, dropout))(trainable)
     return per_model, gradient, moving or frozen
