@@ -823,7 +823,11 @@ class ClassifierOutputs:
         proba : ndarray of shape (n_samples, n_classes)
             For multilabel targets, each label's probability.
         """
-        outputs = np.asarray(self._class_outputs(X), dtype=self._proba_dtype)
+        return self._proba(self._class_outputs(X))
+
+    def _proba(self, outputs):
+        """:meth:`predict_proba` of the network's 2-D ``outputs``."""
+        outputs = np.asarray(outputs, dtype=self._proba_dtype)
         if self._multilabel:
             return outputs
         if outputs.shape[1] == 1:
@@ -847,7 +851,10 @@ class ClassifierOutputs:
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        proba = self.predict_proba(X)
+        return self._labels(self.predict_proba(X))
+
+    def _labels(self, proba):
+        """:meth:`predict` of the probabilities ``proba``."""
         if self._multilabel:
             return (proba > 0.5).astype(int)
         if len(self.classes_) == 1:  # fitted on one class, as scikit-learn fits: it predicts it

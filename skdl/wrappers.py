@@ -140,19 +140,35 @@ FIT_CONSTRAINTS = {
 
 
 def _output_shapes(model, X):
-    """The shape of each of the model's outputs for inputs shaped like ``X``."""
+    """The shape of each of the model's outputs for inputs shaped like ``X`` (an array, or
+    the list or dict of arrays a feature encoder made)."""
     import keras
 
     outputs = getattr(model, "outputs", None) if model.built else None
     if not outputs:
-        spec = model.compute_output_spec(keras.KerasTensor((None,) + X.shape[1:], "float32"))
+        like = keras.tree.map_structure(
+            lambda a: keras.KerasTensor((None,) + tuple(a.shape[1:]), "float32"), X)
+        spec = model.compute_output_spec(like)
         outputs = spec if isinstance(spec, (list, tuple)) else [spec]
     return [tuple(output.shape) for output in outputs]
 
 
+def _is_array(X):
+    """Whether the model's inputs ``X`` are one array, not the list or dict of arrays a
+    feature encoder may make of them (for a model with several inputs)."""
+    return hasattr(X, "shape")
+
+
+def _n_rows(X):
+    """How many rows the model's inputs ``X`` hold (one array, or a list or dict of them)."""
+    import keras
+
+    return len(X) if _is_array(X) else len(keras.tree.flatten(X)[0])
+
+
 def _check_whole_batches(X, *batch_sizes):
     """A batch size of -1 (every row) needs inputs that say how many rows they have."""
-    if -1 in batch_sizes and not hasattr(X, "shape"):
+    if -1 in batch_sizes and not _is_array(X):
         raise ValueError("A batch size of -1 (every row in one batch) requires that `X` "
                          "implement `shape`; the feature encoder made it a "
                          f"{type(X).__name__}.")
@@ -461,7 +477,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         lease = Lease()
         try:
             planned = None
-            if train and not partial and pretrained is not None:
+            if train and not partial and pretrained is not None and _is_array(X):
                 planned = self._planned_result(pretrained, slot.model, X, y, W, codes, settings,
                                                seed)
             if planned is not None:
@@ -495,6 +511,9 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         W = self._sample_weight(sample_weight, codes, X.shape[0],
                                 settings["class_weight"] if settings else None)
         X, y, codes, W = self._without_weightless_rows(X, y, codes, W)
+        if not keep:
+            # scikeras' meta; _fresh_model records the model's inputs' where they are an array
+            self.X_shape_, self.X_dtype_ = X.shape, X.dtype
         if not keep or "feature_encoder_" not in vars(self):
             self.feature_encoder_ = self.feature_encoder.fit(X)
             vars(self).update(getattr(self.feature_encoder_, "get_metadata", dict)())
@@ -508,8 +527,9 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         """The transformer ``fit`` fits on the validated inputs and applies to them before
         they reach the model, and ``predict`` applies (as in scikeras: none by default;
         override the property to encode them). Its ``get_metadata()``, if any, sets
-        fitted attributes. A model whose inputs it makes other than a 2-D array trains
-        one network at a time."""
+        fitted attributes. It may make a list or dict of arrays, for a model with several
+        inputs, which trains and predicts through ``model.fit`` and ``model.predict``. A
+        model whose inputs it makes other than a 2-D array trains one network at a time."""
         from sklearn.preprocessing import FunctionTransformer
 
         return FunctionTransformer()
@@ -587,7 +607,8 @@ class BaseWrapper(PlannedFits, EstimatorBase):
 
         from .engine.keras_model import seeded
 
-        self.X_shape_, self.X_dtype_ = X.shape, X.dtype
+        if _is_array(X):
+            self.X_shape_, self.X_dtype_ = X.shape, X.dtype
         spec = self._build_spec()
         if isinstance(spec, keras.Model):
             if in_place:
@@ -606,7 +627,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
                 if not isinstance(model, keras.Model):
                     raise ValueError(f"The model function must return a keras.Model. Received: "
                                      f"{type(model).__name__}.")
-                if isinstance(model, keras.Sequential) and not model.built:
+                if isinstance(model, keras.Sequential) and not model.built and _is_array(X):
                     model.build((None,) + X.shape[1:])
             return model
 
@@ -686,7 +707,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
 
     def _cache_key(self, model, X, params):
         """``(key, learning rate)`` of ``model`` for the traced-model cache; key None: no reuse."""
-        architecture = architecture_key(model)
+        architecture = architecture_key(model) if _is_array(X) else None
         if architecture is None:
             return None, None
         if model.compiled:
@@ -726,15 +747,17 @@ class BaseWrapper(PlannedFits, EstimatorBase):
 
         Y = self._encode_targets(y, model, X)
         train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
-        batch_size = self._batch_size(settings, train_rows[0].shape[0])
+        batch_size = self._batch_size(settings, _n_rows(train_rows[0]))
         validation_batch_size = settings["validation_batch_size"] or batch_size
         if validation_batch_size == -1:
-            validation_batch_size = validation[0].shape[0] if validation else batch_size
+            validation_batch_size = _n_rows(validation[0]) if validation else batch_size
         callbacks = settings["callbacks"]
         engine = self.engine
         validated_by = [type(c).__name__ for c in callbacks if _defines_hooks(c, "test")]
         if engine == "fused":
             reason = why_keras_fit(model, callbacks, settings["extra"], "fused")
+            if reason is None and not _is_array(X):
+                reason = f"its inputs are a {type(X).__name__} of arrays (it takes one array)"
             if reason is None and validation is not None and validated_by:
                 reason = f"{validated_by[0]} acts on the validation passes (on_test_* hooks)"
             if reason is not None:
@@ -742,6 +765,8 @@ class BaseWrapper(PlannedFits, EstimatorBase):
                                  "Use engine='auto' or 'keras'.")
         elif validation is not None and validated_by:
             engine = "keras"  # model.fit runs the validation passes through the callbacks
+        elif not _is_array(X):
+            engine = "keras"  # model.fit takes a list or dict of inputs
         shuffle_seed = seed if seed is not None else int(np.random.randint(2**31 - 1))
         initial_epoch = settings["initial_epoch"]
         saved = [v.numpy() for v in model.variables] if keep else None
@@ -797,40 +822,39 @@ class BaseWrapper(PlannedFits, EstimatorBase):
                              f"(X_val, y_val, sample_weight_val). Received: {type(data).__name__}.")
         X_val = self._densify(check_array(data[0], accept_sparse=("csr", "csc", "coo"),
                                           dtype=(np.float32, np.float64), allow_nd=True))
-        if X_val.shape[1:] != X.shape[1:]:
+        X_val = self.feature_encoder_.transform(X_val)
+        if _is_array(X_val) and _is_array(X) and X_val.shape[1:] != X.shape[1:]:
             raise ValueError(f"validation_data's X_val has rows of shape {X_val.shape[1:]}; the "
                              f"training rows have shape {X.shape[1:]}.")
         y_val = check_array(data[1], ensure_2d=False, dtype=None)
-        if len(y_val) != X_val.shape[0]:
-            raise ValueError(f"validation_data has {X_val.shape[0]} samples in X_val but "
+        if len(y_val) != _n_rows(X_val):
+            raise ValueError(f"validation_data has {_n_rows(X_val)} samples in X_val but "
                              f"{len(y_val)} in y_val.")
         y_val, codes = self._set_target_facts(y_val, first=False, classes=None)
         Y_val = self._encode_targets(y_val, model, X_val)
         if len(data) == 2:
             return X_val, Y_val
-        return X_val, Y_val, self._check_sample_weight(data[2], X_val.shape[0])
+        return X_val, Y_val, self._check_sample_weight(data[2], _n_rows(X_val))
 
     def _split_validation(self, X, Y, W, codes, seed, fraction):
-        """``((X, Y, W), validation)``: ``fraction`` of the rows held out."""
-        arrays = [X, *(Y if isinstance(Y, list) else [Y]), *([] if W is None else [W])]
+        """``((X, Y, W), validation)``: ``fraction`` of the rows held out (of each array
+        where ``X`` or ``Y`` is a list or dict of arrays)."""
+        import keras
+
+        structure = (X, Y) if W is None else (X, Y, W)
+        arrays = keras.tree.flatten(structure)
         try:
             parts = train_test_split(*arrays, test_size=fraction, random_state=seed,
                                      stratify=codes)
         except ValueError:  # a class too small to stratify
             parts = train_test_split(*arrays, test_size=fraction, random_state=seed)
-        train_parts, validation_parts = parts[0::2], parts[1::2]
-
-        def regroup(rows):
-            X_part, rest = rows[0], list(rows[1:])
-            W_part = rest.pop() if W is not None else None
-            Y_part = rest if isinstance(Y, list) else rest[0]
-            return (X_part, Y_part, W_part)
-
-        validation = regroup(validation_parts)
-        if validation[0].shape[0] < 1 or validation[0].shape[0] == X.shape[0]:
+        train_rows = keras.tree.pack_sequence_as(structure, parts[0::2])
+        validation = keras.tree.pack_sequence_as(structure, parts[1::2])
+        n_rows, n_validation = _n_rows(X), _n_rows(validation[0])
+        if n_validation < 1 or n_validation == n_rows:
             raise ValueError(f"validation_split={fraction} leaves no rows to validate or to "
-                             f"train on ({X.shape[0]} samples).")
-        return regroup(train_parts), validation if W is not None else validation[:2]
+                             f"train on ({n_rows} samples).")
+        return ((*train_rows, None) if W is None else train_rows), validation
 
     def _sample_weight(self, sample_weight, codes, n_samples, class_weight):
         weights = None if sample_weight is None else self._check_sample_weight(sample_weight, n_samples)
@@ -875,6 +899,9 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         unbuilt = self._slot
         if isinstance(unbuilt, _Unbuilt) and "callbacks" not in predict_kwargs:
             outputs = [forward(unbuilt.network, unbuilt.weights, np.asarray(X, np.float32))]
+        elif not _is_array(X):  # a list or dict of inputs: Keras' own predict takes them
+            outputs = self._built_slot().model.predict(x=X, **{"verbose": 0, **predict_kwargs})
+            outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         else:
             outputs = predict(self._built_slot().model, X, predict_kwargs=predict_kwargs)
         outputs = [np.asarray(o, np.float64).reshape(len(o), -1) for o in outputs]
@@ -927,7 +954,10 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
 
     The targets are encoded for the model's output and loss: a one-unit
     output gets 0/1 targets (binary; targets of a single class train it
-    towards 0 and that class is always predicted, as in scikeras), a
+    towards 0 and that class is always predicted, as in scikeras), or, for
+    more classes and a loss other than a cross-entropy, the class indices as
+    floats (an ordinal output, as in scikeras: ``predict`` picks the class
+    nearest the output, ``predict_proba`` returns the output itself), a
     softmax over ``n_classes_`` units gets class indices, or one-hot rows
     when the loss is a (non-sparse) categorical one; multilabel indicator
     targets go as they are, and one-hot rows are predicted one-hot.
@@ -1041,14 +1071,21 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples,)
             A column of ones when the training targets held a single class.
+            A one-unit model fitted on more than two classes (an ordinal
+            output) gives its raw output, 1-D, as scikeras does: no
+            probabilities.
         """
         with self._predict_call(kwargs):
-            proba = super().predict_proba(X)
+            return self._proba(self._class_outputs(X))
+
+    def _proba(self, outputs):
         if self.n_classes_ == 1 and not self._multilabel:
-            return np.ones((proba.shape[0], 1))
-        return proba
+            return np.ones((outputs.shape[0], 1))
+        if self._is_ordinal(outputs):
+            return np.asarray(outputs[:, 0], np.float64)
+        return super()._proba(outputs)
 
     def predict(self, X, **kwargs):
         """Predicted class labels, in the training labels' type (one-hot rows for one-hot targets).
@@ -1062,12 +1099,25 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            A one-unit model fitted on more than two classes predicts the
+            class whose code (0 to ``n_classes_ - 1``) is nearest its output
+            (scikeras takes the argmax of that one column: always the first
+            class).
         """
         with self._predict_call(kwargs):
-            if self.__dict__.get("_one_hot"):
-                proba = self.predict_proba(X)
-                return np.eye(self.n_classes_, dtype=int)[proba.argmax(axis=1)]
-            return super().predict(X)
+            outputs = self._class_outputs(X)
+        if self._is_ordinal(outputs):
+            codes = np.clip(np.rint(outputs[:, 0]), 0, self.n_classes_ - 1).astype(np.intp)
+            return self.classes_[codes]
+        proba = self._proba(outputs)
+        if self.__dict__.get("_one_hot"):
+            return np.eye(self.n_classes_, dtype=int)[proba.argmax(axis=1)]
+        return self._labels(proba)
+
+    def _is_ordinal(self, outputs):
+        """Whether ``outputs`` are a one-unit model's for more than two classes: class codes
+        it was trained to output (see :meth:`_encode_targets`)."""
+        return outputs.shape[1] == 1 and self.n_classes_ > 2 and not self._multilabel
 
     def _placeholder_targets(self, n_samples):
         return np.arange(n_samples) % 2
@@ -1107,12 +1157,18 @@ class KerasClassifier(ClassifierOutputs, ClassifierMixin, BaseWrapper):
         units = _output_shapes(model, X)[0][-1]
         if units == 1 and self.n_classes_ <= 2:
             return (codes == 1).astype(np.float32)[:, None]
+        name = loss_name(model.loss)
+        if units == 1 and "crossentropy" not in name:
+            # As scikeras' ClassifierLabelEncoder: the class codes, as floats, for an ordinal output.
+            return codes.astype(np.float32)[:, None]
         if units != self.n_classes_:
+            ordinal = (" A one-unit output learns the class codes 0 .. n_classes_ - 1, which "
+                       f"takes a loss other than a cross-entropy (such as 'mae'), not {name!r}."
+                       if units == 1 else "")
             raise ValueError(
                 f"The model's output has {units} unit(s) but the targets have {self.n_classes_} "
                 "classes. End the model with Dense(meta['n_classes_'], activation='softmax') (or "
-                "Dense(1, activation='sigmoid') for binary targets).")
-        name = loss_name(model.loss)
+                f"Dense(1, activation='sigmoid') for binary targets).{ordinal}")
         if "categorical" in name and "sparse" not in name:
             return np.eye(self.n_classes_, dtype=np.float32)[codes]
         return codes.astype(np.int32)

@@ -597,3 +597,69 @@ def test_partial_fit_classes_are_the_classes_as_in_scikit_learns_mlp(iris_scaled
     for estimator in (KerasClassifier(mlp, loss=SPARSE), MLPClassifier()):
         with pytest.raises(ValueError, match="not"):  # a label of y outside classes
             estimator.partial_fit(X, y, classes=[0, 1])
+
+
+def one_unit(loss):
+    """A prebuilt model with one linear output unit, compiled with ``loss``."""
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(loss=loss, optimizer="adam")
+    return model
+
+
+def test_a_one_unit_classifier_learns_the_class_codes_as_in_scikeras(iris_scaled32):
+    X, y = iris_scaled32
+    model = one_unit("mae")
+    clf = KerasClassifier(model=model).initialize(X, y)
+    output = model.predict(X, verbose=0)[:, 0]  # scikeras: predict_proba is this output, 1-D
+    np.testing.assert_allclose(clf.predict_proba(X), output, rtol=1e-6, atol=1e-6)
+    nearest = np.clip(np.rint(output), 0, 2).astype(int)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[nearest])
+    clf = KerasClassifier(model=one_unit("mae"), epochs=2, random_state=0).fit(X, y)
+    assert clf.predict(X).shape == (150,) and set(clf.predict(X)) <= {0, 1, 2}
+    with pytest.raises(ValueError, match="one-unit output learns the class codes"):
+        KerasClassifier(model=one_unit("binary_crossentropy")).fit(X, y)
+
+
+def two_inputs(meta):
+    """A functional model of two inputs, the first two features and the other two."""
+    first, second = keras.Input((2,), name="first"), keras.Input((2,), name="second")
+    joined = keras.layers.Concatenate()([keras.layers.Dense(3)(first), second])
+    return keras.Model([first, second], keras.layers.Dense(1)(joined))
+
+
+class _Split(KerasRegressor):
+    """A subclass whose feature encoder makes a list of two arrays, for :func:`two_inputs`."""
+
+    @property
+    def feature_encoder(self):
+        from sklearn.preprocessing import FunctionTransformer
+
+        return FunctionTransformer(lambda x: [x[:, :2], x[:, 2:]])
+
+
+@pytest.mark.parametrize("validation", ["split", "data"])
+def test_a_feature_encoder_may_make_a_list_of_inputs_for_a_model_of_several(iris_scaled32,
+                                                                           validation):
+    X, _ = iris_scaled32
+    y = X[:, 0] - X[:, 3]
+    reg = _Split(two_inputs, loss="mse", epochs=2, random_state=0, **(
+        {"validation_split": 0.2} if validation == "split" else
+        {"fit__validation_data": (X[:30], y[:30])}))
+    reg.fit(X, y)
+    assert reg.training_loop_ == "keras.fit" and len(reg.history_["val_loss"]) == 2
+    expected = reg.model_.predict([X[:, :2], X[:, 2:]], verbose=0).ravel()
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-5, atol=1e-5)
+    reg.partial_fit(X, y)
+    assert reg.current_epoch == 3
+    with pytest.raises(ValueError, match="engine='fused' cannot train .* list of arrays"):
+        _Split(two_inputs, loss="mse", engine="fused").fit(X, y)
+
+
+def test_skdls_search_fits_a_wrapper_whose_inputs_are_a_list(iris_scaled32):
+    from skdl.model_selection import GridSearchCV
+
+    X, _ = iris_scaled32
+    search = GridSearchCV(_Split(two_inputs, loss="mse", random_state=0), {"epochs": [1, 2]},
+                          cv=2).fit(X, X[:, 0])
+    assert search.best_estimator_.training_loop_ == "keras.fit"
