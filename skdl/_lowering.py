@@ -4,7 +4,8 @@ A wrapper's model lowers when it is a plain network: a ``keras.Sequential``,
 or a functional model that is a chain, of blocks ``Dense [BatchNormalization]
 [Activation] [Dropout]`` (one activation for the hidden blocks, Keras' default
 batch normalization before it in all of them or none, Dropout of one rate in
-all or none; biases on, no regularizer or constraint), then the output
+all or none; biases on, one L1, L2 or L1L2 kernel regularizer on every
+Dense layer or on none, no other regularizer or constraint), then the output
 ``Dense [Activation]``; compiled with a standard optimizer at a constant
 learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, Adamax,
 RMSprop, Adagrad), a standard loss (mse, mae, Huber, binary or (sparse)
@@ -110,8 +111,8 @@ def lower(model, settings):
                           output_activation=output, dropout=dropout,
                           batch_normalization=normalized)
     training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
-                "metrics": _metrics(model, task),
-                **_fit(settings), "alpha": 0.0, "rules": "keras"}
+                "metrics": _metrics(model, task), **_regularization(dense),
+                **_fit(settings), "rules": "keras"}
     return network, training
 
 
@@ -302,6 +303,26 @@ def _blocks(layers):
     return blocks
 
 
+def _regularization(dense):
+    """The :class:`~skdl.engine.TrainingSpec` ``alpha`` and ``l1`` of the Dense layers'
+    kernel regularizers: Keras' L1, L2 or L1L2, one of them on every kernel or on none
+    (the engine's penalty covers every kernel). ``alpha`` is twice L2's factor: the
+    engine's penalty is ``0.5 * alpha * ||W||^2``, Keras' ``l2 * ||W||^2``."""
+    import keras
+
+    regularizers = [layer.kernel_regularizer for layer in dense]
+    if all(r is None for r in regularizers):
+        return {"alpha": 0.0, "l1": 0.0}
+    kinds = (keras.regularizers.L1, keras.regularizers.L2, keras.regularizers.L1L2)
+    configs = {repr(sorted(r.get_config().items())) if type(r) in kinds else None
+               for r in regularizers}
+    if None in configs or len(configs) > 1 or len({type(r) for r in regularizers}) > 1:
+        raise NotLowerable("its Dense layers' kernel regularizers are not one L1, L2 or L1L2 "
+                           "on every kernel")
+    config = regularizers[0].get_config()
+    return {"alpha": 2.0 * float(config.get("l2", 0.0)), "l1": float(config.get("l1", 0.0))}
+
+
 def _activation(layer):
     """skdl's name of a Dense or Activation layer's activation."""
     import keras
@@ -331,8 +352,8 @@ def _check_batch_normalization(layer):
 def _check_dense(layer):
     if not layer.use_bias:
         raise NotLowerable(f"its Dense layer {layer.name!r} has no bias")
-    for name in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                 "kernel_constraint", "bias_constraint"):
+    for name in ("bias_regularizer", "activity_regularizer", "kernel_constraint",
+                 "bias_constraint"):
         if getattr(layer, name, None) is not None:
             raise NotLowerable(f"its Dense layer {layer.name!r} has a {name}")
     if getattr(layer, "lora_rank", None) or layer.dtype_policy.name != "float32":

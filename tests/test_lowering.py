@@ -339,6 +339,30 @@ def test_reduce_lr_on_plateau_lowers_and_lowers_the_rate_where_keras_does(monito
         np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
 
 
+@pytest.mark.parametrize("executor", ["numpy", "compiled"])
+@pytest.mark.parametrize("regularizer", [lambda: keras.regularizers.L2(0.01),
+                                         lambda: keras.regularizers.L1L2(l1=0.003, l2=0.01)])
+def test_kernel_regularizers_lower_and_train_as_model_fit_does(regularizer, executor):
+    import skdl
+
+    X, Y = _data("regression", n=90)  # a last, partial batch: Keras' penalty is not divided
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
+            8, activation="tanh", kernel_regularizer=regularizer()), keras.layers.Dense(
+            1, kernel_regularizer=regularizer())])
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+        return model
+
+    with skdl.config_context(executor=executor):
+        result, history, twin = _twins(build, X, Y, SETTINGS, (X[:20], Y[:20]))
+    for key in ("loss", "val_loss"):  # both count the penalty, as Keras' do
+        np.testing.assert_allclose(result.history[key], history[key], rtol=2e-4)
+    for ours, theirs in zip(result.weights, twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+
+
 @pytest.mark.parametrize("layers, reason", [
     (lambda: [keras.layers.Dense(4, activation="relu"), keras.layers.BatchNormalization()],
      "does not follow a linear Dense"),
@@ -349,6 +373,7 @@ def test_reduce_lr_on_plateau_lowers_and_lowers_the_rate_where_keras_does(monito
     (lambda: [keras.layers.Dense(4), keras.layers.BatchNormalization(),
               keras.layers.Activation("relu"), keras.layers.Dense(3),
               keras.layers.Activation("relu")], "BatchNormalization follows some"),
+    (lambda: [keras.layers.Dense(4, kernel_regularizer="l2")], "not one L1, L2 or L1L2 on every"),
 ])
 def test_layer_blocks_that_do_not_lower_say_why(layers, reason):
     model = keras.Sequential([keras.Input((3,)), *layers(), keras.layers.Dense(1)])
@@ -359,8 +384,8 @@ def test_layer_blocks_that_do_not_lower_say_why(layers, reason):
 
 @pytest.mark.parametrize("layer, reason", [
     (lambda: keras.layers.BatchNormalization(), "BatchNormalization"),
-    (lambda: keras.layers.Dense(4, activation="relu", kernel_regularizer="l2"),
-     "kernel_regularizer"),
+    (lambda: keras.layers.Dense(4, activation="relu", bias_regularizer="l2"),
+     "bias_regularizer"),
 ])
 def test_a_model_that_does_not_lower_trains_through_keras_and_says_why(friedman, layer, reason):
     X, y, _, _ = friedman

@@ -219,10 +219,14 @@ class HostProgram:
         real = (np.arange(order.shape[1])[None] < plan["n_rows"][:, None]).astype(np.float32)
         x = data["X"][x_order]
         y, w = _flat_rows(data["Y"])[rows], _flat_rows(data["W"])[rows] * real
-        logits, _ = self._forward(self._views(trainable), x, plan)
+        params = self._views(trainable)
+        logits, _ = self._forward(params, x, plan)
         loss, _ = self._loss(y, logits)
         total, weight = np.sum(loss * w, axis=1), np.sum(w, axis=1)
-        return _link(s.output_activation, logits), total / np.where(weight > 0, weight, 1.0)
+        losses = total / np.where(weight > 0, weight, 1.0)
+        if s.keras_penalty:
+            losses = losses + self._penalty(params[0::2], plan["hyper"])
+        return _link(s.output_activation, logits), losses
 
     @_quiet
     def full_batch(self, state, data, floats, ints):
@@ -309,6 +313,13 @@ class HostProgram:
         d_predicted = d_predicted / n_outputs
         return loss, d_predicted if derivative is None else d_predicted * derivative
 
+    def _penalty(self, kernels, hyper):
+        """Each model's ``0.5 * alpha * ||W||^2 (+ l1 * |W|)`` over its kernels (M,)."""
+        penalty = 0.5 * hyper["alpha"] * sum(np.square(k).sum(axis=(1, 2)) for k in kernels)
+        if self.structure.l1:
+            penalty = penalty + hyper["l1"] * sum(np.abs(k).sum(axis=(1, 2)) for k in kernels)
+        return penalty
+
     def _objective(self, trainable, x, y, w, real, hyper, models, step):
         """:func:`~skdl.engine.stack.objectives` of the minibatch ``step`` of its epoch:
         each model's objective (M,), its divisor (M,), the objective's gradient as a flat
@@ -322,15 +333,17 @@ class HostProgram:
             s.metrics, s.task, y, _link(s.output_activation, logits), w, np)
         weight = w.sum(axis=1)
         divisor = np.where(weight > 0, weight, np.maximum(real.sum(axis=1), 1.0)).astype(np.float32)
-        kernels = params[0::2]
-        penalty = 0.5 * hyper["alpha"] * sum(np.square(k).sum(axis=(1, 2)) for k in kernels)
-        if s.l1:
-            penalty = penalty + hyper["l1"] * sum(np.abs(k).sum(axis=(1, 2)) for k in kernels)
-        per_model = ((loss * w).sum(axis=1) + penalty) / divisor
+        penalty = self._penalty(params[0::2], hyper)
+        if s.keras_penalty:  # Keras' regularizers: added to the mean loss
+            per_model = (loss * w).sum(axis=1) / divisor + penalty
+            penalty_divisor = np.ones_like(divisor)
+        else:
+            per_model = ((loss * w).sum(axis=1) + penalty) / divisor
+            penalty_divisor = divisor
         gradient = np.empty_like(trainable)
         grads = self._views(gradient)
-        scale = (hyper["alpha"] / divisor)[:, None, None]
-        l1 = (hyper["l1"] / divisor)[:, None, None] if s.l1 else None
+        scale = (hyper["alpha"] / penalty_divisor)[:, None, None]
+        l1 = (hyper["l1"] / penalty_divisor)[:, None, None] if s.l1 else None
         delta = d_logits * (w / divisor[:, None])[..., None]
 
         def dense_gradients(layer, inputs, delta):

@@ -94,8 +94,14 @@ def _family(request):
     return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
             n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss, shared,
             t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
-            tuple(name for _, name in t.metrics),
+            tuple(name for _, name in t.metrics), _keras_penalty(t),
             request.validation is not None, lbfgs)
+
+
+def _keras_penalty(training):
+    """Whether a fit's penalty is Keras' regularizers' (added to each minibatch's mean
+    loss) rather than scikit-learn's ``alpha`` (divided by the minibatch's weight)."""
+    return training.rules == "keras" and (training.alpha > 0 or training.l1 > 0)
 
 
 def carried_widths(sizes, depth):
@@ -349,7 +355,7 @@ def structure_of(requests):
         weight_decay=any(r.training.weight_decay > 0 for r in requests),
         padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
         gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests),
-        metrics=tuple(name for _, name in t.metrics))
+        metrics=tuple(name for _, name in t.metrics), keras_penalty=_keras_penalty(t))
     structure = replace(structure, jit_compile=_wants_xla(requests, structure))
     structure = replace(structure, per_weight=_carries_per_weight(requests, structure))
     if estimate(requests)[0] == 0:  # on the host: a fit's executor depends on its stack alone

@@ -58,6 +58,7 @@ class Structure:
     per_weight: bool = False
     host: bool = False
     metrics: tuple = ()
+    keras_penalty: bool = False
 
     @property
     def network(self):
@@ -232,6 +233,15 @@ def penalty(structure, params, alpha, l1):
     return total
 
 
+def _with_penalty(structure, total, divisor, penalty):
+    """Each model's minibatch objective from its summed loss, its divisor and its penalty:
+    the penalty divided by the divisor too as scikit-learn's MLP does, or added to the
+    mean loss as Keras adds its regularizers' (``keras_penalty``)."""
+    if structure.keras_penalty:
+        return total / divisor + penalty
+    return (total + penalty) / divisor
+
+
 def objectives(structure, trainable, frozen, x, y, w, real, hyper, models, dropout=None):
     """Each model's minibatch objective (M,): its weighted mean loss plus its penalty,
     the penalty divided by the batch's weight as scikit-learn's MLP does.
@@ -249,7 +259,8 @@ def objectives(structure, trainable, frozen, x, y, w, real, hyper, models, dropo
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
     weight = ops.sum(w, axis=1)
     divisor = ops.where(weight > 0, weight, ops.maximum(ops.sum(real, axis=1), 1.0))
-    per_model = (total + penalty(structure, params, hyper["alpha"], hyper["l1"])) / divisor
+    per_model = _with_penalty(structure, total, divisor,
+                              penalty(structure, params, hyper["alpha"], hyper["l1"]))
     if not structure.metrics:
         return ops.sum(per_model), (per_model, divisor, moving)
     logits = ops.stop_gradient(logits)
@@ -529,7 +540,8 @@ def packed_full_batch(structure, value_and_grad, state, data, floats, ints):
 
 def evaluate(structure, trainable, frozen, data, plan):
     """Every model's outputs on its own held-out rows (M, N, K) and its weighted
-    mean loss there (M,), without penalty; ``plan`` as for :func:`epoch`
+    mean loss there (M,), without penalty (but for Keras' regularizers, which
+    count in its validation loss: ``keras_penalty``); ``plan`` as for :func:`epoch`
     (``order`` and ``x_order`` list each model's rows, ``n_rows`` how many are real)."""
     rows = ops.expand_dims(plan["source"] * ops.shape(data["Y"])[1], 1) + plan["order"]
     Y, W = _flat_rows(data["Y"]), _flat_rows(data["W"])
@@ -542,7 +554,10 @@ def evaluate(structure, trainable, frozen, data, plan):
     logits, _ = forward(structure, params, x, models=plan["models"])
     total = ops.sum(sample_losses(structure, y, logits) * w, axis=1)
     weight = ops.sum(w, axis=1)
-    return link(structure, logits), total / ops.where(weight > 0, weight, 1.0)
+    losses = total / ops.where(weight > 0, weight, 1.0)
+    if structure.keras_penalty:
+        losses = losses + penalty(structure, params, plan["hyper"]["alpha"], plan["hyper"]["l1"])
+    return link(structure, logits), losses
 
 
 def full_batch(structure, value_and_grad, trainable, frozen, data, hyper, models, seeds, counters):
