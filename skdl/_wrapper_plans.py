@@ -8,10 +8,60 @@ stacks trained for it, its Keras model built only when it is needed
 its seed (:func:`_draw_seed`) and the error of a diverged fit.
 """
 
+import contextlib
+import contextvars
+import inspect
+from collections import OrderedDict
+
 import numpy as np
 
 from ._model_cache import CACHE, Lease
 from .exceptions import DivergenceError
+
+#: The models a search's planning built for seeded fits, by what decides them (see
+#: :func:`planned_models`); None outside planning.
+_PLANNED_MODELS = contextvars.ContextVar("skdl_planned_models", default=None)
+
+#: The most models :func:`planned_models` holds at once (the least recently used goes back).
+MAX_PLANNED_MODELS = 32
+
+
+@contextlib.contextmanager
+def planned_models():
+    """Within it, the plans of seeded fits that would build the same model (the same
+    wrapper parameters, seed, input shape, and what the build function reads) share
+    one: a search's folds and refit of one candidate build it once. Opened by a
+    search's planning; nested, the outer one serves. The models go back to the model
+    cache at the end."""
+    if _PLANNED_MODELS.get() is not None:
+        yield
+        return
+    memo = OrderedDict()
+    token = _PLANNED_MODELS.set(memo)
+    try:
+        yield
+    finally:
+        _PLANNED_MODELS.reset(token)
+        for slot in memo.values():
+            CACHE.give_back(slot)
+
+
+def _build_key(wrapper, X, params, seed):
+    """What decides the model a seeded fit of ``wrapper`` builds on ``X``; None where that
+    is not cheaply known (seedless, a ``model=`` instance, inputs that are not an array,
+    parameters with no plain settings)."""
+    from ._lowering import _NoKey, _token
+
+    build = wrapper._build_spec()
+    if seed is None or not isinstance(X, np.ndarray) or not inspect.isfunction(build):
+        return None
+    reads_meta = any(p.name == "meta" or p.kind is p.VAR_KEYWORD
+                     for p in inspect.signature(build).parameters.values())
+    try:
+        return (type(wrapper).__qualname__, id(build), _token(params), seed, X.shape[1:],
+                X.dtype.str, _token(wrapper._meta()) if reads_meta else None)
+    except _NoKey:
+        return None
 
 
 def _divergence(loss, epoch):
@@ -73,11 +123,23 @@ class PlannedFits:
         settings = planner._fit_settings(params, kwargs, keep=False, partial=False)
         X, y, codes, W = planner._checked_inputs(X, y, sample_weight, settings, keep=False)
         seed = _draw_seed(planner.random_state)
-        slot = planner._borrow_or_build(X, params, seed)
+        memo, key = _PLANNED_MODELS.get(), None
+        if memo is not None and isinstance(X, np.ndarray):
+            planner.X_shape_, planner.X_dtype_ = X.shape, X.dtype  # as a build would set them
+            key = _build_key(planner, X, params, seed)
+        slot = memo.get(key) if key is not None else None
+        if slot is None:
+            slot = planner._borrow_or_build(X, params, seed)
         try:
             request, keys = planner._lowered(slot.model, X, y, W, codes, settings, seed)
         finally:
-            CACHE.give_back(slot)
+            if key is None:
+                CACHE.give_back(slot)
+            else:
+                memo[key] = slot
+                memo.move_to_end(key)
+                while len(memo) > MAX_PLANNED_MODELS:
+                    CACHE.give_back(memo.popitem(last=False)[1])
         before = vars(self)
         fitted = {name: value for name, value in vars(planner).items()
                   if name not in before or before[name] is not value}

@@ -155,6 +155,24 @@ def test_skdl_search_over_a_wrapper_trains_its_fits_in_stacks(friedman):
     assert ours.best_estimator_.score(X_valid, y_valid) > 0.5
 
 
+def test_fits_that_share_a_planned_model_train_as_if_each_built_its_own(friedman, monkeypatch):
+    from skdl import _wrapper_plans
+
+    X, y, _, _ = friedman
+    results = {}
+    for held in (_wrapper_plans.MAX_PLANNED_MODELS, 0):  # 0: every plan builds its model
+        monkeypatch.setattr(_wrapper_plans, "MAX_PLANNED_MODELS", held)
+        BUILDS.clear()
+        search = GridSearchCV(KerasRegressor(_counted, loss="mse", optimizer="sgd",
+                                             random_state=0, epochs=3),
+                              {"model__n_hidden": [0, 1], "optimizer__learning_rate": [0.01, 0.02]},
+                              cv=3).fit(X, y)
+        results[held] = search.cv_results_["mean_test_score"], len(BUILDS)
+    (shared, shared_builds), (own, own_builds) = results.values()
+    assert (shared_builds, own_builds) == (4, 16)
+    np.testing.assert_array_equal(shared, own)
+
+
 def test_a_refit_not_trained_ahead_trains_in_the_engine_too(friedman):
     X, y, _, _ = friedman
     search = GridSearchCV(KerasRegressor(_build, random_state=0, epochs=5),
@@ -187,11 +205,13 @@ def test_a_searched_wrapper_builds_its_model_only_when_asked_and_predicts_the_sa
                                          epochs=5),
                           {"model__n_hidden": [0, 1]}, cv=2).fit(X, y)
     assert search.stacking_["fits"] == 4 and search.stacking_["refits"] == 2
-    assert len(builds) == 6  # planning built each fit's model; scikit-learn's pass none
+    # planning built each candidate's model once (a seeded wrapper's folds and refit
+    # build the same model); scikit-learn's pass built none
+    assert len(builds) == 2
     best = search.best_estimator_
     before = best.predict(X)  # NumPy, from the trained weights
     restored = pickle.loads(pickle.dumps(best))  # pickling builds the model
-    assert len(builds) == 7
+    assert len(builds) == 3
     model = best.model_
     np.testing.assert_allclose(model.predict(X, verbose=0).ravel(), before, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(restored.predict(X), before, rtol=1e-5, atol=1e-5)

@@ -99,12 +99,14 @@ class StackedSearchMixin:
     def _train_stacks(self, X, y, candidate_params, splits, fit_params, more_results=None):
         start = time.perf_counter()
         inputs = stacking.unsplit_inputs(X)
-        plans = stacking.plan(self.estimator, X, y, candidate_params, splits, fit_params, inputs)
-        refits = []
-        if self.refit and self._refits_ahead(candidate_params, more_results):
-            everything = [(np.arange(num_samples(X)), np.arange(0))]
-            refits = stacking.plan(self.estimator, X, y, candidate_params, everything, fit_params,
-                                   inputs)
+        with stacking.planned_models():  # the fits and refits of a seeded wrapper's candidate
+            plans = stacking.plan(self.estimator, X, y, candidate_params, splits, fit_params,
+                                  inputs)
+            refits = []
+            if self.refit and self._refits_ahead(candidate_params, more_results):
+                everything = [(np.arange(num_samples(X)), np.arange(0))]
+                refits = stacking.plan(self.estimator, X, y, candidate_params, everything,
+                                       fit_params, inputs)
         counts = stacking.train(plans + refits, self._pretrained, self._finished, self.verbose,
                                 self._workers, self._checkpoint)
         self.stacking_["fits"] += sum(engine.stackable(p.request) for p in plans)

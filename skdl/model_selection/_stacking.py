@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from .. import engine
 from .._base import BaseMLP
 from .._lowering import NotLowerable
+from .._wrapper_plans import planned_models
 from ._sklearn import check_method_params, safe_indexing, safe_split
 
 
@@ -323,8 +324,14 @@ def plan(estimator, X, y, candidate_params, splits, fit_params, inputs=None):
     A pipeline's earlier steps are fitted once per split and per setting of
     their own parameters, and their output is reused by the candidates that
     differ only in the network's: the same steps fitted on the same rows give
-    the same output.
+    the same output. A seeded wrapper's fits of one setting share the model they
+    build (see :func:`~skdl._wrapper_plans.planned_models`).
     """
+    with planned_models():
+        return _plan(estimator, X, y, candidate_params, splits, fit_params, inputs)
+
+
+def _plan(estimator, X, y, candidate_params, splits, fit_params, inputs):
     plans, preprocessed, not_lowered = [], {}, {}
     inputs = unsplit_inputs(X) if inputs is None else inputs
     for parameters in candidate_params:
