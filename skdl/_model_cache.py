@@ -197,7 +197,7 @@ def compiled_key(model):
 def build_deferred(build, function):
     """``(model, deferred)``: the model ``build()`` returns, its variables deferred.
 
-    ``deferred`` is the :class:`~skdl.engine.keras_private.DeferredVariables`
+    ``deferred`` is the :class:`~skdl.engine.DeferredVariables`
     holding the model's variables: call its ``initialize()`` to keep the
     model, or drop both. A build that cannot be deferred (it raises inside
     the deferred block, assigns a variable, or uses an initializer of its
@@ -206,7 +206,7 @@ def build_deferred(build, function):
     then built plainly at every later fit. ``build`` must seed itself, so
     that both builds draw the same initial weights.
     """
-    from .engine.keras_private import DeferredVariables, name_counters, restore_name_counters
+    from .engine import DeferredVariables, name_counters, restore_name_counters
 
     key = getattr(function, "__func__", function)  # a bound method is made anew at each access
     try:
@@ -263,8 +263,7 @@ class Slot:
 
     def restart(self, fresh, learning_rate):
         """Make the model what ``fresh`` is: its variables, a new optimizer, ``learning_rate``."""
-        from .engine.keras_model import assign_all
-        from .engine.keras_private import initial_values
+        from .engine import assign_all, initial_values
 
         start = self._optimizer_start or []
         variables = list(self.model.variables) + [variable for variable, _ in start]

@@ -257,7 +257,7 @@ def history_key(key):
 def _metric_function_name(key):
     import keras
 
-    from .engine.keras_private import name_counters, restore_name_counters
+    from .engine import name_counters, restore_name_counters
 
     counters = name_counters()  # the metric made to look the name up takes none
     try:

@@ -7,8 +7,8 @@ A maintained replacement for ``scikeras.wrappers``: the same parameters
 scikeras script needs only its import changed, on the base skdl's MLP
 estimators use (validation, the failed-fit transaction, pickling,
 scikit-learn >= 1.6 tags). Training runs through skdl's fused epoch loop
-where the model allows and ``model.fit`` otherwise
-(:mod:`skdl.engine.keras_model`); a fit whose model has the architecture
+where the model allows and ``model.fit`` otherwise, the engine's choice
+(:func:`skdl.engine.train_keras_model`); a fit whose model has the architecture
 and compile configuration of one already traced trains that one
 (:mod:`skdl._model_cache`).
 """
@@ -114,7 +114,7 @@ def _is_callbacks(value):
 def _defines_hooks(callback, stage):
     """Whether ``callback`` defines one of Keras' ``on_<stage>_*`` hooks (stage ``"test"`` or
     ``"predict"``)."""
-    from .engine.keras_model import overrides
+    from .engine import overrides
 
     return overrides(callback, (f"on_{stage}_begin", f"on_{stage}_end", f"on_{stage}_batch_begin",
                                 f"on_{stage}_batch_end"))
@@ -580,7 +580,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
     def _borrow_or_build(self, X, params, seed, in_place=False):
         """A model for this fit, busy: a traced one made fresh when one fits, else a new one
         (``in_place``: a ``model=`` instance itself, never lent to another fit)."""
-        from .engine.keras_private import name_counters, restore_name_counters
+        from .engine import name_counters, restore_name_counters
 
         counters = name_counters()
         fresh, compile_kwargs, deferred = self._fresh_model(X, params, seed, in_place)
@@ -605,7 +605,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         copy of a ``model=`` instance (``in_place``: the instance)."""
         import keras
 
-        from .engine.keras_model import seeded
+        from .engine import seeded
 
         if _is_array(X):
             self.X_shape_, self.X_dtype_ = X.shape, X.dtype
@@ -650,7 +650,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         Their generated names (``auc``, not ``auc_3`` on the fourth fit) are the
         same at every fit, so that ``history_`` keys do not drift.
         """
-        from .engine.keras_private import name_counters, restore_name_counters
+        from .engine import name_counters, restore_name_counters
 
         loss = self.loss if self.loss is not None else self._default_loss(None)
         counters = name_counters()
@@ -743,7 +743,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
 
     def _train(self, model, X, y, W, codes, settings, seed, *, keep):
         """Train ``model`` on the encoded targets; updates ``history_`` and ``training_loop_``."""
-        from .engine.keras_model import train, why_keras_fit
+        from .engine import train_keras_model
 
         Y = self._encode_targets(y, model, X)
         train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
@@ -752,32 +752,17 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         if validation_batch_size == -1:
             validation_batch_size = _n_rows(validation[0]) if validation else batch_size
         callbacks = settings["callbacks"]
-        engine = self.engine
-        validated_by = [type(c).__name__ for c in callbacks if _defines_hooks(c, "test")]
-        if engine == "fused":
-            reason = why_keras_fit(model, callbacks, settings["extra"], "fused")
-            if reason is None and not _is_array(X):
-                reason = f"its inputs are a {type(X).__name__} of arrays (it takes one array)"
-            if reason is None and validation is not None and validated_by:
-                reason = f"{validated_by[0]} acts on the validation passes (on_test_* hooks)"
-            if reason is not None:
-                raise ValueError(f"engine='fused' cannot train this model: {reason}. "
-                                 "Use engine='auto' or 'keras'.")
-        elif validation is not None and validated_by:
-            engine = "keras"  # model.fit runs the validation passes through the callbacks
-        elif not _is_array(X):
-            engine = "keras"  # model.fit takes a list or dict of inputs
         shuffle_seed = seed if seed is not None else int(np.random.randint(2**31 - 1))
         initial_epoch = settings["initial_epoch"]
         saved = [v.numpy() for v in model.variables] if keep else None
         saved_optimizer = [v.numpy() for v in model.optimizer.variables] if keep else None
         try:
-            history, loop = train(
+            history, loop = train_keras_model(
                 model, *train_rows, epochs=settings["epochs"], initial_epoch=initial_epoch,
                 batch_size=batch_size, shuffle=settings["shuffle"], seed=shuffle_seed,
                 validation=validation, validation_batch_size=validation_batch_size,
                 callbacks=callbacks, verbose=int(settings["verbose"]),
-                fit_kwargs=settings["extra"], engine=engine,
+                fit_kwargs=settings["extra"], engine=self.engine,
                 keras_seed=None if seed is None else seed + initial_epoch)
             losses = history.get("loss", [])
             if losses and not np.isfinite(losses[-1]):
@@ -872,7 +857,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
     # --- predictions ---------------------------------------------------------------
     def _outputs(self, X):
         """The model's outputs for validated ``X``: a list of 2-D float64 arrays."""
-        from .engine.keras_model import predict
+        from .engine import predict_keras_model
 
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
@@ -899,11 +884,8 @@ class BaseWrapper(PlannedFits, EstimatorBase):
         unbuilt = self._slot
         if isinstance(unbuilt, _Unbuilt) and "callbacks" not in predict_kwargs:
             outputs = [forward(unbuilt.network, unbuilt.weights, np.asarray(X, np.float32))]
-        elif not _is_array(X):  # a list or dict of inputs: Keras' own predict takes them
-            outputs = self._built_slot().model.predict(x=X, **{"verbose": 0, **predict_kwargs})
-            outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         else:
-            outputs = predict(self._built_slot().model, X, predict_kwargs=predict_kwargs)
+            outputs = predict_keras_model(self._built_slot().model, X, predict_kwargs)
         outputs = [np.asarray(o, np.float64).reshape(len(o), -1) for o in outputs]
         if not all(np.all(np.isfinite(o)) for o in outputs):
             raise ValueError("The model's outputs are not finite for some rows: the fit diverged "

@@ -500,3 +500,25 @@ def test_traced_functions_are_found_by_the_structure_shapes_and_dtypes_of_their_
     for data in calls:
         np.testing.assert_array_equal(dispatched(data), plain(data))
     assert len(dispatched.concrete) == 5
+
+
+def test_the_estimators_reach_the_engine_through_its_public_names_only():
+    """The Keras-model loop and Keras' private attributes stay behind ``skdl.engine``'s
+    boundary: no module outside the engine imports its ``keras_model`` or ``keras_private``."""
+    import ast
+
+    import skdl
+    from skdl import engine
+
+    package = Path(skdl.__file__).parent
+    inside = []
+    for path in package.rglob("*.py"):
+        if path.parent.name == "engine":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [alias.name for alias in node.names]
+                if any(name.split(".")[-1] in ("keras_model", "keras_private") for name in names):
+                    inside.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert inside == []
+    assert callable(engine.train_keras_model) and callable(engine.predict_keras_model)

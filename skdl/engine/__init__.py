@@ -20,8 +20,8 @@ thread each, a big stack cut into pieces that share its compiled program), is
 networks into a stack's arrays and back is
 :mod:`~skdl.engine.network_stack`'s. Programs are cached by structure
 (:mod:`~skdl.engine.program`); the estimators keep only NumPy arrays. The
-wrappers' Keras models train through the same host loop
-(:mod:`~skdl.engine.keras_model`).
+wrappers' Keras models train through the same host loop, reached through
+:func:`train_keras_model` (:mod:`~skdl.engine.keras_model`).
 """
 
 import functools
@@ -204,3 +204,69 @@ def cache_info():
     """``{"programs": programs kept now, "max_programs": bound, "built": built so far}``."""
     return {"programs": len(_CACHE), "max_programs": _CACHE.max_size, "built": _CACHE.built}
 
+
+# --- a user's own Keras model (the wrappers' front end) -------------------------------------
+# The wrappers reach the engine through these names only; Keras' private attributes stay
+# behind keras_private (name counters, deferred variables), the loops in keras_model.
+from . import keras_model  # noqa: E402
+from .keras_model import assign_all, overrides, seeded  # noqa: E402
+from .keras_private import (  # noqa: E402
+    DeferredVariables,
+    initial_values,
+    name_counters,
+    restore_name_counters,
+)
+
+__all__ += ["train_keras_model", "predict_keras_model", "seeded", "overrides", "assign_all",
+            "name_counters", "restore_name_counters", "DeferredVariables", "initial_values"]
+
+#: Callback hooks of the validation passes, which the fused loop does not call.
+_TEST_HOOKS = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end")
+
+
+def train_keras_model(model, x, y, sample_weight=None, *, epochs, batch_size, seed,
+                      initial_epoch=0, shuffle=True, validation=None, validation_batch_size=None,
+                      callbacks=(), verbose=0, fit_kwargs=None, engine="auto", keras_seed=None):
+    """Train a user's compiled Keras ``model``; returns ``(history dict, loop name)``.
+
+    The loop is the fused one (``"fused"``: the engine's host loop, one
+    compiled call per epoch) where it can train the model, else Keras' own
+    ``model.fit`` (``"keras.fit"``). ``engine="keras"`` asks for
+    ``model.fit``; ``engine="fused"`` for the fused loop, and raises a
+    ``ValueError`` naming why when it cannot train the model. ``x`` is an
+    array, or a list or dict of arrays (those train through ``model.fit``);
+    ``validation`` is None or ``(x_val, y_val[, sample_weight_val])``.
+    ``seed`` fixes the fused loop's shuffles, ``keras_seed`` ``model.fit``'s.
+    See :func:`~skdl.engine.keras_model.train`.
+    """
+    callbacks, fit_kwargs = list(callbacks), dict(fit_kwargs or {})
+    reason = keras_model.why_keras_fit(model, callbacks, fit_kwargs, engine)
+    if reason is None and not hasattr(x, "shape"):
+        reason = f"its inputs are a {type(x).__name__} of arrays (it takes one array)"
+    if reason is None and validation is not None:
+        validated_by = [type(c).__name__ for c in callbacks if overrides(c, _TEST_HOOKS)]
+        if validated_by:  # model.fit runs the validation passes through the callbacks
+            reason = f"{validated_by[0]} acts on the validation passes (on_test_* hooks)"
+    if reason is not None and engine == "fused":
+        raise ValueError(f"engine='fused' cannot train this model: {reason}. "
+                         "Use engine='auto' or 'keras'.")
+    return keras_model.train(
+        model, x, y, sample_weight, epochs=epochs, initial_epoch=initial_epoch,
+        batch_size=batch_size, shuffle=shuffle, seed=seed, validation=validation,
+        validation_batch_size=validation_batch_size or batch_size, callbacks=callbacks,
+        verbose=verbose, fit_kwargs=fit_kwargs, engine="keras" if reason else engine,
+        keras_seed=keras_seed)
+
+
+def predict_keras_model(model, x, predict_kwargs=None):
+    """A user's Keras ``model``'s outputs for ``x``: a list of arrays, one per output.
+
+    ``x`` one array predicts in fixed-size compiled chunks where it can (see
+    :func:`~skdl.engine.keras_model.predict`); a list or dict of arrays
+    predicts through ``model.predict``. ``predict_kwargs`` are
+    ``model.predict``'s (``batch_size=-1``: every row at once).
+    """
+    if hasattr(x, "shape"):
+        return keras_model.predict(model, x, predict_kwargs=predict_kwargs)
+    outputs = model.predict(x=x, **{"verbose": 0, **(predict_kwargs or {})})
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
