@@ -158,6 +158,8 @@ class PlannedFits:
         if W is not None:
             raise NotLowerable("sample or class weights are given (Keras averages weighted "
                                "losses over the batch's size)")
+        if not isinstance(X, np.ndarray) or X.ndim != 2:
+            raise NotLowerable("its inputs are not a table of features")
         Y = self._encode_targets(y, model, X)
         train_rows, validation = self._validation(model, X, Y, W, codes, settings, seed)
         batch_size = self._batch_size(settings, train_rows[0].shape[0])

@@ -661,5 +661,7 @@ def test_skdls_search_fits_a_wrapper_whose_inputs_are_a_list(iris_scaled32):
 
     X, _ = iris_scaled32
     search = GridSearchCV(_Split(two_inputs, loss="mse", random_state=0), {"epochs": [1, 2]},
-                          cv=2).fit(X, X[:, 0])
+                          cv=2)
+    with pytest.warns(UserWarning, match="one network at a time .* not a table of features"):
+        search.fit(X, X[:, 0])
     assert search.best_estimator_.training_loop_ == "keras.fit"
