@@ -6,9 +6,10 @@ or a functional model that is a chain, of blocks ``Dense [BatchNormalization]
 batch normalization before it in all of them or none, Dropout of one rate in
 all or none; biases on, one L1, L2 or L1L2 kernel regularizer on every
 Dense layer or on none, no other regularizer or constraint), then the output
-``Dense [Activation]``; compiled with a standard optimizer at a constant
-learning rate (SGD with momentum or Nesterov's, Adam, AdamW, Nadam, Adamax,
-RMSprop, Adagrad), a standard loss (mse, mae, Huber, binary or (sparse)
+``Dense [Activation]``; compiled with a standard optimizer (SGD with momentum
+or Nesterov's, Adam, AdamW, Nadam, Adamax, RMSprop, Adagrad) at a constant
+learning rate or on a standard schedule (``ExponentialDecay``,
+``InverseTimeDecay``, ``PolynomialDecay``, ``CosineDecay``), a standard loss (mse, mae, Huber, binary or (sparse)
 categorical cross-entropy) and standard metrics (mae, mse, root mean squared
 error, accuracy: names or their Keras classes); trained with ``epochs``,
 ``batch_size``, ``shuffle``, ``validation_data`` or ``validation_split``, and
@@ -113,6 +114,7 @@ def lower(model, settings):
     training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
                 "metrics": _metrics(model, task), **_regularization(dense),
                 **_fit(settings), "rules": "keras"}
+    _check_schedule_and_plateau(training)
     return network, training
 
 
@@ -368,13 +370,16 @@ def _optimizer(model):
         raise NotLowerable(f"its optimizer {name} is not one the engine runs")
     solver, required = _SOLVERS[name]
     config = optimizer.get_config()
-    if not isinstance(config.get("learning_rate"), float):
-        raise NotLowerable("its learning rate follows a schedule")
+    learning_rate, schedule = config.get("learning_rate"), None
+    if isinstance(learning_rate, dict):
+        learning_rate, schedule = _schedule(learning_rate)
+    if not isinstance(learning_rate, float):
+        raise NotLowerable("its learning rate is not a number or a standard schedule")
     off = [key for key in _OPTIMIZER_OFF if config.get(key) is not None and config[key] is not False]
     wrong = [key for key, value in required.items() if config.get(key) != value]
     if off or wrong:
         raise NotLowerable(f"its {name} optimizer sets {', '.join(off + wrong)}")
-    fields = {"solver": solver, "learning_rate_init": config["learning_rate"],
+    fields = {"solver": solver, "learning_rate_init": learning_rate, "lr_schedule": schedule,
               "weight_decay": float(config.get("weight_decay") or 0.0)}
     if solver == "sgd":
         fields.update(momentum=float(config["momentum"]),
@@ -383,6 +388,29 @@ def _optimizer(model):
         if key in config:
             fields[key] = float(config[key])
     return fields
+
+
+#: Keras' schedules -> (the engine's kind, config keys of: the rate argument, the power).
+_SCHEDULES = {"ExponentialDecay": ("exponential", "decay_rate", None),
+              "InverseTimeDecay": ("inverse_time", "decay_rate", None),
+              "PolynomialDecay": ("polynomial", "end_learning_rate", "power"),
+              "CosineDecay": ("cosine", "alpha", None)}
+
+
+def _schedule(serialized):
+    """``(initial learning rate, KerasSchedule)`` of a serialized
+    ``keras.optimizers.schedules`` schedule."""
+    from .engine import KerasSchedule
+
+    name, config = serialized.get("class_name"), serialized.get("config") or {}
+    if name not in _SCHEDULES or not str(serialized.get("module", "")).startswith("keras"):
+        raise NotLowerable(f"its learning rate follows a {name} schedule")
+    kind, rate, power = _SCHEDULES[name]
+    if config.get("cycle") or config.get("warmup_steps"):
+        raise NotLowerable(f"its {name} schedule cycles or warms up")
+    return float(config["initial_learning_rate"]), KerasSchedule(
+        kind, float(config["decay_steps"]), float(config.get(rate) or 0.0),
+        float(config.get(power) or 1.0) if power else 1.0, bool(config.get("staircase")))
 
 
 def _fit(settings):
@@ -407,6 +435,12 @@ def _fit(settings):
             raise NotLowerable(f"the callback {type(callback).__name__} acts on training")
         fields[field] = read(callback)
     return fields
+
+
+def _check_schedule_and_plateau(training):
+    if training.get("lr_schedule") is not None and training.get("keras_plateau") is not None:
+        raise NotLowerable("ReduceLROnPlateau cannot set a learning rate that follows a "
+                           "schedule (Keras refuses it too)")
 
 
 def _early_stopping(callback):

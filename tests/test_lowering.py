@@ -342,6 +342,36 @@ def test_a_searched_wrappers_history_has_its_metrics(friedman):
                                rtol=1e-5)
 
 
+SCHEDULES = {  # case -> (the engine's kind, the schedule)
+    "exponential": ("exponential",
+                    lambda: keras.optimizers.schedules.ExponentialDecay(0.05, 7, 0.5)),
+    "exponential-staircase": ("exponential", lambda: keras.optimizers.schedules.ExponentialDecay(
+        0.05, 7, 0.5, staircase=True)),
+    "inverse-time": ("inverse_time",
+                     lambda: keras.optimizers.schedules.InverseTimeDecay(0.05, 5, 0.7)),
+    "polynomial": ("polynomial", lambda: keras.optimizers.schedules.PolynomialDecay(
+        0.05, 15, 0.001, power=2.0)),
+    "cosine": ("cosine", lambda: keras.optimizers.schedules.CosineDecay(0.05, 15, alpha=0.1)),
+}
+
+
+@pytest.mark.parametrize("executor", ["numpy", "compiled"])
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_learning_rate_schedules_lower_and_train_as_model_fit_does(schedule, executor):
+    import skdl
+
+    X, Y = _data("regression")  # 6 updates an epoch: the schedules move within epochs
+    kind, make = SCHEDULES[schedule]
+    network, training = lower(_model(keras.optimizers.Adam(make()), "mse"), SETTINGS)
+    assert training["lr_schedule"].kind == kind
+    with skdl.config_context(executor=executor):
+        result, history, twin = _twins(lambda: _model(keras.optimizers.Adam(make()), "mse"), X, Y,
+                                       SETTINGS, (X[:20], Y[:20]))
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
+    for ours, theirs in zip(result.weights, twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+
+
 @pytest.mark.parametrize("monitor, cooldown, min_lr", [("loss", 0, 0.0), ("val_loss", 1, 0.004)])
 def test_reduce_lr_on_plateau_lowers_and_lowers_the_rate_where_keras_does(monitor, cooldown,
                                                                           min_lr):
@@ -427,8 +457,11 @@ def test_a_model_that_does_not_lower_trains_through_keras_and_says_why(friedman,
     ({"metrics": ["AUC"]}, {}, "metric 'AUC' is not one the engine tracks"),
     ({"metrics": ["accuracy"]}, {}, "does not apply to a regression model"),
     ({"metrics": [keras.metrics.BinaryAccuracy(threshold=0.7)]}, {}, "not one the engine"),
+    ({"optimizer": keras.optimizers.SGD(keras.optimizers.schedules.PiecewiseConstantDecay(
+        [10], [0.1, 0.01]))}, {}, "follows a PiecewiseConstantDecay schedule"),
     ({"optimizer": keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(
-        0.1, 10, 0.9))}, {}, "schedule"),
+        0.1, 10, 0.9))}, {"callbacks": [keras.callbacks.ReduceLROnPlateau()]},
+     "cannot set a learning rate that follows a schedule"),
     ({"optimizer": keras.optimizers.Adam(clipnorm=1.0)}, {}, "clipnorm"),
     ({"loss": keras.losses.MeanSquaredError(reduction="sum")}, {}, "settings"),
     ({}, {"callbacks": [keras.callbacks.ReduceLROnPlateau(monitor="val_mae")]},

@@ -32,7 +32,7 @@ from contextlib import nullcontext
 from .host import HostProgram
 from .program import PROGRAMS as _CACHE
 from .planning import concurrent_stacks, cost, overlaps, pieces, stackable, stacks, structure_of
-from .request import FitRequest, FitResult, KerasPlateau, KerasStopping, Start, TrainingSpec, data_digest, fit_keys
+from .request import FitRequest, FitResult, KerasPlateau, KerasSchedule, KerasStopping, Start, TrainingSpec, data_digest, fit_keys
 from .continuation import continuation, continued
 from .lbfgs import train_lbfgs
 from .memory import RELEASE_MIN_BYTES, networks_per_stack, release_freed_memory, stack_bytes
@@ -40,7 +40,7 @@ from .network_stack import NetworkStack, PlacedInputs
 from .stack import slot_names
 from .trainer import StackTrainer
 
-__all__ = ["FitRequest", "FitResult", "KerasPlateau", "KerasStopping", "Start", "TrainingSpec", "train", "stacks",
+__all__ = ["FitRequest", "FitResult", "KerasPlateau", "KerasSchedule", "KerasStopping", "Start", "TrainingSpec", "train", "stacks",
            "stackable", "structure_of", "clear_cache", "cache_info", "epochs", "data_digest",
            "fit_keys", "continued", "continuation"]
 

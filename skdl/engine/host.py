@@ -27,7 +27,7 @@ import scipy.special
 
 from .._network import NUMPY_ACTIVATIONS, SELU_ALPHA, SELU_SCALE
 from .._optim import KERAS_LOSSES, REGRESSOR_LOSSES, REGRESSOR_OUTPUT_ACTIVATIONS, STOCHASTIC_SOLVERS
-from .optimizers import SLOTS, nadam_u_product, update
+from .optimizers import SCHEDULE_COLUMNS, SLOTS, nadam_u_product, scheduled_learning_rate, update
 from . import metrics, stack
 
 def _gelu_derivative(z, h):
@@ -191,7 +191,8 @@ class HostProgram:
                 continue
             first, last = own[0], own[-1] + 1
             where = slice(first, last) if last - first == len(own) else own
-            hyper = {name: taken["hyper"][name][where][:, None] for name in _UPDATE_HYPER}
+            names = _UPDATE_HYPER + (SCHEDULE_COLUMNS if self.structure.scheduled else ())
+            hyper = {name: taken["hyper"][name][where][:, None] for name in names}
             groups.append((solver, where, hyper))
         return groups
 
@@ -200,6 +201,10 @@ class HostProgram:
         in place."""
         decay = self.structure.weight_decay
         for solver, where, hyper in groups:
+            if self.structure.scheduled:  # Keras' iterations: the updates before this one
+                columns = {name: hyper[name][:, 0] for name in ("learning_rate",) + SCHEDULE_COLUMNS}
+                rate = scheduled_learning_rate(columns, counters[where, 0] - 1, np)
+                hyper = dict(hyper, learning_rate=rate.astype(np.float32)[:, None])
             weight, slots = trainable[where], {name: slot_arrays[stack.slot_array(name)][where]
                                                 for name in SLOTS[solver]}
             step, u_product = counters[where, 0][:, None], counters[where, 1]

@@ -18,7 +18,7 @@ import numpy as np
 from .._network import forward, layout
 from . import metrics, stack
 from .keras_callbacks import KerasCallbacks
-from .optimizers import SLOTS
+from .optimizers import SCHEDULE_COLUMNS, SCHEDULES, SLOTS
 from .planning import carried_widths
 from .request import OPTIMIZER_STATE_FORMAT
 from .runs import ModelRun, divergence
@@ -202,6 +202,8 @@ def model_columns(structure, requests):
     for k, name in enumerate(stack.FLOAT_COLUMNS):
         if name == "nesterov":
             floats[:, k] = [r.training.nesterovs_momentum for r in requests]
+        elif name in SCHEDULE_COLUMNS:
+            floats[:, k] = [_schedule_column(r.training.lr_schedule, name) for r in requests]
         elif name not in ("learning_rate", "running"):
             floats[:, k] = [getattr(r.training, name) for r in requests]
     masks = [np.stack([(np.arange(width) < own[layer]) for own in stretched])
@@ -216,6 +218,15 @@ def model_columns(structure, requests):
     ints[:, stack.INT_COLUMNS.index("solver")] = [structure.solvers.index(r.training.solver)
                                                   for r in requests]
     return {"floats": floats, "ints": ints}
+
+
+def _schedule_column(schedule, name):
+    """A fit's value of the schedule column ``name`` (see :data:`SCHEDULE_COLUMNS`)."""
+    if schedule is None:
+        return 0.0
+    return {"schedule": SCHEDULES.index(schedule.kind), "decay_steps": schedule.decay_steps,
+            "decay_rate": schedule.rate, "decay_power": schedule.power,
+            "staircase": float(schedule.staircase)}[name]
 
 
 def column(name, columns=stack.FLOAT_COLUMNS):

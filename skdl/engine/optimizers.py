@@ -7,6 +7,7 @@ has a leading model axis. Written once with ``keras.ops`` for every backend;
 ``tests/test_optimizers.py`` checks each rule against Keras' own optimizer.
 """
 
+import numpy as np
 from keras import ops
 
 #: The slot arrays each solver keeps per trained weight, and their initial value.
@@ -25,6 +26,32 @@ SLOTS = {
 #: for Nesterov's momentum, 0.0 for plain momentum.
 HYPER_PARAMETERS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon",
                     "weight_decay")
+
+#: Learning-rate schedules, by their index in a stack's ``schedule`` column (0: none); see
+#: :class:`~skdl.engine.request.KerasSchedule`.
+SCHEDULES = (None, "exponential", "inverse_time", "polynomial", "cosine")
+
+#: The per-model columns a schedule reads besides the learning rate.
+SCHEDULE_COLUMNS = ("schedule", "decay_steps", "decay_rate", "decay_power", "staircase")
+
+
+def scheduled_learning_rate(hyper, iterations, xp=ops):
+    """Each model's learning rate (M,) after ``iterations`` (M,) updates, under its schedule
+    (``hyper``: the ``learning_rate`` it starts from and :data:`SCHEDULE_COLUMNS`), computed
+    as ``keras.optimizers.schedules`` computes it."""
+    initial, kind, rate = hyper["learning_rate"], hyper["schedule"], hyper["decay_rate"]
+    steps = xp.maximum(hyper["decay_steps"], 1.0)
+    p = iterations / steps
+    p = xp.where(hyper["staircase"] > 0, xp.floor(p), p)
+    done = xp.minimum(iterations, steps) / steps
+    rates = [initial, initial * xp.power(rate, p), initial / (1.0 + rate * p),
+             (initial - rate) * xp.power(1.0 - done, hyper["decay_power"]) + rate,
+             initial * ((1.0 - rate) * (0.5 * (1.0 + xp.cos(np.pi * done))) + rate)]
+    chosen = rates[0]
+    for index, value in enumerate(rates[1:], start=1):
+        chosen = xp.where(kind == index, value, chosen)
+    return chosen
+
 
 #: Keras' defaults for what skdl does not expose.
 RMSPROP_RHO, NADAM_DECAY = 0.9, 0.96

@@ -94,6 +94,7 @@ def _family(request):
     return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
             n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss, shared,
             t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
+            t.lr_schedule is not None,
             tuple(name for _, name in t.metrics), _keras_penalty(t),
             request.validation is not None, lbfgs)
 
@@ -355,7 +356,8 @@ def structure_of(requests):
         weight_decay=any(r.training.weight_decay > 0 for r in requests),
         padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
         gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests),
-        metrics=tuple(name for _, name in t.metrics), keras_penalty=_keras_penalty(t))
+        metrics=tuple(name for _, name in t.metrics), keras_penalty=_keras_penalty(t),
+        scheduled=t.lr_schedule is not None)
     structure = replace(structure, jit_compile=_wants_xla(requests, structure))
     structure = replace(structure, per_weight=_carries_per_weight(requests, structure))
     if estimate(requests)[0] == 0:  # on the host: a fit's executor depends on its stack alone

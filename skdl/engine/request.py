@@ -24,7 +24,8 @@ class TrainingSpec:
     ``keras_plateau`` when it is set). ``metrics``: ``(log name, metric)`` pairs,
     each a metric of :data:`skdl.engine.metrics.METRICS` that the fit's history
     reports each epoch as ``keras.Model.fit`` does (and ``"val_" + log name``
-    with validation rows).
+    with validation rows). ``lr_schedule``: the learning rate follows this
+    schedule from ``learning_rate_init``, update by update.
     """
 
     task: str
@@ -55,6 +56,7 @@ class TrainingSpec:
     executor: str = "auto"
     rules: str = "scikit-learn"
     metrics: tuple = ()
+    lr_schedule: "KerasSchedule | None" = None
     keras_stopping: "KerasStopping | None" = None
     keras_plateau: "KerasPlateau | None" = None
 
@@ -69,6 +71,23 @@ class KerasStopping:
     min_delta: float = 0.0
     patience: int = 0
     restore_best_weights: bool = False
+
+
+@dataclass(frozen=True)
+class KerasSchedule:
+    """A ``keras.optimizers.schedules`` learning-rate schedule, from the fit's
+    ``learning_rate_init`` and the updates ``t`` made so far (``t / decay_steps``
+    floored with ``staircase``): "exponential" multiplies it by ``rate ** (t /
+    decay_steps)``; "inverse_time" divides it by ``1 + rate * t / decay_steps``;
+    "polynomial" moves it to ``rate`` (the end rate) along ``(1 - t / decay_steps) **
+    power``; "cosine" down to ``rate`` (Keras' ``alpha``) times itself along half a
+    cosine; the last two then stay."""
+
+    kind: str
+    decay_steps: float
+    rate: float = 0.0
+    power: float = 1.0
+    staircase: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from keras import activations, ops
 from .._network import BN_EPSILON, BN_MOMENTUM, BN_ROLES, NetworkSpec, layout
 from .._optim import LOSSES, OUTPUT_ACTIVATIONS
 from . import metrics
-from .optimizers import SLOTS, nadam_u_product, update
+from .optimizers import SCHEDULE_COLUMNS, SLOTS, nadam_u_product, scheduled_learning_rate, update
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Structure:
     host: bool = False
     metrics: tuple = ()
     keras_penalty: bool = False
+    scheduled: bool = False
 
     @property
     def network(self):
@@ -406,11 +407,13 @@ def epoch(structure, value_and_grad, state, data, plan):
         new_step = step + ops.cast(active, "float32")
         new_product = nadam_u_product(u_product, new_step, hyper["beta_1"]) \
             if "nadam" in structure.solvers else u_product
+        step_hyper = update_hyper if not structure.scheduled else dict(  # Keras' iterations
+            update_hyper, learning_rate=scheduled_learning_rate(hyper, step))
         updated, new_slots = [], {name: [] for name in slots}
         for k, (weight, gradient) in enumerate(zip(trainable, gradients)):
             new_weight, new_slot = _update(structure, plan["models"]["solver"], weight, gradient,
                                            {name: slots[name][k] for name in slots}, new_step,
-                                           update_hyper, new_product)
+                                           step_hyper, new_product)
             updated.append(_select(active, new_weight, weight))
             for name in slots:
                 new_slots[name].append(_select(active, new_slot[name], slots[name][k]))
@@ -443,7 +446,7 @@ def epoch(structure, value_and_grad, state, data, plan):
 # --- the few arrays a program call takes ----------------------------------------------------
 #: Per-model numbers, one column each (then the unit masks and the gates).
 FLOAT_COLUMNS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon",
-                 "weight_decay", "alpha", "l1", "dropout", "running")
+                 "weight_decay", "alpha", "l1", "dropout", "running") + SCHEDULE_COLUMNS
 INT_COLUMNS = ("source", "n_rows", "seed", "epoch", "activation", "solver")
 
 
