@@ -4,7 +4,8 @@ A wrapper's model lowers when it is a plain network: a ``keras.Sequential``,
 or a functional model that is a chain, of blocks ``Dense [BatchNormalization]
 [Activation] [Dropout]`` (one activation for the hidden blocks, Keras' default
 batch normalization before it in all of them or none, Dropout of one rate in
-all or none; biases on, one L1, L2 or L1L2 kernel regularizer on every
+all or none; biases in every hidden Dense layer or in none, and in the
+output layer; one L1, L2 or L1L2 kernel regularizer on every
 Dense layer or on none, no other regularizer or constraint), then the output
 ``Dense [Activation]``; compiled with a standard optimizer (SGD with momentum
 or Nesterov's, Adam, AdamW, Nadam, Adamax, RMSprop, Adagrad) at a constant
@@ -99,7 +100,7 @@ def lower(model, settings):
 
     task, loss = _loss(model)
     layers = _chain(model)
-    sizes, activation, output, dropout, normalized = _layers(layers)
+    sizes, activation, output, dropout, normalized, biased = _layers(layers)
     if task == "regression" and output not in REGRESSOR_OUTPUT_ACTIVATIONS:
         raise NotLowerable(f"its output activation {output!r} is not a regressor's")
     if task != "regression" and output != _CLASSIFIER_OUTPUTS[task]:
@@ -110,7 +111,7 @@ def lower(model, settings):
     network = NetworkSpec(n_features=int(dense[0].kernel.shape[0]), hidden_layer_sizes=sizes,
                           activation=activation, n_outputs=dense[-1].units,
                           output_activation=output, dropout=dropout,
-                          batch_normalization=normalized)
+                          batch_normalization=normalized, hidden_bias=biased)
     training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
                 "metrics": _metrics(model, task), **_regularization(dense),
                 **_fit(settings), "rules": "keras"}
@@ -135,7 +136,31 @@ def lowered_request(model, settings, train_rows, validation, batch_size, seed):
         validation = _engine_rows(spec.task, *validation)
     return engine.FitRequest(network, spec, *_engine_rows(spec.task, X, Y), seed,
                              validation=validation, score=_no_score,
-                             initial=[np.asarray(w, np.float32) for w in model.get_weights()])
+                             initial=engine_weights(network, model.get_weights()))
+
+
+def _missing_bias(network, weight):
+    """Whether ``weight`` (of ``layout(network)``) is a bias-less hidden layer's zero bias."""
+    return weight.role == "bias" and weight.layer < len(network.hidden_layer_sizes) \
+        and not network.hidden_bias
+
+
+def engine_weights(network, weights):
+    """A lowered model's weights (``model.get_weights()``) in the engine's layout: with a
+    zero bias for each bias-less hidden layer (``network.hidden_bias`` False)."""
+    from ._network import layout
+
+    given = iter(weights)
+    return [np.zeros(weight.shape, np.float32) if _missing_bias(network, weight)
+            else np.asarray(next(given), np.float32) for weight in layout(network)]
+
+
+def model_weights(network, weights):
+    """The inverse of :func:`engine_weights`: what the model's ``set_weights`` takes."""
+    from ._network import layout
+
+    return [value for weight, value in zip(layout(network), weights)
+            if not _missing_bias(network, weight)]
 
 
 def _engine_rows(task, X, Y):
@@ -243,10 +268,11 @@ def _chain(model):
 
 def _layers(layers):
     """``(hidden sizes, hidden activation, output activation, dropout rate, batch
-    normalization)`` of a chain of blocks ``Dense [BatchNormalization] [Activation]
-    [Dropout]``, the last block ``Dense [Activation]``: one activation and one
-    Dropout rate for the hidden blocks, batch normalization in all or none of them
-    (activations by skdl's names)."""
+    normalization, hidden biases)`` of a chain of blocks ``Dense [BatchNormalization]
+    [Activation] [Dropout]``, the last block ``Dense [Activation]``: one activation
+    and one Dropout rate for the hidden blocks, batch normalization in all or none of
+    them, biases in all or none of them and in the output layer (activations by
+    skdl's names)."""
     blocks = _blocks(layers)
     hidden, output = blocks[:-1], blocks[-1]
     if output["dropout"] is not None or output["normalized"]:
@@ -261,9 +287,14 @@ def _layers(layers):
     normalized = {block["normalized"] for block in hidden}
     if len(normalized) > 1:
         raise NotLowerable("BatchNormalization follows some hidden layers, not all")
+    biases = {block["bias"] for block in hidden}
+    if len(biases) > 1 or not output["bias"]:
+        raise NotLowerable("its hidden Dense layers do not all have a bias or all lack one, or "
+                           "its output layer has none")
     return (tuple(block["units"] for block in hidden),
             activations.pop() if activations else "identity", output["activation"],
-            (rates.pop() or 0.0) if rates else 0.0, normalized.pop() if normalized else False)
+            (rates.pop() or 0.0) if rates else 0.0, normalized.pop() if normalized else False,
+            biases.pop() if biases else True)
 
 
 def _blocks(layers):
@@ -278,7 +309,8 @@ def _blocks(layers):
         if isinstance(layer, keras.layers.Dense):
             _check_dense(layer)
             blocks.append({"units": layer.units, "activation": _activation(layer),
-                           "normalized": False, "dropout": None, "stage": "dense"})
+                           "normalized": False, "dropout": None, "stage": "dense",
+                           "bias": bool(layer.use_bias)})
             continue
         block = blocks[-1] if blocks else None
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -352,8 +384,6 @@ def _check_batch_normalization(layer):
 
 
 def _check_dense(layer):
-    if not layer.use_bias:
-        raise NotLowerable(f"its Dense layer {layer.name!r} has no bias")
     for name in ("bias_regularizer", "activity_regularizer", "kernel_constraint",
                  "bias_constraint"):
         if getattr(layer, name, None) is not None:

@@ -28,6 +28,9 @@ class NetworkSpec:
     ``output_activation`` is what the network applies to its last layer
     (a regressor's ``output_activation``, or a classifier's softmax /
     sigmoid); training computes a classifier's loss from the logits before it.
+    ``hidden_bias`` False: the hidden layers add no bias (their bias weights stay
+    zero, untrained), as a Keras ``Dense(use_bias=False)`` before a batch
+    normalization.
     """
 
     n_features: int
@@ -39,6 +42,7 @@ class NetworkSpec:
     batch_normalization: bool = False
     wide_and_deep: bool = False
     kernel_initializer: str = "glorot_uniform"
+    hidden_bias: bool = True
 
     @property
     def output_inputs(self):

@@ -15,6 +15,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ._lowering import model_weights
 from ._model_cache import CACHE, Lease
 from .exceptions import DivergenceError
 
@@ -172,9 +173,9 @@ class PlannedFits:
         return request, engine.fit_keys(request, data, seeded=self.random_state is not None)
 
     def _planned_result(self, pretrained, model, X, y, W, codes, settings, seed):
-        """``(seed, result)`` of this fit of a search (``pretrained``, its store): the one its
-        stacks trained, else (a refit the search did not train ahead) trained now in the
-        engine; None when the model does not lower."""
+        """``(seed, result, network)`` of this fit of a search (``pretrained``, its store): the
+        one its stacks trained, else (a refit the search did not train ahead) trained now in
+        the engine; None when the model does not lower."""
         from . import engine
         from ._lowering import NotLowerable
 
@@ -182,7 +183,8 @@ class PlannedFits:
             request, (key, _) = self._lowered(model, X, y, W, codes, settings, seed)
         except NotLowerable:
             return None
-        return pretrained.take(key) or (request.seed, engine.train([request])[0])
+        seed, result = pretrained.take(key) or (request.seed, engine.train([request])[0])
+        return seed, result, request.network
 
     def _take_planned(self, value, plan):
         """Fit as a search planned and trained it (``value``: ``(seed, result)``): the state
@@ -197,10 +199,10 @@ class PlannedFits:
         self._record_trained(result)
         return self
 
-    def _take_trained(self, model, result):
-        """Fit as the engine trained it: ``result``'s weights into ``model``."""
+    def _take_trained(self, model, result, network):
+        """Fit as the engine trained it: ``result``'s weights (of ``network``) into ``model``."""
         self._check_trained(result)
-        model.set_weights(result.weights)
+        model.set_weights(model_weights(network, result.weights))
         self._record_trained(result)
 
     @staticmethod
@@ -224,7 +226,7 @@ class PlannedFits:
             like = np.zeros((1,) + tuple(shape[1:]), self.X_dtype_)
             built = self._borrow_or_build(like, self.get_params(deep=False), slot.seed)
             self.X_shape_ = shape  # building recorded the stand-in's
-            built.model.set_weights(slot.weights)
+            built.model.set_weights(model_weights(slot.network, slot.weights))
             CACHE.give_back(built, self._lease)
             self._slot = slot = built
         return slot

@@ -481,7 +481,7 @@ class BaseWrapper(PlannedFits, EstimatorBase):
                 planned = self._planned_result(pretrained, slot.model, X, y, W, codes, settings,
                                                seed)
             if planned is not None:
-                self._take_trained(slot.model, planned[1])
+                self._take_trained(slot.model, *planned[1:])
             elif train:
                 self._train(slot.model, X, y, W, codes, settings, seed, keep=False)
             else:

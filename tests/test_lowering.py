@@ -11,7 +11,8 @@ from sklearn.datasets import make_classification, make_friedman1
 from sklearn.model_selection import GridSearchCV as SklearnGridSearchCV
 
 from skdl import engine
-from skdl._lowering import NotLowerable, lower, lowered_request
+from skdl._lowering import NotLowerable, lower, lowered_request, model_weights
+from skdl._network import layout
 from skdl.engine.runs import ModelRun
 from skdl.model_selection import GridSearchCV
 from skdl.wrappers import KerasClassifier, KerasRegressor
@@ -155,6 +156,51 @@ def test_skdl_search_over_a_wrapper_trains_its_fits_in_stacks(friedman):
     assert ours.best_estimator_.score(X_valid, y_valid) > 0.5
 
 
+@pytest.mark.parametrize("executor", ["numpy", "compiled"])
+def test_hidden_layers_without_biases_train_as_model_fit_does(executor):
+    import skdl
+
+    X, Y = _data("regression")
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="tanh",
+                                                                        use_bias=False),
+                                  keras.layers.Dense(6, activation="tanh", use_bias=False),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+        return model
+
+    with skdl.config_context(executor=executor):
+        result, history, twin = _twins(build, X, Y, SETTINGS, (X[:20], Y[:20]))
+    network, _ = lower(build(), SETTINGS)
+    assert not any(np.any(w) for w, spec in zip(result.weights, layout(network))
+                   if spec.role == "bias" and spec.layer < 2)  # they never moved from zero
+    for ours, theirs in zip(model_weights(network, result.weights), twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
+
+
+def test_a_searched_wrapper_without_hidden_biases_predicts_with_its_model(friedman):
+    X, y, _, _ = friedman
+
+    def build(n_neurons=8):
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(n_neurons, use_bias=False),
+                                  keras.layers.BatchNormalization(), keras.layers.Activation("elu"),
+                                  keras.layers.Dense(1)])
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(0.01))
+        return model
+
+    search = GridSearchCV(KerasRegressor(build, random_state=0, epochs=4),
+                          {"model__n_neurons": [4, 8]}, cv=2).fit(X, y)
+    best = search.best_estimator_
+    assert search.stacking_["fits"] == 4 and best.training_loop_ == "stacked"
+    before = best.predict(X)  # NumPy, from the engine's weights (zero hidden biases)
+    assert len(best.model_.get_weights()) == 7  # the user's model: no hidden bias
+    np.testing.assert_allclose(best.model_.predict(X, verbose=0).ravel(), before, rtol=1e-5,
+                               atol=1e-5)
+
+
 def test_fits_that_share_a_planned_model_train_as_if_each_built_its_own(friedman, monkeypatch):
     from skdl import _wrapper_plans
 
@@ -268,25 +314,31 @@ def _twins(build, X, Y, settings, validation):
     return result, history, twin
 
 
-def test_batch_normalization_and_activation_layers_lower_and_train_as_model_fit_does():
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_batch_normalization_and_activation_layers_lower_and_train_as_model_fit_does(use_bias):
     X, Y = _data("regression")
 
     def build():
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((5,))] + [
             layer for units in (8, 6) for layer in (
-                keras.layers.Dense(units), keras.layers.BatchNormalization(),
+                keras.layers.Dense(units, use_bias=use_bias), keras.layers.BatchNormalization(),
                 keras.layers.Activation("relu"))] + [keras.layers.Dense(1)])
-        # SGD: under Adam, the bias before a BatchNormalization layer (whose gradient
-        # is zero but for round-off) moves with its round-off, differently in each.
-        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss="mse")
+        # With a bias before a BatchNormalization layer, SGD: its gradient is zero but
+        # for round-off, which Adam scales up, differently in each. Without one, Adam
+        # (as Hands-On ML's chapter 11 writes these blocks).
+        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9) if use_bias
+                      else keras.optimizers.Adam(0.01), loss="mse")
         return model
 
     network, _ = lower(build(), SETTINGS)
-    assert (network.hidden_layer_sizes, network.activation, network.batch_normalization) == \
-        ((8, 6), "relu", True)
+    assert (network.hidden_layer_sizes, network.activation, network.batch_normalization,
+            network.hidden_bias) == ((8, 6), "relu", True, use_bias)
     result, history, twin = _twins(build, X, Y, SETTINGS, (X[:20], Y[:20]))
-    for ours, theirs in zip(result.weights, twin.get_weights()):  # moving statistics too
+    theirs = twin.get_weights()
+    ours = model_weights(network, result.weights)  # a bias-less layer's zero bias left out
+    assert len(ours) == len(theirs) == (14 if use_bias else 12)
+    for ours, theirs in zip(ours, theirs):  # moving statistics too
         np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
     np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
     np.testing.assert_allclose(result.history["val_loss"], history["val_loss"], rtol=2e-4)
@@ -424,6 +476,8 @@ def test_kernel_regularizers_lower_and_train_as_model_fit_does(regularizer, exec
               keras.layers.Activation("relu"), keras.layers.Dense(3),
               keras.layers.Activation("relu")], "BatchNormalization follows some"),
     (lambda: [keras.layers.Dense(4, kernel_regularizer="l2")], "not one L1, L2 or L1L2 on every"),
+    (lambda: [keras.layers.Dense(4, use_bias=False), keras.layers.Dense(3)],
+     "do not all have a bias or all lack one"),
 ])
 def test_layer_blocks_that_do_not_lower_say_why(layers, reason):
     model = keras.Sequential([keras.Input((3,)), *layers(), keras.layers.Dense(1)])

@@ -360,6 +360,8 @@ class HostProgram:
             if l1 is not None:
                 grads[2 * layer] += l1 * np.sign(kernel)
             delta.sum(axis=1, out=grads[2 * layer + 1])
+            if layer < depth and not s.hidden_bias:  # a bias-less hidden layer's stays zero
+                grads[2 * layer + 1][...] = 0
             return np.matmul(delta, kernel.transpose(0, 2, 1)) if layer else None
 
         depth = len(s.widths)

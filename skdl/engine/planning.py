@@ -91,7 +91,7 @@ def _family(request):
     n, t = request.network, request.training
     lbfgs = t.solver == "lbfgs"
     shared = (n.hidden_layer_sizes, n.activation) if lbfgs else t.batch_size
-    return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization,
+    return (n.n_features, n.n_outputs, n.output_activation, n.batch_normalization, n.hidden_bias,
             n.wide_and_deep, n.dropout > 0, not n.hidden_layer_sizes, t.task, t.loss, shared,
             t.l1 > 0, t.weight_decay > 0, t.jit_compile, t.executor, t.device,
             t.lr_schedule is not None,
@@ -357,7 +357,7 @@ def structure_of(requests):
         padded=any(carried_widths(r.network.hidden_layer_sizes, depth) != widths for r in requests),
         gated=any(len(r.network.hidden_layer_sizes) != depth for r in requests),
         metrics=tuple(name for _, name in t.metrics), keras_penalty=_keras_penalty(t),
-        scheduled=t.lr_schedule is not None)
+        scheduled=t.lr_schedule is not None, hidden_bias=n.hidden_bias)
     structure = replace(structure, jit_compile=_wants_xla(requests, structure))
     structure = replace(structure, per_weight=_carries_per_weight(requests, structure))
     if estimate(requests)[0] == 0:  # on the host: a fit's executor depends on its stack alone

@@ -60,6 +60,7 @@ class Structure:
     metrics: tuple = ()
     keras_penalty: bool = False
     scheduled: bool = False
+    hidden_bias: bool = True
 
     @property
     def network(self):
@@ -178,6 +179,8 @@ def forward(structure, params, x, *, models, training=False, real=None, dropout=
     functions = [activations.get(OUTPUT_ACTIVATIONS[name]) for name in structure.activations]
     for layer, width in enumerate(structure.widths):
         kernel, bias = next(values), next(values)
+        if not structure.hidden_bias:  # zero, and its gradient exactly zero: it never moves
+            bias = bias * 0.0
         z = _dense(hidden, kernel, bias, compiled, plain)
         if structure.batch_normalization:
             gamma, beta, moving_mean, moving_variance = (next(values) for _ in BN_ROLES)
