@@ -15,7 +15,7 @@ categorical cross-entropy) and standard metrics (mae, mse, root mean squared
 error, accuracy: names or their Keras classes); trained with ``epochs``,
 ``batch_size``, ``shuffle``, ``validation_data`` or ``validation_split``, and
 at most one ``keras.callbacks.EarlyStopping`` and one ``ReduceLROnPlateau``
-on "loss" or "val_loss". The engine then
+watching the loss or a metric. The engine then
 trains it as ``model.fit`` would (:class:`~skdl.engine.TrainingSpec`'s
 ``rules="keras"``), from the model's own first weights. Anything else raises
 :class:`NotLowerable`, naming what blocked it, and trains through Keras.
@@ -112,9 +112,10 @@ def lower(model, settings):
                           activation=activation, n_outputs=dense[-1].units,
                           output_activation=output, dropout=dropout,
                           batch_normalization=normalized, hidden_bias=biased)
+    metrics = _metrics(model, task)
     training = {"task": task, "loss": loss, "dropout": dropout, **_optimizer(model),
-                "metrics": _metrics(model, task), **_regularization(dense),
-                **_fit(settings), "rules": "keras"}
+                "metrics": metrics, **_regularization(dense), **_fit(settings, metrics),
+                "rules": "keras"}
     _check_schedule_and_plateau(training)
     return network, training
 
@@ -443,8 +444,9 @@ def _schedule(serialized):
         float(config.get(power) or 1.0) if power else 1.0, bool(config.get("staircase")))
 
 
-def _fit(settings):
-    """The :class:`~skdl.engine.TrainingSpec` fields of the fit's settings."""
+def _fit(settings, metrics=()):
+    """The :class:`~skdl.engine.TrainingSpec` fields of the fit's settings (``metrics``: the
+    model's, as :func:`_metrics` reads them, which its callbacks may watch)."""
     import keras
 
     if settings.get("extra"):
@@ -463,8 +465,28 @@ def _fit(settings):
         field, read = rules.get(type(callback), (None, None))
         if field is None or fields[field] is not None:
             raise NotLowerable(f"the callback {type(callback).__name__} acts on training")
-        fields[field] = read(callback)
+        fields[field] = read(callback, _directions(metrics))
     return fields
+
+
+def _directions(metrics):
+    """Each log key a callback may watch -> the way it improves ("min" or "max"), as
+    Keras' ``mode="auto"`` reads it: accuracies rise, losses and errors fall."""
+    directions = {"loss": "min", "val_loss": "min"}
+    for key, name in metrics:
+        directions[key] = directions["val_" + key] = "max" if name == "accuracy" else "min"
+    return directions
+
+
+def _watched(callback, directions):
+    """``(monitor, mode)`` of an ``EarlyStopping`` or ``ReduceLROnPlateau`` the engine can
+    follow (raises :class:`NotLowerable`)."""
+    name = type(callback).__name__
+    if callback.monitor not in directions or callback.mode not in ("auto", "min", "max"):
+        raise NotLowerable(f"{name} watches {callback.monitor!r}, which is not the loss or a "
+                           "metric the engine tracks")
+    mode = directions[callback.monitor] if callback.mode == "auto" else callback.mode
+    return callback.monitor, mode
 
 
 def _check_schedule_and_plateau(training):
@@ -473,27 +495,25 @@ def _check_schedule_and_plateau(training):
                            "schedule (Keras refuses it too)")
 
 
-def _early_stopping(callback):
+def _early_stopping(callback, directions):
     from .engine import KerasStopping
 
-    if callback.monitor not in ("loss", "val_loss") or callback.mode not in ("auto", "min") \
-            or callback.baseline is not None or callback.start_from_epoch:
-        raise NotLowerable("EarlyStopping watches something other than the loss, or sets a "
-                           "baseline or start_from_epoch")
-    return KerasStopping(callback.monitor, abs(float(callback.min_delta)), int(callback.patience),
-                         bool(callback.restore_best_weights))
+    monitor, mode = _watched(callback, directions)
+    if callback.baseline is not None or callback.start_from_epoch:
+        raise NotLowerable("EarlyStopping sets a baseline or start_from_epoch")
+    return KerasStopping(monitor, abs(float(callback.min_delta)), int(callback.patience),
+                         bool(callback.restore_best_weights), mode)
 
 
-def _plateau(callback):
+def _plateau(callback, directions):
     from .engine import KerasPlateau
 
-    if callback.monitor not in ("loss", "val_loss") or callback.mode not in ("auto", "min") \
-            or callback.verbose:
-        raise NotLowerable("ReduceLROnPlateau watches something other than the loss, or is "
-                           "verbose")
-    return KerasPlateau(callback.monitor, float(callback.factor), int(callback.patience),
+    monitor, mode = _watched(callback, directions)
+    if callback.verbose:
+        raise NotLowerable("ReduceLROnPlateau is verbose")
+    return KerasPlateau(monitor, float(callback.factor), int(callback.patience),
                         abs(float(callback.min_delta)), int(callback.cooldown),
-                        float(callback.min_lr))
+                        float(callback.min_lr), mode)
 
 
 class _NoKey(Exception):

@@ -86,14 +86,16 @@ class _Model:
         return []
 
 
+@pytest.mark.parametrize("mode", ["min", "max"])
 @pytest.mark.parametrize("patience, min_delta, restore", [(0, 0.0, False), (2, 0.0, True),
                                                            (3, 0.05, True), (1, 0.2, False)])
 @pytest.mark.parametrize("losses", [[1.0, 0.8, 0.85, 0.9, 0.7, 0.75, 0.76, 0.77, 0.78, 0.6],
                                     [1.0, 1.0, 0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92],
                                     [float("nan"), 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]])
-def test_keras_rules_stop_where_early_stopping_stops(patience, min_delta, restore, losses):
+def test_keras_rules_stop_where_early_stopping_stops(patience, min_delta, restore, losses, mode):
     callback = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                             min_delta=min_delta, restore_best_weights=restore)
+                                             min_delta=min_delta, restore_best_weights=restore,
+                                             mode=mode)
     callback.set_model(_Model())
     callback.on_train_begin()
     keras_epochs = 0
@@ -102,7 +104,7 @@ def test_keras_rules_stop_where_early_stopping_stops(patience, min_delta, restor
         keras_epochs += 1
         if callback.model.stop_training:
             break
-    stopping = engine.KerasStopping("val_loss", min_delta, patience, restore)
+    stopping = engine.KerasStopping("val_loss", min_delta, patience, restore, mode)
     training = engine.TrainingSpec("regression", "mean_squared_error", rules="keras",
                                    max_iter=len(losses), keras_stopping=stopping)
     request = engine.FitRequest(None, training, np.zeros((2, 1)), np.zeros((2, 1)), np.ones(2),
@@ -421,6 +423,29 @@ def test_learning_rate_schedules_lower_and_train_as_model_fit_does(schedule, exe
                                        SETTINGS, (X[:20], Y[:20]))
     np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
     for ours, theirs in zip(result.weights, twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+
+
+def test_early_stopping_on_validation_accuracy_lowers_and_stops_where_keras_does():
+    X, Y = _data("multiclass")
+
+    def build():
+        model = _model(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy", 3,
+                       "softmax")
+        model.compile(optimizer=keras.optimizers.Adam(0.05),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    stopping = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=2,
+                                             restore_best_weights=True)
+    settings = {**SETTINGS, "epochs": 30, "callbacks": [stopping]}
+    _, training = lower(build(), settings)
+    assert training["keras_stopping"].mode == "max"  # "auto": accuracy rises
+    result, history, twin = _twins(build, X, Y, settings, (X[:30], Y[:30]))
+    assert len(history["loss"]) < 30  # the case stops early
+    assert result.n_iter == len(history["loss"])
+    np.testing.assert_allclose(result.history["val_accuracy"], history["val_accuracy"])
+    for ours, theirs in zip(result.weights, twin.get_weights()):  # the best epoch's
         np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
 
 

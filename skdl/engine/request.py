@@ -64,13 +64,15 @@ class TrainingSpec:
 @dataclass(frozen=True)
 class KerasStopping:
     """``keras.callbacks.EarlyStopping``'s settings, for a fit under Keras' rules: stop when
-    ``monitor`` ("loss" or "val_loss") has not dropped by more than ``min_delta`` for
-    ``patience`` epochs, and end with the best epoch's weights if ``restore_best_weights``."""
+    ``monitor`` (a key of the fit's logs: "loss", "val_loss", a metric) has not improved
+    (dropped, ``mode`` "min"; risen, "max") by more than ``min_delta`` for ``patience``
+    epochs, and end with the best epoch's weights if ``restore_best_weights``."""
 
     monitor: str = "val_loss"
     min_delta: float = 0.0
     patience: int = 0
     restore_best_weights: bool = False
+    mode: str = "min"
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,9 @@ class KerasSchedule:
 class KerasPlateau:
     """``keras.callbacks.ReduceLROnPlateau``'s settings, for a fit under Keras' rules:
     multiply the learning rate by ``factor`` (not below ``min_lr``) when ``monitor``
-    ("loss" or "val_loss") has not dropped by more than ``min_delta`` for
-    ``patience`` epochs, then wait ``cooldown`` epochs before counting again."""
+    (as :class:`KerasStopping`'s, improving in ``mode``'s direction) has not improved by
+    more than ``min_delta`` for ``patience`` epochs, then wait ``cooldown`` epochs before
+    counting again."""
 
     monitor: str = "val_loss"
     factor: float = 0.1
@@ -103,6 +106,7 @@ class KerasPlateau:
     min_delta: float = 1e-4
     cooldown: int = 0
     min_lr: float = 0.0
+    mode: str = "min"
 
 
 #: The version of the optimizer-state format a result carries (bumped when it changes).

@@ -30,6 +30,16 @@ def max_iter_warning(max_iter):
             "optimization hasn't converged yet.")
 
 
+def _improved(current, best, rule):
+    """Keras' ``MonitorCallback._is_improvement``: ``current`` beats ``best`` (None: nothing
+    yet) by more than ``rule.min_delta`` in ``rule.mode``'s direction."""
+    if best is None:
+        return True
+    if rule.mode == "max":
+        return current - rule.min_delta > best
+    return current + rule.min_delta < best
+
+
 class ModelRun:
     """One network of a stack under scikit-learn's rules, from its :class:`FitRequest`."""
 
@@ -130,14 +140,14 @@ class ModelRun:
         return improved
 
     def _keras_stopping(self, logs):
-        """``keras.callbacks.EarlyStopping.on_epoch_end`` (mode "min"); returns whether the
+        """``keras.callbacks.EarlyStopping.on_epoch_end``; returns whether the
         epoch's weights are the ones to restore at the end."""
         rule = self.training.keras_stopping
         current = None if rule is None else logs.get(rule.monitor)
         if current is None:
             return False
         self.wait += 1
-        if self.monitored_best is None or current + rule.min_delta < self.monitored_best:
+        if _improved(current, self.monitored_best, rule):
             self.monitored_best, self.wait = current, 0
             self.has_best = self.has_best or rule.restore_best_weights
             return rule.restore_best_weights
@@ -146,7 +156,7 @@ class ModelRun:
         return False
 
     def _reduce_on_plateau(self, logs):
-        """``keras.callbacks.ReduceLROnPlateau.on_epoch_end`` (mode "min"): the next
+        """``keras.callbacks.ReduceLROnPlateau.on_epoch_end``: the next
         epoch's learning rate."""
         rule = self.training.keras_plateau
         current = logs.get(rule.monitor)
@@ -154,7 +164,7 @@ class ModelRun:
             return
         if self.cooldown > 0:
             self.cooldown, self.plateau_wait = self.cooldown - 1, 0
-        if self.plateau_best is None or current + rule.min_delta < self.plateau_best:
+        if _improved(current, self.plateau_best, rule):
             self.plateau_best, self.plateau_wait = current, 0
         elif self.cooldown == 0:
             self.plateau_wait += 1
