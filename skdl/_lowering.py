@@ -4,15 +4,15 @@ A wrapper's model lowers when it is a plain network: a ``keras.Sequential``,
 or a functional model that is a chain, of blocks ``Dense [BatchNormalization]
 [Activation] [Dropout]`` (one activation for the hidden blocks, Keras' default
 batch normalization before it in all of them or none, Dropout of one rate in
-all or none; biases in every hidden Dense layer or in none, and in the
-output layer; one L1, L2 or L1L2 kernel regularizer on every
-Dense layer or on none, no other regularizer or constraint), then the output
-``Dense [Activation]``; compiled with a standard optimizer (SGD with momentum
-or Nesterov's, Adam, AdamW, Nadam, Adamax, RMSprop, Adagrad) at a constant
-learning rate or on a standard schedule (``ExponentialDecay``,
-``InverseTimeDecay``, ``PolynomialDecay``, ``CosineDecay``), a standard loss (mse, mae, Huber, binary or (sparse)
-categorical cross-entropy) and standard metrics (mae, mse, root mean squared
-error, accuracy: names or their Keras classes); trained with ``epochs``,
+all or none; biases in every hidden Dense layer or in none, and in the output
+layer; one L1, L2 or L1L2 kernel regularizer on every Dense layer or on none,
+no other regularizer or constraint), then the output ``Dense [Activation]``;
+compiled with a standard optimizer (SGD with momentum or Nesterov's, Adam,
+AdamW, Nadam, Adamax, RMSprop, Adagrad) at a constant learning rate or on a
+standard schedule (``ExponentialDecay``, ``InverseTimeDecay``,
+``PolynomialDecay``, ``CosineDecay``), a standard loss (mse, mae, Huber,
+binary or (sparse) categorical cross-entropy) and standard metrics (mae, mse,
+root mean squared error, accuracy: names or their Keras classes); trained with ``epochs``,
 ``batch_size``, ``shuffle``, ``validation_data`` or ``validation_split``, and
 at most one ``keras.callbacks.EarlyStopping`` and one ``ReduceLROnPlateau``
 watching the loss or a metric. The engine then
@@ -29,7 +29,7 @@ import inspect
 
 import numpy as np
 
-from ._network import NetworkSpec
+from ._network import BN_EPSILON, BN_MOMENTUM, NetworkSpec, layout
 from ._optim import ACTIVATIONS, OUTPUT_ACTIVATIONS, REGRESSOR_OUTPUT_ACTIVATIONS
 
 #: Keras' activation names -> skdl's (:data:`skdl._optim.OUTPUT_ACTIVATIONS` the other way).
@@ -149,8 +149,6 @@ def _missing_bias(network, weight):
 def engine_weights(network, weights):
     """A lowered model's weights (``model.get_weights()``) in the engine's layout: with a
     zero bias for each bias-less hidden layer (``network.hidden_bias`` False)."""
-    from ._network import layout
-
     given = iter(weights)
     return [np.zeros(weight.shape, np.float32) if _missing_bias(network, weight)
             else np.asarray(next(given), np.float32) for weight in layout(network)]
@@ -158,8 +156,6 @@ def engine_weights(network, weights):
 
 def model_weights(network, weights):
     """The inverse of :func:`engine_weights`: what the model's ``set_weights`` takes."""
-    from ._network import layout
-
     return [value for weight, value in zip(layout(network), weights)
             if not _missing_bias(network, weight)]
 
@@ -224,15 +220,13 @@ def _metrics(model, task):
     """The :class:`~skdl.engine.TrainingSpec` ``metrics`` of the model's compiled metrics:
     ``(log name, engine metric)`` pairs, the log names Keras' history uses."""
     metrics = (model.get_compile_config() or {}).get("metrics") or []
-    if isinstance(metrics, dict) or any(isinstance(m, (list, tuple, dict)) and
-                                        "class_name" not in m for m in metrics):
+    if isinstance(metrics, dict) or any(isinstance(m, (list, tuple)) for m in metrics):
         raise NotLowerable("its metrics are given per output")
     pairs = []
     for metric in metrics:
         if isinstance(metric, str) and metric in _METRIC_NAMES:
             name = _METRIC_NAMES[metric]
-            tasks = ("regression", "binary", "multiclass") if name == "accuracy" \
-                else ("regression", "binary")
+            tasks = ("binary", "multiclass") if name == "accuracy" else ("regression", "binary")
             pairs.append((metric, name))
         elif isinstance(metric, dict) and metric.get("class_name") in _METRIC_CLASSES \
                 and str(metric.get("module", "")).startswith("keras") \
@@ -242,7 +236,7 @@ def _metrics(model, task):
             pairs.append((metric["config"]["name"], name))
         else:
             raise NotLowerable(f"its metric {metric!r} is not one the engine tracks")
-        if task not in tasks or name == "accuracy" and task == "regression":
+        if task not in tasks:
             raise NotLowerable(f"its metric {metric!r} does not apply to a {task} model")
     return tuple(pairs)
 
@@ -351,7 +345,7 @@ def _regularization(dense):
     kinds = (keras.regularizers.L1, keras.regularizers.L2, keras.regularizers.L1L2)
     configs = {repr(sorted(r.get_config().items())) if type(r) in kinds else None
                for r in regularizers}
-    if None in configs or len(configs) > 1 or len({type(r) for r in regularizers}) > 1:
+    if None in configs or len(configs) > 1:
         raise NotLowerable("its Dense layers' kernel regularizers are not one L1, L2 or L1L2 "
                            "on every kernel")
     config = regularizers[0].get_config()
@@ -370,8 +364,6 @@ def _activation(layer):
 
 def _check_batch_normalization(layer):
     """A ``BatchNormalization`` layer as the engine's: Keras' defaults, centred and scaled."""
-    from ._network import BN_EPSILON, BN_MOMENTUM
-
     config = layer.get_config()
     plain = config.get("axis") in (-1, [-1]) and config.get("center") and config.get("scale") \
         and float(config.get("momentum")) == BN_MOMENTUM \

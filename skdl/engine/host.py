@@ -165,7 +165,6 @@ class HostProgram:
                 trainable[mine], x, y, w, real, taken["hyper"], taken, start // batch)
             if s.metrics:
                 metric_sums[mine] += tracked
-
             counters[mine, 0] += 1
             if "nadam" in s.solvers:
                 counters[mine, 1] = nadam_u_product(counters[mine, 1], counters[mine, 0],
