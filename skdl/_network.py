@@ -273,6 +273,7 @@ NUMPY_ACTIVATIONS = {
     "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),
     "gelu": lambda x: 0.5 * x * (1.0 + scipy.special.erf(x / np.sqrt(2.0))),
     "softplus": lambda x: np.logaddexp(x, 0),
+    "silu": lambda x: x * scipy.special.expit(x),
     "softmax": lambda x: scipy.special.softmax(x, axis=-1),
     "exp": np.exp,
 }

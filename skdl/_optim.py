@@ -20,6 +20,7 @@ ACTIVATIONS = {
     "leaky_relu": "leaky_relu",
     "gelu": "gelu",
     "softplus": "softplus",
+    "silu": "silu",
 }
 
 #: Output activations: the hidden ones, plus the classifiers' and the Poisson link.

@@ -28,7 +28,7 @@ _COMMON_PARAMETERS_DOC = """
         The ith element is the number of neurons in the ith hidden layer. An
         empty tuple gives a network with no hidden layer.
     activation : {"identity", "logistic", "tanh", "relu", "selu", "elu", \
-"leaky_relu", "gelu", "softplus"}, default="relu"
+"leaky_relu", "gelu", "softplus", "silu"}, default="relu"
         Activation of the hidden layers.
     solver : {"adam", "sgd", "lbfgs", "rmsprop", "adagrad", "adamw", "nadam", "adamax"}, default="adam"
         The optimizer. ``"lbfgs"`` runs full-batch L-BFGS-B through

@@ -83,7 +83,7 @@ def test_every_solver_activation_and_penalty_trains_the_same_on_the_host():
     _assert_same_networks(_requests("regression", 12, activations=("relu", "tanh", "logistic", "identity"),
                                     solvers=SOLVERS, l1=1e-3))
     _assert_same_networks(_requests("multiclass", 10, activations=("elu", "selu", "leaky_relu", "softplus",
-                                                                   "gelu")))
+                                                                   "gelu", "silu")))
 
 
 def test_dropout_draws_the_compiled_stacks_masks_on_the_host():

@@ -158,6 +158,18 @@ def test_skdl_search_over_a_wrapper_trains_its_fits_in_stacks(friedman):
     assert ours.best_estimator_.score(X_valid, y_valid) > 0.5
 
 
+@pytest.mark.parametrize("activation", ["swish", "gelu", "softplus"])
+def test_hidden_activations_lower_and_train_as_model_fit_does(activation):
+    X, Y = _data("regression")
+    network, _ = lower(_model("adam", "mse", activation=activation), SETTINGS)
+    assert network.activation == {"swish": "silu"}.get(activation, activation)
+    result, history, twin = _twins(lambda: _model(keras.optimizers.Adam(0.01), "mse",
+                                                  activation=activation), X, Y, SETTINGS, None)
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=2e-4)
+    for ours, theirs in zip(result.weights, twin.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-5)
+
+
 @pytest.mark.parametrize("executor", ["numpy", "compiled"])
 def test_hidden_layers_without_biases_train_as_model_fit_does(executor):
     import skdl

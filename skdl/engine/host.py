@@ -46,6 +46,7 @@ _DERIVATIVES = {
     "leaky_relu": lambda z, h: np.where(z > 0, 1, 0.2),
     "softplus": lambda z, h: scipy.special.expit(z),
     "gelu": _gelu_derivative,
+    "silu": lambda z, h: scipy.special.expit(z) * (1 + z - h),  # s + z s (1 - s), h = z s
 }
 
 #: Hidden activations: ``name -> (function, derivative from (input, output))``.
