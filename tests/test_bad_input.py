@@ -210,9 +210,9 @@ def test_bad_fit_data_is_refused_and_keeps_the_previous_model(name, make_args, e
 
 
 # --- 2. bad parameters ------------------------------------------------------------
-SOLVERS = ["adam", "sgd", "lbfgs", "rmsprop", "adagrad", "adamw", "nadam"]  # as documented
+SOLVERS = ["adam", "sgd", "lbfgs", "rmsprop", "adagrad", "adamw", "nadam", "adamax"]  # as documented
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "selu", "elu", "leaky_relu", "gelu",
-               "softplus"]
+               "softplus", "silu"]
 SCHEDULES = ["constant", "invscaling", "adaptive"]
 LOSSES = {"classifier": ["log_loss", "squared_error"],
           "regressor": ["squared_error", "absolute_error", "huber", "poisson"]}
