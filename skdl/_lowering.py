@@ -453,11 +453,12 @@ def _fit(settings, metrics=()):
              keras.callbacks.ReduceLROnPlateau: ("keras_plateau", _plateau)}
     fields = {"max_iter": int(settings["epochs"]), "shuffle": bool(settings["shuffle"]),
               "keras_stopping": None, "keras_plateau": None}
+    directions = _directions(metrics)
     for callback in settings.get("callbacks") or ():
         field, read = rules.get(type(callback), (None, None))
         if field is None or fields[field] is not None:
             raise NotLowerable(f"the callback {type(callback).__name__} acts on training")
-        fields[field] = read(callback, _directions(metrics))
+        fields[field] = read(callback, directions)
     return fields
 
 
